@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# One entry point for people and CI.
+#   ./run.sh demo   set everything up, then start the demo
+#   ./run.sh test   set everything up, then run the default test suite
+#   ./run.sh bench  set everything up, then run the benchmarks
+# Set-up is idempotent: system packages are installed only when missing (and
+# only when we may: as root, or through sudo), the virtual environment lives in
+# .venv and is refreshed when pyproject.toml changes.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+SYSTEM_PACKAGES=(mosquitto mosquitto-clients mbpoll)
+VENV=.venv
+
+need_cmd() { command -v "$1" >/dev/null 2>&1; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"
+    elif need_cmd sudo; then sudo "$@"
+    else echo "run.sh: need root to install system packages: $*" >&2; return 1
+    fi
+}
+
+install_system_packages() {
+    local missing=()
+    local pkg
+    for pkg in "${SYSTEM_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        missing+=(python3-venv)
+    fi
+    if [ "${#missing[@]}" -gt 0 ]; then
+        if ! need_cmd apt-get; then
+            echo "run.sh: please install: ${missing[*]}" >&2; return 1
+        fi
+        echo "run.sh: installing system packages: ${missing[*]}"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+install_python_packages() {
+    local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+    if [ ! -x "$VENV/bin/python" ]; then
+        python3 -m venv "$VENV"
+    fi
+    if [ ! -f "$stamp" ]; then
+        "$VENV/bin/python" -m pip install -q --upgrade pip
+        "$VENV/bin/python" -m pip install -q -e '.[dev]'
+        rm -f "$VENV"/.installed-*
+        touch "$stamp"
+    fi
+}
+
+setup() {
+    install_system_packages
+    install_python_packages
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+    demo)
+        setup
+        exec "$VENV/bin/locker-sim" serve "$@"
+        ;;
+    test)
+        setup
+        "$VENV/bin/ruff" check .
+        "$VENV/bin/mypy" protocol simulator locker_host
+        exec "$VENV/bin/python" -m pytest "$@"
+        ;;
+    bench)
+        setup
+        exec "$VENV/bin/python" -m bench "$@"
+        ;;
+    *)
+        echo "usage: ./run.sh demo|test|bench [args...]" >&2
+        exit 2
+        ;;
+esac
