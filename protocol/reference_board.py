@@ -101,7 +101,7 @@ REGISTER_MAP: tuple[RegisterRow, ...] = (
     RegisterRow("input", "0x0000", "magic", "R", '0x4C4B ("LK"): this is a reference lock board'),
     RegisterRow("input", "0x0001", "map_version", "R", f"register map version, {MAP_VERSION}"),
     RegisterRow("input", "0x0002", "channels", "R", "number of lock channels, 1..48"),
-    RegisterRow("input", "0x0003", "firmware", "R", "firmware version, major << 8 | minor"),
+    RegisterRow("input", "0x0003", "firmware", "R", "firmware version, major × 256 + minor"),
     RegisterRow("input", "0x0004", "model", "R", "model code"),
     RegisterRow("input", "0x0005", "serial_hi", "R", "serial number, high word"),
     RegisterRow("input", "0x0006", "serial_lo", "R", "serial number, low word"),

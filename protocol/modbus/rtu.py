@@ -107,8 +107,10 @@ class ReplyReader:
             return BusFault(FaultKind.TIMEOUT, f"no reply from unit {self.unit}")
         fc = int(self.request.function)
         for start in range(len(buf)):
-            if buf[start] != self.unit or start + 1 >= len(buf):
+            if buf[start] != self.unit:
                 continue
+            if start + 1 == len(buf):
+                return BusFault(FaultKind.TRUNCATED, "only the unit byte arrived", raw=buf)
             if buf[start + 1] not in (fc, fc | 0x80):
                 continue
             need = self._frame_length(buf, start)

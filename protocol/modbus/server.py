@@ -19,6 +19,8 @@ from enum import StrEnum
 
 from ..crc import crc_ok, with_crc
 from .pdu import (
+    COIL_OFF,
+    COIL_ON,
     MAX_READ_BITS,
     MAX_READ_REGISTERS,
     MAX_WRITE_REGISTERS,
@@ -103,7 +105,9 @@ def decode_request(frame: bytes) -> DecodedRequest | Refused | Ignored:
         address, value = struct.unpack(">HH", body)
         # FC05 carries only 0xFF00 or 0x0000 (6.5); modules that overload it
         # (Waveshare flash) decode the raw word themselves.
-        return DecodedRequest(unit, WriteSingleCoil(address, value, raw=True))
+        return DecodedRequest(
+            unit, WriteSingleCoil(address, value, raw=value not in (COIL_ON, COIL_OFF))
+        )
     if function == FunctionCode.WRITE_SINGLE_REGISTER:
         if len(body) != 4:
             return Ignored.BAD_LENGTH

@@ -1,0 +1,41 @@
+"""Regenerate the tables in docs/ that are derived from code.
+
+    .venv/bin/python scripts/update_docs.py
+
+tests/test_docs.py fails when a table here and the code disagree.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from protocol.reference_board import render_register_table  # noqa: E402
+
+GENERATED = {
+    ("docs/reference-board.md", "register-map"): render_register_table,
+}
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    pattern = re.compile(
+        rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", flags=re.DOTALL
+    )
+    if not pattern.search(text):
+        raise SystemExit(f"marker <!-- {name}:begin --> not found")
+    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+
+
+def main() -> None:
+    for (path, name), render in GENERATED.items():
+        file = ROOT / path
+        file.write_text(replace_block(file.read_text(), name, render()))
+        print(f"updated {path} ({name})")
+
+
+if __name__ == "__main__":
+    main()
