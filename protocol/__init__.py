@@ -1,4 +1,4 @@
-"""The wire: pure codecs for lock boards (and, later, the ID-card reader).
+"""The wire: pure codecs for lock boards and the ID-card reader.
 
 Layout:
     crc              CRC-16/MODBUS
@@ -7,6 +7,7 @@ Layout:
     modbus/          Modbus RTU PDUs, master-side ReplyReader, slave-side decode
     reference_board  our lock board's register map, requests and parsers
     relay_module     Waveshare-style relay + digital-input modules
+    idcard/          SAM_V second-generation ID-card reader: commands, replies, card text
 
 Nothing here does I/O or reads a clock, and nothing imports from the rest
 of the project: bytes in, typed values out.
