@@ -1,0 +1,214 @@
+"""Serve one line on a pseudo-terminal and on TCP, paced at the line's baud.
+
+Theory of operation. The line (line.py) says when each reply byte is due;
+this shell writes it then, not earlier, so a host sees the last byte of a
+reply when it would have arrived over real RS-485. asyncio's timers are
+about 1 ms coarse, more than t3.5 at 115200 bps (1.75 ms), so each line has
+its own thread: it sleeps in `select` until `SPIN` before the next due time
+and then polls `select` with a zero timeout (which releases the GIL) until
+the time comes. Bytes from the host are time-stamped as soon as `read`
+returns them.
+
+Spinning costs: on a busy machine a thread that spins is preempted for a
+whole scheduler slice (milliseconds), while one that wakes from sleep is
+scheduled at once. So the spin is short (the thread asks for ~1 us timer
+slack instead of Linux's default 50 us), and at high baud rates reply bytes
+leave in small groups, each group no earlier than its last byte is due and
+never more than t1.5 after the previous one; the last byte of every reply is
+released exactly on time.
+
+All clock readings are `time.monotonic()` (CLOCK_MONOTONIC), so a host in
+another process can compare its own timestamps with the line's records.
+
+Port changes (unplug, replug) run on this thread between two turns of the
+loop, never under a descriptor that `select` is watching.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import queue
+import select
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from .line import Line
+from .pty_port import PtyPort
+from .tcp_port import TcpPort
+
+SPIN = 0.0001  # seconds before a due time when sleeping turns into polling
+_PR_SET_TIMERSLACK = 29  # linux/prctl.h
+PTY_SOURCE = "pty"
+
+
+class LineFront:
+    def __init__(
+        self,
+        name: str,
+        line: Line,
+        lock: AbstractContextManager[Any],
+        link: Path,
+        *,
+        tcp_port: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self.line = line
+        self.pty = PtyPort(link)
+        self.tcp = TcpPort(tcp_port)
+        self.error: BaseException | None = None
+        self._lock = lock
+        self._clock = clock
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._calls: queue.SimpleQueue[tuple[Callable[[], None], Future[None]]]
+        self._calls = queue.SimpleQueue()
+        # Bytes of a reply may leave in groups, never more than t1.5 apart so
+        # that a receiver still sees one frame: the thread wakes (and competes
+        # for a CPU) less often at high baud rates.
+        self._coalesce = max(0.0, line.format.t15 - line.format.char_time)
+        self._stopping = False
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name=f"line-{name}", daemon=True)
+
+    def start(self) -> None:
+        self.pty.plug()
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._stopping = True
+        self._wake()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        self.pty.unplug()
+        self.tcp.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def unplug(self) -> None:
+        self._call(self.pty.unplug)
+
+    def replug(self) -> None:
+        self._call(self.pty.plug)
+
+    def info(self) -> dict[str, object]:
+        fmt = self.line.format
+        return {
+            "serial": str(self.pty.link),
+            "device": self.pty.device,
+            "plugged": self.pty.plugged,
+            "tcp": self.tcp.address,
+            "baud": fmt.baud,
+            "format": fmt.name,
+            "turnaround": self.line.turnaround,
+            "dropped_bytes": self.pty.dropped,
+            "error": None if self.error is None else repr(self.error),
+        }
+
+    # -- the thread ------------------------------------------------------------------
+
+    def _call(self, fn: Callable[[], None]) -> None:
+        if not self._thread.is_alive():
+            fn()
+            return
+        done: Future[None] = Future()
+        self._calls.put((fn, done))
+        self._wake()
+        done.result(timeout=5)
+
+    def _wake(self) -> None:
+        # a full pipe means it is awake already; a closed one, shutting down
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"!")
+
+    def _run(self) -> None:
+        _tight_timers()
+        try:
+            while not self._stopping:
+                self._run_calls()
+                with self._lock:
+                    now = self._clock()
+                    self.line.advance(now)
+                    out = self.line.take_output(now)
+                    deadline = self.line.next_deadline(self._coalesce)
+                for dest, data in out:
+                    self._send(dest, data)
+                for ready in self._wait(deadline):
+                    self._on_readable(ready)
+        except BaseException as exc:  # surfaced by info() and the runtime
+            self.error = exc
+            raise
+
+    def _run_calls(self) -> None:
+        while True:
+            try:
+                fn, done = self._calls.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                fn()
+            except Exception as exc:
+                done.set_exception(exc)
+            else:
+                done.set_result(None)
+
+    def _wait(self, deadline: float | None) -> list[Any]:
+        watched: list[Any] = [self._wake_r, *self.tcp.sockets()]
+        if self.pty.plugged:
+            watched.append(self.pty)
+        while True:
+            timeout: float | None = None
+            if deadline is not None:
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    return []
+                timeout = max(0.0, remaining - SPIN)
+            readable, _, _ = select.select(watched, [], [], timeout)
+            if readable:
+                return readable
+
+    def _on_readable(self, ready: Any) -> None:
+        if ready is self._wake_r:
+            while True:
+                try:
+                    if not os.read(self._wake_r, 64):
+                        return
+                except BlockingIOError:
+                    return
+        if ready is self.pty:
+            data = self.pty.read()
+            source = PTY_SOURCE
+        else:
+            got = self.tcp.on_readable(ready)
+            if got is None:
+                return
+            source, data = got
+        now = self._clock()
+        if data:
+            with self._lock:
+                self.line.feed(data, now, source)
+
+    def _send(self, dest: object, data: bytes) -> None:
+        if dest == PTY_SOURCE:
+            self.pty.write(data)
+        elif isinstance(dest, str):
+            self.tcp.write(dest, data)
+
+
+def _tight_timers() -> None:
+    """Ask Linux to wake this thread within ~1 us of its timeouts instead of the
+    default 50 us "timer slack", so that less of each wait is spent spinning
+    (a spinning thread loses its CPU to busy neighbours; a waking one does not)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_TIMERSLACK, 1000, 0, 0, 0)

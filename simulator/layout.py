@@ -1,0 +1,341 @@
+"""The simulated locker's layout: buses, boards, compartments and their wiring.
+
+A layout comes from a TOML file (`load_layout`, see examples/sim-layout.toml)
+or from a few flags (`simple_layout`). Every problem is a `LayoutError`
+that names the key, such as `buses[0].boards[2].unit: 300 is outside
+1..247`, so a tester can fix the file without reading this code.
+
+Wiring. A reference board channel carries the lock, the door switch and
+the item sensor of one compartment. A relay module's relay drives one lock;
+the door switch and the item sensor are digital inputs on the same or
+another module of the same bus. Without a `compartments` table, one
+compartment per channel is generated, in columns whose rows have the sizes
+of `column_sizes` (default "SSSMMMLL": 8 rows, A01..A08, B01..); on relay
+modules, relay n drives the lock and input n reads the door.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from protocol.reference_board import MAX_CHANNELS as MAX_REFERENCE_CHANNELS
+from protocol.relay_module import MAX_CHANNELS as MAX_RELAY_CHANNELS
+from protocol.timing import SerialFormat
+
+from .physics import Size, UserBehaviour
+from .toml_fields import (
+    LayoutError,
+    as_table,
+    keys,
+    list_of,
+    number,
+    string,
+    unique,
+    whole,
+)
+
+__all__ = [
+    "DEFAULT_COLUMN",
+    "BoardSpec",
+    "BusSpec",
+    "CompartmentSpec",
+    "Layout",
+    "LayoutError",
+    "Wire",
+    "load_layout",
+    "parse_layout",
+    "simple_layout",
+]
+
+Family = Literal["reference", "relay"]
+DEFAULT_COLUMN = "SSSMMMLL"  # sizes of the rows of one column, from the top
+_COLUMN = re.compile(r"^[SML]{1,99}$")
+_ID = re.compile(r"^[A-Z]{1,2}[0-9]{2}$")
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_MAX_CHANNELS: dict[str, int] = {"reference": MAX_REFERENCE_CHANNELS, "relay": MAX_RELAY_CHANNELS}
+
+
+@dataclass(frozen=True, slots=True)
+class BoardSpec:
+    family: Family
+    unit: int
+    channels: int
+
+
+@dataclass(frozen=True, slots=True)
+class BusSpec:
+    name: str
+    format: SerialFormat
+    turnaround: float  # seconds
+    boards: tuple[BoardSpec, ...]
+    link: Path | None = None  # the device path (a symlink); None: the default
+    tcp_port: int = 0  # 0: an ephemeral port
+
+    def board(self, unit: int) -> BoardSpec | None:
+        return next((b for b in self.boards if b.unit == unit), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    unit: int
+    channel: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompartmentSpec:
+    id: str
+    size: Size
+    bus: str
+    lock: Wire
+    door: Wire | None  # relay modules only: the door switch input
+    item: Wire | None  # relay modules only: the item sensor input
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    buses: tuple[BusSpec, ...]
+    compartments: tuple[CompartmentSpec, ...]
+    user: UserBehaviour = field(default_factory=UserBehaviour)
+
+    def bus(self, name: str) -> BusSpec | None:
+        return next((b for b in self.buses if b.name == name), None)
+
+
+# -- entry points ----------------------------------------------------------------
+
+
+def load_layout(path: Path) -> Layout:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LayoutError(str(path), f"cannot read the layout: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LayoutError(str(path), f"not valid TOML: {exc}") from exc
+    return parse_layout(data)
+
+
+def simple_layout(
+    *,
+    buses: int = 1,
+    boards: int = 2,
+    channels: int = 24,
+    baud: int = 19200,
+    frame: str = "8E1",
+    family: str = "reference",
+    turnaround: float = 0.001,
+    column_sizes: str = DEFAULT_COLUMN,
+    user: UserBehaviour | None = None,
+) -> Layout:
+    """The layout the command-line flags describe: `buses` identical buses,
+    each with units 1..boards. Errors name the flag (`--channels: 60 is
+    outside 1..48`)."""
+    if not 1 <= buses <= 16:
+        raise LayoutError("--buses", f"{buses} is outside 1..16")
+    if not 1 <= boards <= 247:
+        raise LayoutError("--boards", f"{boards} is outside 1..247")
+    bus = {
+        "baud": baud,
+        "format": frame,
+        "turnaround_ms": turnaround * 1000,
+        "boards": [
+            {"family": family, "unit": unit, "channels": channels} for unit in range(1, boards + 1)
+        ],
+    }
+    data = {
+        "column_sizes": column_sizes,
+        "buses": [{"name": f"bus{i}", **bus} for i in range(buses)],
+    }
+    try:
+        return parse_layout(data, user=user)
+    except LayoutError as exc:
+        flag = "--" + exc.key.rsplit(".", 1)[-1].replace("_", "-")
+        raise LayoutError(_FLAG_NAMES.get(flag, flag), exc.problem) from None
+
+
+_FLAG_NAMES = {"--unit": "--boards", "--column-sizes": "--sizes"}
+
+
+def parse_layout(data: Mapping[str, object], user: UserBehaviour | None = None) -> Layout:
+    keys(data, "", {"buses", "compartments", "column_sizes", "user"})
+    buses_raw = list_of(data, "buses", "", required=True)
+    if not buses_raw:
+        raise LayoutError("buses", "at least one bus is needed")
+    buses = tuple(_bus(raw, f"buses[{i}]", i) for i, raw in enumerate(buses_raw))
+    unique([b.name for b in buses], "buses", "name")
+    links = [str(b.link) if b.link else f"<default {i}>" for i, b in enumerate(buses)]
+    unique(links, "buses", "link")
+    if "compartments" in data:
+        raw_comps = list_of(data, "compartments", "", required=True)
+        comps = tuple(
+            _compartment(raw, f"compartments[{i}]", buses) for i, raw in enumerate(raw_comps)
+        )
+        _check_wiring(comps)
+    else:
+        column = string(data, "column_sizes", "", default=DEFAULT_COLUMN)
+        if not _COLUMN.match(column):
+            raise LayoutError("column_sizes", f"{column!r} must be 1..99 letters S, M or L")
+        comps = _generated(buses, column)
+    unique([c.id for c in comps], "compartments", "id")
+    if user is None:
+        user = _user(data.get("user", {}), "user")
+    return Layout(buses, comps, user)
+
+
+# -- sections ----------------------------------------------------------------------
+
+
+def _bus(raw: object, key: str, index: int) -> BusSpec:
+    table = as_table(raw, key)
+    keys(table, key, {"name", "baud", "format", "turnaround_ms", "boards", "link", "tcp_port"})
+    name = string(table, "name", key, default=f"bus{index}")
+    if not _NAME.match(name):
+        raise LayoutError(f"{key}.name", f"{name!r} must be 1-32 letters, digits, _ or -")
+    baud = whole(table, "baud", key, default=19200, lo=300, hi=4_000_000)
+    frame = string(table, "format", key, default="8E1")
+    if frame not in ("8E1", "8N1", "8N2", "8O1"):
+        raise LayoutError(f"{key}.format", f"{frame!r} is not one of 8E1, 8N1, 8N2, 8O1")
+    turnaround_ms = number(table, "turnaround_ms", key, default=1.0, lo=0.0, hi=1000.0) or 0.0
+    link_raw = table.get("link")
+    if link_raw is not None and (not isinstance(link_raw, str) or not link_raw):
+        raise LayoutError(f"{key}.link", "must be a non-empty path string")
+    tcp_port = whole(table, "tcp_port", key, default=0, lo=0, hi=65535)
+    boards_raw = list_of(table, "boards", key, required=True)
+    if not boards_raw:
+        raise LayoutError(f"{key}.boards", "a bus needs at least one board")
+    boards = tuple(_board(b, f"{key}.boards[{i}]") for i, b in enumerate(boards_raw))
+    seen: dict[int, int] = {}
+    for i, board in enumerate(boards):
+        if board.unit in seen:
+            raise LayoutError(
+                f"{key}.boards[{i}].unit",
+                f"{board.unit} is already used by {key}.boards[{seen[board.unit]}]",
+            )
+        seen[board.unit] = i
+    return BusSpec(
+        name=name,
+        format=SerialFormat.parse(baud, frame),
+        turnaround=turnaround_ms / 1000,
+        boards=boards,
+        link=Path(link_raw) if isinstance(link_raw, str) else None,
+        tcp_port=tcp_port,
+    )
+
+
+def _board(raw: object, key: str) -> BoardSpec:
+    table = as_table(raw, key)
+    keys(table, key, {"family", "unit", "channels"})
+    family = string(table, "family", key, default="reference")
+    if family not in _MAX_CHANNELS:
+        raise LayoutError(f"{key}.family", f"{family!r} is not 'reference' or 'relay'")
+    unit = whole(table, "unit", key, lo=1, hi=247)
+    default_channels = 24 if family == "reference" else 8
+    channels = whole(
+        table, "channels", key, default=default_channels, lo=1, hi=_MAX_CHANNELS[family]
+    )
+    return BoardSpec("reference" if family == "reference" else "relay", unit, channels)
+
+
+def _compartment(raw: object, key: str, buses: tuple[BusSpec, ...]) -> CompartmentSpec:
+    table = as_table(raw, key)
+    keys(table, key, {"id", "size", "bus", "lock", "door", "item"})
+    cid = string(table, "id", key)
+    if not _ID.match(cid):
+        raise LayoutError(f"{key}.id", f"{cid!r} is not a compartment id such as A07")
+    size = string(table, "size", key, default="M")
+    if size not in ("S", "M", "L"):
+        raise LayoutError(f"{key}.size", f"{size!r} is not S, M or L")
+    bus_name = string(table, "bus", key, default=buses[0].name)
+    bus = next((b for b in buses if b.name == bus_name), None)
+    if bus is None:
+        raise LayoutError(f"{key}.bus", f"no bus is named {bus_name!r}")
+    lock = _wire(table.get("lock"), f"{key}.lock", bus, "reference", "relay")
+    lock_family = _family(bus, lock)
+    door = item = None
+    for name in ("door", "item"):
+        if name not in table:
+            continue
+        if lock_family == "reference":
+            raise LayoutError(
+                f"{key}.{name}", "a reference board reads it on the lock's channel; remove the key"
+            )
+        wire = _wire(table[name], f"{key}.{name}", bus, "relay")
+        door, item = (wire, item) if name == "door" else (door, wire)
+    return CompartmentSpec(cid, Size(size), bus.name, lock, door, item)
+
+
+def _wire(raw: object, key: str, bus: BusSpec, *families: str) -> Wire:
+    if raw is None:
+        raise LayoutError(key, "missing: give {unit = ..., channel = ...}")
+    table = as_table(raw, key)
+    keys(table, key, {"unit", "channel"})
+    unit = whole(table, "unit", key, lo=1, hi=247)
+    board = bus.board(unit)
+    if board is None:
+        raise LayoutError(f"{key}.unit", f"no board has unit {unit} on bus {bus.name!r}")
+    if board.family not in families:
+        raise LayoutError(f"{key}.unit", f"unit {unit} is a {board.family} board")
+    channel = whole(table, "channel", key, lo=1, hi=board.channels)
+    return Wire(unit, channel)
+
+
+def _family(bus: BusSpec, wire: Wire) -> str:
+    board = bus.board(wire.unit)
+    assert board is not None  # _wire checked it
+    return board.family
+
+
+def _check_wiring(comps: tuple[CompartmentSpec, ...]) -> None:
+    outputs: dict[tuple[str, int, int], str] = {}
+    inputs: dict[tuple[str, int, int], str] = {}
+    for i, comp in enumerate(comps):
+        used = [("lock", comp.lock, outputs)]
+        used += [(n, w, inputs) for n, w in (("door", comp.door), ("item", comp.item)) if w]
+        for name, wire, table in used:
+            where = (comp.bus, wire.unit, wire.channel)
+            if where in table:
+                raise LayoutError(
+                    f"compartments[{i}].{name}",
+                    f"unit {wire.unit} channel {wire.channel} is already wired to {table[where]}",
+                )
+            table[where] = comp.id
+
+
+def _generated(buses: tuple[BusSpec, ...], column: str) -> tuple[CompartmentSpec, ...]:
+    comps: list[CompartmentSpec] = []
+    for bus in buses:
+        for board in bus.boards:
+            for channel in range(1, board.channels + 1):
+                k = len(comps)
+                row = k % len(column) + 1
+                cid = f"{_column(k // len(column))}{row:02d}"
+                size = Size(column[row - 1])
+                wire = Wire(board.unit, channel)
+                door = wire if board.family == "relay" else None
+                comps.append(CompartmentSpec(cid, size, bus.name, wire, door, None))
+    return tuple(comps)
+
+
+def _column(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(ord("A") + rem) + letters
+    return letters
+
+
+def _user(raw: object, key: str) -> UserBehaviour:
+    table = as_table(raw, key)
+    keys(table, key, {"auto_open_after", "auto_close_after"})
+    values = {
+        name: number(table, name, key, default=None, lo=0.0, hi=3600.0)
+        for name in ("auto_open_after", "auto_close_after")
+    }
+    return UserBehaviour(values["auto_open_after"], values["auto_close_after"])

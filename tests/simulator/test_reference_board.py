@@ -1,0 +1,371 @@
+"""The reference board model against protocol/reference_board.py, register by register."""
+
+from __future__ import annotations
+
+import pytest
+
+from protocol import reference_board as rb
+from protocol.crc import with_crc
+from protocol.errors import BusFault, FaultKind
+from protocol.modbus import (
+    ExceptionCode,
+    ReadCoils,
+    ReadHoldingRegisters,
+    ReadInputRegisters,
+    RegistersReply,
+    WriteEcho,
+    WriteMultipleRegisters,
+    WriteSingleCoil,
+    WriteSingleRegister,
+    encode_request,
+)
+from simulator.boards import ReferenceBoard
+from simulator.physics import Compartment, SensorFault, SensorMode, Size
+
+from .helpers import answer, ask
+
+CHANNELS = 24
+
+
+@pytest.fixture
+def comps() -> list[Compartment]:
+    return [Compartment(f"A{i:02d}", Size.S) for i in range(1, CHANNELS + 1)]
+
+
+@pytest.fixture
+def board(comps: list[Compartment]) -> ReferenceBoard:
+    return ReferenceBoard(1, comps, now=0.0)
+
+
+def status(board: ReferenceBoard, now: float = 0.0) -> rb.BoardStatus:
+    result = rb.parse_status(answer(board, rb.status_request(CHANNELS), now=now), CHANNELS)
+    assert isinstance(result, rb.BoardStatus), result
+    return result
+
+
+def refused(reply: object) -> int:
+    assert isinstance(reply, BusFault) and reply.kind == FaultKind.EXCEPTION_REPLY, reply
+    assert reply.exception_code is not None
+    return reply.exception_code
+
+
+# -- identity and status ---------------------------------------------------------
+
+
+def test_identity_block(board: ReferenceBoard) -> None:
+    identity = rb.parse_identity(answer(board, rb.identity_request()))
+    assert isinstance(identity, rb.Identity)
+    assert identity.channels == CHANNELS
+    assert identity.map_version == rb.MAP_VERSION
+    assert identity.capabilities == (
+        rb.Capabilities.DOOR_SWITCH | rb.Capabilities.ITEM_SENSOR | rb.Capabilities.LOCK_FEEDBACK
+    )
+
+
+def test_power_up_status_all_closed_reset_flag_set(board: ReferenceBoard) -> None:
+    st = status(board)
+    assert st.flags == rb.StatusFlags.RESET
+    assert st.change_counter == 0
+    assert all(c == rb.ChannelStatus(True, False, False, False) for c in st.channels)
+
+
+def test_status_block_is_w_registers_per_field(board: ReferenceBoard) -> None:
+    reply = ask(board, rb.status_request(CHANNELS))
+    assert isinstance(reply, RegistersReply)
+    assert len(reply.registers) == 2 + 4 * 2  # W = 2 for 24 channels
+
+
+def test_part_of_a_block_can_be_read(board: ReferenceBoard) -> None:
+    reply = ask(board, ReadInputRegisters(rb.IR_CHANNELS, 1))
+    assert isinstance(reply, RegistersReply) and reply.registers == (CHANNELS,)
+    reply = ask(board, ReadInputRegisters(rb.IR_STATUS + 1, 1))
+    assert isinstance(reply, RegistersReply) and reply.registers == (0,)
+
+
+def test_door_item_and_latch_bits_per_channel(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    comps[16].force_door(0.0)  # channel 17: bit 0 of each field's second register
+    comps[16].put_item(0.0)
+    st = status(board)
+    assert st.channel(17) == rb.ChannelStatus(False, True, False, True)
+    assert st.change_counter == 2
+    regs = ask(board, rb.status_request(CHANNELS))
+    assert isinstance(regs, RegistersReply)
+    door_closed, item, fault, latch = (regs.registers[2 + 2 * k : 4 + 2 * k] for k in range(4))
+    assert door_closed == (0xFFFF, 0x00FE)
+    assert item == (0, 1) and fault == (0, 0) and latch == (0, 1)
+
+
+# -- latches and acknowledgement ------------------------------------------------------
+
+
+def test_open_and_close_between_polls_is_latched(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    comps[2].force_door(1.0)
+    comps[2].close_door(1.1)
+    st = status(board, 2.0)
+    assert st.channel(3).door_closed and st.channel(3).opened_since_ack
+    assert st.change_counter == 2  # two edges, even though the bit is back where it was
+
+
+def test_matching_ack_clears_latches_and_reset(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    comps[2].force_door(1.0)
+    comps[2].close_door(1.1)
+    st = status(board)
+    assert isinstance(ask(board, rb.ack_request(st.change_counter)), WriteEcho)
+    after = status(board)
+    assert after.flags == rb.StatusFlags(0)
+    assert not after.channel(3).opened_since_ack
+    assert after.change_counter == st.change_counter  # an ack is not a change
+
+
+def test_a_change_between_read_and_ack_survives_the_ack(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    st = status(board)
+    comps[5].force_door(1.0)  # after the host's read, before its ack
+    comps[5].close_door(1.1)
+    assert isinstance(ask(board, rb.ack_request(st.change_counter), now=1.2), WriteEcho)
+    after = status(board, 1.3)
+    assert after.channel(6).opened_since_ack
+    assert after.flags & rb.StatusFlags.RESET  # the stale ack changed nothing
+
+
+def test_ack_while_the_door_is_still_open_keeps_the_latch(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    comps[0].force_door(1.0)
+    st = status(board)
+    ask(board, rb.ack_request(st.change_counter))
+    assert status(board).channel(1).opened_since_ack
+
+
+def test_change_counter_wraps_at_16_bits(board: ReferenceBoard, comps: list[Compartment]) -> None:
+    board.change_counter = 0xFFFF
+    comps[0].force_door(0.0)
+    assert status(board).change_counter == 0
+
+
+# -- unlock pulses ----------------------------------------------------------------------
+
+
+def test_unlock_pulses_for_the_default_and_expires_on_tick(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    assert isinstance(ask(board, rb.unlock_request(4, CHANNELS), now=10.0), WriteEcho)
+    assert comps[3].released
+    assert status(board, 10.0).flags & rb.StatusFlags.PULSE_ACTIVE
+    assert board.next_deadline() == pytest.approx(10.0 + rb.PULSE_DEFAULT_MS / 1000)
+    board.tick(10.499)
+    assert comps[3].released
+    board.tick(10.5)
+    assert not comps[3].released
+    assert not status(board, 10.6).flags & rb.StatusFlags.PULSE_ACTIVE
+    assert board.next_deadline() is None
+
+
+def test_unlock_register_reads_the_ms_left(board: ReferenceBoard) -> None:
+    ask(board, rb.unlock_request(2, CHANNELS, pulse_ms=200), now=5.0)
+    reply = ask(board, ReadHoldingRegisters(rb.HR_UNLOCK_BASE, 3), now=5.05)
+    assert isinstance(reply, RegistersReply) and reply.registers == (0, 150, 0)
+
+
+def test_repeating_an_unlock_restarts_the_pulse(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    ask(board, rb.unlock_request(1, CHANNELS, pulse_ms=300), now=0.0)
+    ask(board, rb.unlock_request(1, CHANNELS, pulse_ms=300), now=0.2)
+    board.tick(0.35)
+    assert comps[0].released
+    board.tick(0.5)
+    assert not comps[0].released
+
+
+def test_pulse_default_register_sets_the_pulse(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    assert isinstance(ask(board, WriteSingleRegister(rb.HR_PULSE_DEFAULT_MS, 100)), WriteEcho)
+    ask(board, rb.unlock_request(1, CHANNELS), now=1.0)
+    board.tick(1.1)
+    assert not comps[0].released
+
+
+def test_all_outputs_off_command(board: ReferenceBoard, comps: list[Compartment]) -> None:
+    for ch in (1, 2, 3):
+        ask(board, rb.unlock_request(ch, CHANNELS), now=0.0)
+    assert isinstance(ask(board, rb.all_outputs_off_request(), now=0.1), WriteEcho)
+    assert not any(c.energised for c in comps)
+    assert board.next_deadline() is None
+
+
+def test_power_up_turns_outputs_off_and_sets_reset(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    ask(board, rb.unlock_request(1, CHANNELS), now=0.0)
+    st = status(board)
+    ask(board, rb.ack_request(st.change_counter))
+    board.power_up(1.0)
+    assert not comps[0].energised
+    after = status(board, 1.0)
+    assert after.flags == rb.StatusFlags.RESET and after.change_counter == 0
+
+
+def test_a_jammed_lock_reports_a_lock_fault_until_a_pulse_works(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    comps[6].jam(0.0)
+    assert not status(board).channel(7).lock_fault  # idle: nothing to disagree about
+    ask(board, rb.unlock_request(7, CHANNELS, pulse_ms=100), now=1.0)
+    assert status(board, 1.01).channel(7).lock_fault
+    board.tick(1.2)
+    st = status(board, 1.2)
+    assert st.channel(7).lock_fault and not comps[6].door_open
+    comps[6].unjam(2.0)
+    ask(board, rb.unlock_request(7, CHANNELS, pulse_ms=100), now=3.0)
+    assert not status(board, 3.01).channel(7).lock_fault
+
+
+# -- configuration registers -------------------------------------------------------------
+
+
+def test_config_read_block(board: ReferenceBoard) -> None:
+    reply = ask(board, rb.config_read_request())
+    assert isinstance(reply, RegistersReply)
+    assert reply.registers == (rb.PULSE_DEFAULT_MS, 0, 0, 0, 1)
+
+
+def test_polarity_inverts_the_status_bits_and_counts_as_a_change(board: ReferenceBoard) -> None:
+    polarity = rb.Polarity.DOOR_INVERTED | rb.Polarity.ITEM_INVERTED
+    assert isinstance(ask(board, rb.configure_request(400, polarity)), WriteEcho)
+    st = status(board)
+    assert all(not c.door_closed and c.item_present for c in st.channels)
+    assert all(c.opened_since_ack for c in st.channels)  # they read open now
+    assert st.change_counter == 2 * CHANNELS
+
+
+def test_polarity_corrects_an_inverted_door_sensor(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    comps[0].set_sensor("door", SensorFault(SensorMode.INVERTED))
+    assert not status(board).channel(1).door_closed
+    ask(board, WriteSingleRegister(rb.HR_POLARITY, int(rb.Polarity.DOOR_INVERTED)))
+    st = status(board)
+    assert st.channel(1).door_closed and not st.channel(2).door_closed
+
+
+def test_inverted_lock_feedback_polarity_reports_faults_on_idle_locks(
+    board: ReferenceBoard,
+) -> None:
+    ask(board, WriteSingleRegister(rb.HR_POLARITY, int(rb.Polarity.LOCK_FEEDBACK_INVERTED)))
+    assert all(c.lock_fault for c in status(board).channels)
+
+
+# -- exceptions ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [ReadCoils(0, 8), WriteSingleCoil(0, 0xFF00)],
+    ids=["FC01", "FC05"],
+)
+def test_unsupported_function_is_exception_01(board: ReferenceBoard, request_: object) -> None:
+    assert refused(ask(board, request_)) == ExceptionCode.ILLEGAL_FUNCTION  # type: ignore[arg-type]
+
+
+def test_an_unknown_function_code_is_exception_01(board: ReferenceBoard) -> None:
+    reply = board.on_request(with_crc(bytes((1, 0x2B, 0x0E, 0x01, 0x00))), 0.0)
+    assert reply == with_crc(bytes((1, 0xAB, 0x01)))
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        ReadInputRegisters(0, rb.IDENTITY_COUNT + 1),  # runs past the identity block
+        ReadInputRegisters(0x0008, 1),  # the gap
+        ReadInputRegisters(rb.IR_STATUS, 11),
+        ReadHoldingRegisters(0x0005, 1),
+        ReadHoldingRegisters(rb.HR_UNLOCK_BASE + CHANNELS, 1),
+        WriteSingleRegister(0x0005, 1),
+        WriteSingleRegister(rb.HR_UNLOCK_BASE + CHANNELS, 0),
+    ],
+)
+def test_bad_address_is_exception_02(board: ReferenceBoard, request_: object) -> None:
+    assert refused(ask(board, request_)) == ExceptionCode.ILLEGAL_DATA_ADDRESS  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("address", "value"),
+    [
+        (rb.HR_PULSE_DEFAULT_MS, 49),
+        (rb.HR_PULSE_DEFAULT_MS, 10_001),
+        (rb.HR_POLARITY, 0x0008),
+        (rb.HR_COMMAND, 0x1234),
+        (rb.HR_UNIT_ADDRESS, 0),
+        (rb.HR_UNIT_ADDRESS, 248),
+        (rb.HR_UNLOCK_BASE, 10),
+        (rb.HR_UNLOCK_BASE, 20_000),
+    ],
+)
+def test_bad_value_is_exception_03_and_changes_nothing(
+    board: ReferenceBoard, comps: list[Compartment], address: int, value: int
+) -> None:
+    before = ask(board, rb.config_read_request())
+    assert (
+        refused(ask(board, WriteSingleRegister(address, value))) == ExceptionCode.ILLEGAL_DATA_VALUE
+    )
+    assert ask(board, rb.config_read_request()) == before
+    assert not comps[0].energised
+
+
+def test_fc16_is_checked_whole_before_anything_is_written(board: ReferenceBoard) -> None:
+    reply = ask(board, WriteMultipleRegisters(rb.HR_PULSE_DEFAULT_MS, (300, 0x0008)))
+    assert refused(reply) == ExceptionCode.ILLEGAL_DATA_VALUE
+    assert board.pulse_default_ms == rb.PULSE_DEFAULT_MS
+    reply = ask(board, WriteMultipleRegisters(rb.HR_UNIT_ADDRESS, (1, 1)))
+    assert refused(reply) == ExceptionCode.ILLEGAL_DATA_ADDRESS
+
+
+def test_a_quantity_out_of_range_is_exception_03(board: ReferenceBoard) -> None:
+    frame = with_crc(bytes((1, 0x04, 0x00, 0x00, 0x00, 0x7E)))  # 126 registers
+    assert board.on_request(frame, 0.0) == with_crc(bytes((1, 0x84, 0x03)))
+
+
+# -- addressing ---------------------------------------------------------------------------------
+
+
+def test_other_units_and_garbage_get_no_reply(board: ReferenceBoard) -> None:
+    assert ask(board, rb.identity_request(), unit=2) is None
+    frame = bytearray(encode_request(1, rb.identity_request()))
+    frame[-1] ^= 0xFF
+    assert board.on_request(bytes(frame), 0.0) is None
+    assert board.on_request(b"\x01\x04", 0.0) is None
+    assert board.on_request(b"", 0.0) is None
+    assert board.on_request(bytes(range(256)), 0.0) is None
+
+
+def test_broadcast_writes_execute_without_reply(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    assert ask(board, rb.unlock_request(9, CHANNELS), unit=0, now=0.0) is None
+    assert comps[8].released
+    assert ask(board, rb.all_outputs_off_request(), unit=0, now=0.1) is None
+    assert not comps[8].released
+
+
+def test_a_broadcast_read_is_ignored(board: ReferenceBoard) -> None:
+    frame = with_crc(bytes((0, 0x04, 0x00, 0x00, 0x00, 0x08)))
+    assert board.on_request(frame, 0.0) is None
+
+
+def test_unit_address_change_takes_effect_after_the_reply(board: ReferenceBoard) -> None:
+    reply = ask(board, rb.set_unit_address_request(17), unit=1)
+    assert reply == WriteEcho(WriteSingleRegister.function, rb.HR_UNIT_ADDRESS, 17)
+    assert board.unit == 17
+    assert ask(board, rb.identity_request(), unit=1) is None
+    assert isinstance(ask(board, rb.identity_request(), unit=17), RegistersReply)
+    board.power_up(1.0)
+    assert board.unit == 17  # kept in EEPROM
