@@ -6,20 +6,16 @@ import re
 import shutil
 import subprocess
 
-import pytest
-
 from protocol import reference_board as rb
 
 from .conftest import SimFactory
 
+# Required, not skipped: ./run.sh test installs the Debian package.
 MBPOLL = shutil.which("mbpoll")
-pytestmark = pytest.mark.skipif(
-    MBPOLL is None, reason="mbpoll is not installed (apt install mbpoll)"
-)
 
 
 def mbpoll(path: str, *args: str) -> dict[int, int]:
-    assert MBPOLL is not None
+    assert MBPOLL is not None, "mbpoll is not installed: run ./run.sh test (apt install mbpoll)"
     cmd = [MBPOLL, "-m", "rtu", "-b", "19200", "-P", "even", "-0", "-1", "-o", "1", *args, path]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
