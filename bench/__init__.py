@@ -1,0 +1,1 @@
+"""Benchmarks: `./run.sh bench` (or `python -m bench`). Not part of the test suite."""
