@@ -18,17 +18,20 @@ import json
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
+from rich.live import Live
+from rich.text import Text
 
 from .client import CONTROL_FILE, ControlUnavailable, call, default_run_dir, find_control
 from .layout import DEFAULT_COLUMN, Layout, LayoutError, load_layout, simple_layout
 from .physics import UserBehaviour
-from .render import print_stats, print_status
+from .render import print_stats, print_status, status_view
 from .runtime import Simulator
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -178,6 +181,8 @@ def _client(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir()
     address = find_control(args.control, run_dir)
     request = _request(args)
+    if args.command == "status" and args.watch is not None:
+        return _watch_status(address, args.watch)
     reply = call(address, request, timeout=args.timeout)
     # a pipe gets 80 columns from rich; a status table needs more
     width = args.width or (None if sys.stdout.isatty() else 132)
@@ -199,6 +204,31 @@ def _client(args: argparse.Namespace) -> int:
         return _print_run(reply)
     else:
         print(json.dumps({k: v for k, v in reply.items() if k != "ok"}))
+    return EXIT_OK
+
+
+def _watch_status(address: str, interval: float) -> int:
+    """Redraw the status table in place until Ctrl-C (the demo's screen)."""
+    if not 0.1 <= interval <= 60:
+        raise UsageProblem(f"--watch: {interval} is outside 0.1..60 seconds")
+    console = Console()
+    if not console.is_terminal:
+        # A pipe or a log: one frame after another, flushed, instead of redrawing.
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                console.print(status_view(call(address, {"cmd": "status"}, timeout=5)))
+                sys.stdout.flush()
+                time.sleep(interval)
+        return EXIT_OK
+    with contextlib.suppress(KeyboardInterrupt), Live(console=console, auto_refresh=False) as live:
+        while True:
+            try:
+                reply = call(address, {"cmd": "status"}, timeout=5)
+            except ControlUnavailable as exc:
+                live.update(Text(f"simulator unreachable: {exc}"), refresh=True)
+                return EXIT_REFUSED
+            live.update(status_view(reply), refresh=True)
+            time.sleep(interval)
     return EXIT_OK
 
 
@@ -284,7 +314,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--width", type=int, help="table width in characters")
         return p
 
-    client("status", "a table of every compartment")
+    status = client("status", "a table of every compartment")
+    status.add_argument(
+        "--watch", type=float, metavar="SECONDS", help="redraw every SECONDS until Ctrl-C"
+    )
     client("ping", "is the simulator there?")
     stats = client("stats", "line counters and transaction timing records")
     stats.add_argument("--bus")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 
 def _wire(raw: object) -> str:
@@ -79,6 +80,45 @@ def buses_table(status: Mapping[str, object]) -> Table:
             units,
         )
     return table
+
+
+def _cell(row: Mapping[str, object]) -> Text:
+    door, lock, items = str(row["door"]), str(row["lock"]), row["items"]
+    text = Text(f"{row['id']} {row['size']}\n", style="bold")
+    style = "green" if door == "closed" else "bold yellow"
+    text.append(f"{door:<6}", style=style)
+    text.append(f" {items}▣" if items else "   ", style="cyan")
+    if lock != "locked":
+        text.append(f"\n{lock}", style="bold red" if lock == "jammed" else "yellow")
+    elif faults := _faults(row):
+        text.append(f"\n{faults}", style="red")
+    return text
+
+
+def locker_map(status: Mapping[str, object]) -> Table:
+    """The front of the locker: one column per letter, rows numbered from the top."""
+    rows = status.get("compartments")
+    assert isinstance(rows, Sequence)
+    grid: dict[str, dict[int, Mapping[str, object]]] = {}
+    for row in rows:
+        assert isinstance(row, Mapping)
+        ident = str(row["id"])
+        letter, digits = ident[:1], ident[1:]
+        grid.setdefault(letter, {})[int(digits) if digits.isdigit() else 0] = row
+    table = Table(title="front view", show_lines=True)
+    columns = sorted(grid)
+    for column in columns:
+        table.add_column(column, justify="left", min_width=9)
+    depth = max((max(cells) for cells in grid.values()), default=0)
+    for position in range(1, depth + 1):
+        table.add_row(
+            *(_cell(grid[c][position]) if position in grid[c] else Text("") for c in columns)
+        )
+    return table
+
+
+def status_view(status: Mapping[str, object]) -> Group:
+    return Group(buses_table(status), locker_map(status))
 
 
 def print_status(status: Mapping[str, object], console: Console) -> None:

@@ -193,3 +193,56 @@ def test_serve_never_replaces_a_regular_file(
     code, _, err = cli(capsys, tmp_path, "serve", "--link", str(precious))
     assert code == 2 and "is not a symlink" in err
     assert precious.read_text() == "keep me"
+
+
+def test_status_watch_draws_the_locker_front_until_interrupted(serve: Served) -> None:
+    serve.line()
+    serve.line()
+    subprocess.run(
+        [sys.executable, "-m", "simulator", "force", "A02", "--run-dir", str(serve.run_dir)],
+        check=True,
+        capture_output=True,
+        timeout=LINE_TIMEOUT,
+    )
+    watcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "status",
+            "--watch",
+            "0.2",
+            "--run-dir",
+            str(serve.run_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "120", "LINES": "60"},
+    )
+    # Wait for a first frame on the pipe, then interrupt like a person would.
+    assert watcher.stdout is not None
+    seen = ""
+    while "A08" not in seen:
+        chunk = watcher.stdout.readline()
+        assert chunk, f"watch ended early: {watcher.stderr.read() if watcher.stderr else ''}"
+        seen += chunk
+    watcher.send_signal(signal.SIGINT)
+    out, _ = watcher.communicate(timeout=LINE_TIMEOUT)
+    assert watcher.returncode == 0
+    seen += out
+    assert "front view" in seen
+    lines = seen.splitlines()
+    a02 = next(i for i, line in enumerate(lines) if "A02" in line)
+    a03 = next(i for i, line in enumerate(lines) if "A03" in line)
+    assert "open" in lines[a02 + 1]  # the forced door, in its cell
+    assert "closed" in lines[a03 + 1]
+
+
+def test_status_watch_interval_is_checked(
+    serve: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve.line()
+    serve.line()
+    code, _, err = cli(capsys, serve.run_dir, "status", "--watch", "0")
+    assert code == 2 and "--watch" in err
