@@ -68,7 +68,7 @@ demo() {
     DEMO_PID=$!
     DEMO_DIR=$run_dir
     # globals: the EXIT trap runs after this function has returned
-    trap 'trap "" INT TERM; kill "$DEMO_PID" 2>/dev/null; wait "$DEMO_PID" 2>/dev/null; rm -rf "$DEMO_DIR"' EXIT
+    trap 'trap "" INT TERM; kill "$DEMO_PID" 2>/dev/null || true; wait "$DEMO_PID" 2>/dev/null || true; rm -rf "$DEMO_DIR"' EXIT
     trap 'exit 130' INT TERM
     for _ in $(seq 100); do
         grep -q '^control: ' "$log" 2>/dev/null && break
