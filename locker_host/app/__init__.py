@@ -1,0 +1,108 @@
+"""The application layer: load -> decide -> save -> act (DESIGN.md section 2).
+
+It drives the pure domain through small ports and keeps SQLite (through the
+store's writer thread) as the truth. The daemon's admin CLI, the MQTT link
+and the HTTP API only map onto ``CommandApi`` and ``Kiosk``; the bus adapter
+feeds ``LockerService.observe``; the daemon's timer loop calls
+``LockerService.next_wakeup`` / ``on_timer``.
+
+Layout, like Trio's: small modules, one job each, re-exported here.
+
+  the loop         service.py (LockerService: one writer, write-ahead, effects after commit)
+  front doors      api.py (CommandApi: central commands, dedup, expiry),
+                   commands.py + payload.py (typed requests, parse_command),
+                   kiosk.py (card reader and touch screen), replies.py (reply dicts)
+  persistence      persistence.py (Decision -> UnitOfWork, and back), documents.py
+                   (state documents), personal.py (personal data split out by ref),
+                   records.py (audit rows, events), layout_change.py (start-up)
+  outside world    ports.py (LockDriver, Clock, CodeSource, StaffDirectory),
+                   system.py (the real clock and code source), secrets.py (keyring file)
+  errors           errors.py (AppError tree, stable codes)
+"""
+
+from .api import CommandApi
+from .commands import (
+    COMMANDS,
+    CancelRequest,
+    CentralRequest,
+    ExpectDropoffRequest,
+    ExtendDeadlineRequest,
+    InventoryRequest,
+    RecallListRequest,
+    RemoteOpenRequest,
+    Request,
+    ReserveRequest,
+    SetServiceRequest,
+    parse_command,
+)
+from .errors import (
+    AppError,
+    CommandExpired,
+    InvalidPayload,
+    LayoutOrphansItems,
+    SecretsError,
+    SecretsInsecure,
+    SecretsMalformed,
+    SecretsMissing,
+    StoredStateInvalid,
+    UnknownCard,
+    UnknownCommand,
+)
+from .kiosk import Kiosk
+from .layout_change import LayoutChange, reconcile_layout
+from .persistence import Plan, Restored, Saved, plan, restore
+from .ports import Clock, CodeSource, LockDriver, PulseOutcome, StaffDirectory
+from .replies import JsonDict
+from .secrets import Keys, load_keys
+from .service import CentralContext, LockerService, Outcome, ServiceConfig, ServiceStatistics
+from .system import SystemClock, SystemCodeSource
+
+__all__ = [
+    "COMMANDS",
+    "AppError",
+    "CancelRequest",
+    "CentralContext",
+    "CentralRequest",
+    "Clock",
+    "CodeSource",
+    "CommandApi",
+    "CommandExpired",
+    "ExpectDropoffRequest",
+    "ExtendDeadlineRequest",
+    "InvalidPayload",
+    "InventoryRequest",
+    "JsonDict",
+    "Keys",
+    "Kiosk",
+    "LayoutChange",
+    "LayoutOrphansItems",
+    "LockDriver",
+    "LockerService",
+    "Outcome",
+    "Plan",
+    "PulseOutcome",
+    "RecallListRequest",
+    "RemoteOpenRequest",
+    "Request",
+    "ReserveRequest",
+    "Restored",
+    "Saved",
+    "SecretsError",
+    "SecretsInsecure",
+    "SecretsMalformed",
+    "SecretsMissing",
+    "ServiceConfig",
+    "ServiceStatistics",
+    "SetServiceRequest",
+    "StaffDirectory",
+    "StoredStateInvalid",
+    "SystemClock",
+    "SystemCodeSource",
+    "UnknownCard",
+    "UnknownCommand",
+    "load_keys",
+    "parse_command",
+    "plan",
+    "reconcile_layout",
+    "restore",
+]

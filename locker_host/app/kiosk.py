@@ -1,0 +1,194 @@
+"""At-the-locker entry points: what the card reader and the touch screen call.
+
+The raw ID number and the raw codes live only for the length of one call:
+the domain's builders validate them, turn them into owner keys and code
+digests (``id_card``, ``pickup_code`` ...) and drop them; nothing here stores,
+logs or echoes them. A staff card is looked up in the ``StaffDirectory``; an
+unknown card gets ``unknown_card`` and an audited denial.
+
+Every method returns a reply dict (``replies.py``), like ``CommandApi``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from locker_host.domain import (
+    Command,
+    CompartmentId,
+    ConfirmByHand,
+    Credential,
+    DepartmentId,
+    LockerError,
+    MaintenanceOpen,
+    OpenId,
+    Pickup,
+    Purpose,
+    SetService,
+    Size,
+    StaffCredential,
+    StaffOpen,
+    StartDropoff,
+    dropoff_code,
+    id_card,
+    pickup_code,
+    typed_id_number,
+)
+from locker_host.store import StoreError
+
+from . import replies
+from .errors import AppError, InvalidPayload, UnknownCard
+from .ports import StaffDirectory
+from .replies import JsonDict
+from .secrets import Keys
+from .service import LockerService
+
+_STAFF_PURPOSES = {p.value: p for p in (Purpose.COLLECT, Purpose.LOAD, Purpose.RECALL)}
+
+
+class Kiosk:
+    def __init__(self, service: LockerService, staff: StaffDirectory) -> None:
+        self._service = service
+        self._staff = staff
+
+    # -- citizens --------------------------------------------------------------------
+
+    async def pickup_by_card(self, id_number: str) -> JsonDict:
+        """The number as the card reader read it from the chip (strong)."""
+        return await self._run(lambda: Pickup(id_card(self._keys.owner, id_number)))
+
+    async def pickup_by_code(self, code: str) -> JsonDict:
+        """A proxy (代领) with the pickup code alone."""
+        return await self._run(lambda: Pickup(pickup_code(self._keys.codes, code)))
+
+    async def pickup_by_typed_id(self, id_number: str, code: str | None) -> JsonDict:
+        """A typed or scanned number (weak): never enough without the pickup code."""
+        return await self._run(
+            lambda: Pickup(typed_id_number(self._keys.owner, id_number, self._keys.codes, code))
+        )
+
+    async def dropoff_by_card(
+        self,
+        id_number: str,
+        department: str | None,
+        size: str | None,
+        *,
+        accessible: bool = False,
+    ) -> JsonDict:
+        def command() -> StartDropoff:
+            credential = id_card(self._keys.owner, id_number)
+            chosen = None if department is None else DepartmentId(department)
+            return StartDropoff(credential, chosen, _size(size), accessible)
+
+        return await self._run(command)
+
+    async def dropoff_by_code(self, code: str, *, accessible: bool = False) -> JsonDict:
+        return await self._run(
+            lambda: StartDropoff(dropoff_code(self._keys.codes, code), accessible=accessible)
+        )
+
+    async def confirm_by_hand(
+        self,
+        open_id: str,
+        item_inside: bool,
+        *,
+        id_number: str | None = None,
+        code: str | None = None,
+        card_id: str | None = None,
+    ) -> JsonDict:
+        """A degraded compartment: the person who opened it says what is inside."""
+
+        def command() -> ConfirmByHand:
+            credential: Credential
+            if id_number is not None:
+                credential = id_card(self._keys.owner, id_number)
+            elif code is not None:
+                # Either purpose: the domain only checks that a code opened it.
+                credential = pickup_code(self._keys.codes, code)
+            elif card_id is not None:
+                credential = self._staff_or_raise(card_id)
+            else:
+                raise InvalidPayload("present the card or code that opened it", field="credential")
+            return ConfirmByHand(OpenId(open_id), credential, item_inside)
+
+        return await self._staff_run(command, card_id, "confirm_by_hand")
+
+    # -- staff -----------------------------------------------------------------------------
+
+    async def staff_card(self, card_id: str, purpose: str) -> JsonDict:
+        """Collect dossiers, load reserved certificates or recall overdue ones."""
+
+        def command() -> StaffOpen:
+            chosen = _STAFF_PURPOSES.get(purpose)
+            if chosen is None:
+                raise InvalidPayload("one of collect, load, recall", field="purpose")
+            return StaffOpen(self._staff_or_raise(card_id), chosen)
+
+        return await self._staff_run(command, card_id, "staff_open")
+
+    async def maintenance_open(self, card_id: str, compartment: str, reason: str) -> JsonDict:
+        return await self._staff_run(
+            lambda: MaintenanceOpen(
+                self._staff_or_raise(card_id), CompartmentId(compartment), reason
+            ),
+            card_id,
+            "maintenance_open",
+        )
+
+    async def set_service(
+        self, card_id: str, compartment: str, in_service: bool, reason: str
+    ) -> JsonDict:
+        return await self._staff_run(
+            lambda: SetService(
+                self._staff_or_raise(card_id), CompartmentId(compartment), in_service, reason
+            ),
+            card_id,
+            "set_service",
+        )
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    @property
+    def _keys(self) -> Keys:
+        return self._service.keys
+
+    def _staff_or_raise(self, card_id: str) -> StaffCredential:
+        staff = self._staff.staff_for_card(card_id)
+        if staff is None:
+            raise UnknownCard("this staff card is not registered here")
+        return staff
+
+    async def _staff_run(
+        self, build: Callable[[], Command], card_id: str | None, action: str
+    ) -> JsonDict:
+        try:
+            return await self._run(build)
+        except UnknownCard as problem:
+            card = (card_id or "")[:64]
+            try:
+                await self._service.record_denial(
+                    "staff:unknown", action, problem.code, details={"card_id": card}
+                )
+            except StoreError as failure:
+                return replies.refused(failure)
+            return replies.refused(problem)
+
+    async def _run(self, build: Callable[[], Command]) -> JsonDict:
+        """Build the command (raw input is validated and dropped there), then submit it."""
+        try:
+            command = build()
+            outcome = await self._service.submit(command)
+        except UnknownCard:
+            raise
+        except (AppError, LockerError, StoreError) as problem:
+            return replies.refused(problem)
+        return outcome.reply
+
+
+def _size(size: str | None) -> Size | None:
+    if size is None:
+        return None
+    try:
+        return Size(size)
+    except ValueError:
+        raise InvalidPayload("must be one of S, M, L", field="size") from None
