@@ -6,7 +6,8 @@
     locker-sim open A03             ... and the other commands (see --help)
 
 `serve` prints `serial: <device path>` and `control: <address>` as its
-first two lines. Exit codes: 0 ok, 1 the simulator refused or cannot be
+first two lines, then `reader: <device path>` (the simulated ID-card reader)
+unless the layout has none. Exit codes: 0 ok, 1 the simulator refused or cannot be
 reached, 2 a usage or layout error (one line naming the problem).
 """
 
@@ -29,8 +30,9 @@ from rich.live import Live
 from rich.text import Text
 
 from .client import CONTROL_FILE, ControlUnavailable, call, default_run_dir, find_control
-from .layout import DEFAULT_COLUMN, Layout, LayoutError, load_layout, simple_layout
+from .layout import DEFAULT_COLUMN, Layout, LayoutError, ReaderSpec, load_layout, simple_layout
 from .physics import UserBehaviour
+from .reader_cli import add_reader_commands, reader_request
 from .render import print_stats, print_status, status_view
 from .runtime import Simulator
 
@@ -72,6 +74,8 @@ def _serve(args: argparse.Namespace) -> int:
     if args.tcp_port is not None:
         first = replace(layout.buses[0], tcp_port=args.tcp_port)
         layout = replace(layout, buses=(first, *layout.buses[1:]))
+    if args.reader_link and layout.reader is not None:
+        layout = replace(layout, reader=ReaderSpec(Path(args.reader_link)))
     try:
         run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         sim = Simulator(layout, run_dir, links=links, control_port=args.control_port)
@@ -95,6 +99,8 @@ def _serve(args: argparse.Namespace) -> int:
         state.write_text(sim.control.address + "\n", encoding="utf-8")
         print(f"serial: {first_front.pty.link}", flush=True)
         print(f"control: {sim.control.address}", flush=True)
+        if sim.card_reader is not None:
+            print(f"reader: {sim.card_reader.pty.link}", flush=True)
         for name, front in sim.fronts.items():
             info = front.info()
             print(
@@ -261,6 +267,7 @@ def _request(args: argparse.Namespace) -> dict[str, object]:
             value = getattr(args, key)
             if value is not None:
                 request[key] = value
+    request.update(reader_request(cmd, args))
     if cmd == "run":
         try:
             request["scenario"] = Path(args.scenario).read_text(encoding="utf-8")
@@ -302,6 +309,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--auto-close", type=float, help="... and closes it N s after opening")
     serve.add_argument("--link", help="device path of the first bus (a symlink)")
     serve.add_argument("--tcp-port", type=int, help="RTU-over-TCP port of the first bus (0)")
+    serve.add_argument("--reader-link", help="device path of the ID-card reader (a symlink)")
     serve.add_argument("--control-port", type=int, default=0, help="control port (ephemeral)")
     serve.add_argument("--run-dir", help="where links and the control file live")
 
@@ -366,4 +374,5 @@ def _parser() -> argparse.ArgumentParser:
         client(name, text).add_argument("--bus")
     run = client("run", "run a scenario file (TOML), wait until it is over")
     run.add_argument("scenario")
+    add_reader_commands(client)
     return parser

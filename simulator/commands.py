@@ -21,6 +21,15 @@ from .arguments import Args, CommandError, Param, board_of, check_args
 from .faults import FaultProfile
 from .line import BoardSlot
 from .physics import PhysicsRefused, SensorFault, SensorMode, UserBehaviour
+from .reader_commands import (
+    FAULT_PARAMS,
+    SWIPE_PARAMS,
+    reader_fault,
+    reader_info,
+    reader_plug,
+    remove_card,
+    swipe,
+)
 from .world import World
 
 
@@ -366,5 +375,23 @@ COMMANDS: dict[str, Command] = {
         "run a scenario (TOML text); answers when it is over",
         locked=False,
         scriptable=False,
+    ),
+    # -- the simulated ID-card reader (reader_commands.py) --
+    "swipe": Command(
+        SWIPE_PARAMS,
+        swipe,
+        "an ID card on the reader for `hold` s (0: until remove_card); the number is "
+        "checked for its shape only (18 characters, 15 for a foreign2017 card)",
+    ),
+    "remove_card": Command({}, remove_card, "the card is lifted off the reader"),
+    "reader_fault": Command(
+        FAULT_PARAMS, reader_fault, "card reader fault: none, no_sam or read_failure"
+    ),
+    "reader": Command({}, reader_info, "the card reader: device, card, fault, counters"),
+    "reader_unplug": Command(
+        {}, reader_plug("unplug"), "the card reader's USB cable is pulled", locked=False
+    ),
+    "reader_replug": Command(
+        {}, reader_plug("replug"), "the card reader's USB cable is back", locked=False
     ),
 }

@@ -12,6 +12,9 @@ another module of the same bus. Without a `compartments` table, one
 compartment per channel is generated, in columns whose rows have the sizes
 of `column_sizes` (default "SSSMMMLL": 8 rows, A01..A08, B01..); on relay
 modules, relay n drives the lock and input n reads the door.
+
+The simulated ID-card reader is on unless `[reader] enabled = false`;
+`[reader] link` names its device path (default `<run dir>/ttyIDCARD0`).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ __all__ = [
     "CompartmentSpec",
     "Layout",
     "LayoutError",
+    "ReaderSpec",
     "Wire",
     "load_layout",
     "parse_layout",
@@ -97,10 +101,18 @@ class CompartmentSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ReaderSpec:
+    """The simulated ID-card reader (reader.py)."""
+
+    link: Path | None = None  # the device path (a symlink); None: the default
+
+
+@dataclass(frozen=True, slots=True)
 class Layout:
     buses: tuple[BusSpec, ...]
     compartments: tuple[CompartmentSpec, ...]
     user: UserBehaviour = field(default_factory=UserBehaviour)
+    reader: ReaderSpec | None = field(default_factory=ReaderSpec)  # None: no card reader
 
     def bus(self, name: str) -> BusSpec | None:
         return next((b for b in self.buses if b.name == name), None)
@@ -163,7 +175,7 @@ _FLAG_NAMES = {"--unit": "--boards", "--column-sizes": "--sizes"}
 
 
 def parse_layout(data: Mapping[str, object], user: UserBehaviour | None = None) -> Layout:
-    keys(data, "", {"buses", "compartments", "column_sizes", "user"})
+    keys(data, "", {"buses", "compartments", "column_sizes", "user", "reader"})
     buses_raw = list_of(data, "buses", "", required=True)
     if not buses_raw:
         raise LayoutError("buses", "at least one bus is needed")
@@ -185,7 +197,7 @@ def parse_layout(data: Mapping[str, object], user: UserBehaviour | None = None) 
     unique([c.id for c in comps], "compartments", "id")
     if user is None:
         user = _user(data.get("user", {}), "user")
-    return Layout(buses, comps, user)
+    return Layout(buses, comps, user, _reader(data.get("reader", {}), "reader"))
 
 
 # -- sections ----------------------------------------------------------------------
@@ -339,3 +351,17 @@ def _user(raw: object, key: str) -> UserBehaviour:
         for name in ("auto_open_after", "auto_close_after")
     }
     return UserBehaviour(values["auto_open_after"], values["auto_close_after"])
+
+
+def _reader(raw: object, key: str) -> ReaderSpec | None:
+    table = as_table(raw, key)
+    keys(table, key, {"enabled", "link"})
+    enabled = table.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise LayoutError(f"{key}.enabled", "must be true or false")
+    link = table.get("link")
+    if link is not None and (not isinstance(link, str) or not link):
+        raise LayoutError(f"{key}.link", "must be a non-empty path string")
+    if not enabled:
+        return None
+    return ReaderSpec(Path(link) if isinstance(link, str) else None)

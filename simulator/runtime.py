@@ -6,6 +6,7 @@ and the control channel, sharing one lock.
     timers       runs the world's timers (pulses ending, the simulated person)
                  when nothing else does
     control      JSON lines (control.py), one thread per connection
+    card-reader  the simulated ID-card reader on its own pty (reader_front.py)
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from .commands import dispatch
 from .control import ControlServer
 from .front import LineFront
 from .layout import Layout
+from .reader import SimulatedCardReader
+from .reader_front import ReaderFront
 from .scenario import parse_scenario, run_scenario
 from .world import World
 
@@ -47,6 +50,11 @@ class Simulator:
             self.fronts[bus.name] = LineFront(
                 bus.name, line, self._lock, link, tcp_port=bus.tcp_port, clock=clock
             )
+        self.card_reader: ReaderFront | None = None
+        if layout.reader is not None:
+            reader_link = layout.reader.link or run_dir / "ttyIDCARD0"
+            model = SimulatedCardReader()
+            self.card_reader = ReaderFront(model, self._lock, reader_link, clock=clock)
         self.control = ControlServer(lambda request: dispatch(self, request), control_port)
         self._poked = threading.Event()
         self._timer_error: BaseException | None = None
@@ -58,6 +66,8 @@ class Simulator:
     def start(self) -> None:
         for front in self.fronts.values():
             front.start()
+        if self.card_reader is not None:
+            self.card_reader.start()
         self._timers.start()
         self.control.start()
 
@@ -67,6 +77,8 @@ class Simulator:
         self.control.stop()
         for front in self.fronts.values():
             front.stop()
+        if self.card_reader is not None:
+            self.card_reader.stop()
         if self._timers.is_alive():
             self._timers.join(timeout=5)
 
@@ -85,6 +97,8 @@ class Simulator:
     def failure(self) -> BaseException | None:
         """The error that stopped a line's thread or the timer thread, if one did."""
         errors = [f.error for f in self.fronts.values()] + [self._timer_error]
+        if self.card_reader is not None:
+            errors.append(self.card_reader.error)
         return next((e for e in errors if e is not None), None)
 
     def _run_timers(self) -> None:

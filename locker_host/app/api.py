@@ -115,9 +115,7 @@ class CommandApi:
                 return RecallList(actor, department), {}
             case RemoteOpenRequest():
                 compartment = CompartmentId(request.compartment)
-                return RemoteOpen(
-                    actor, compartment, request.reason, request.expires_at_wall_s
-                ), {}
+                return RemoteOpen(actor, compartment, request.reason, request.expires_at_wall_s), {}
             case SetServiceRequest():
                 compartment = CompartmentId(request.compartment)
                 return SetService(actor, compartment, request.in_service, request.reason), {}

@@ -29,6 +29,7 @@ from locker_host.domain import (
     Item,
     LockerState,
     Open,
+    OwnerKey,
     from_plain,
     to_plain,
 )
@@ -203,8 +204,11 @@ def _guard(guard: Any, split: Splitter) -> dict[str, Any]:
     return {
         **_fields(CodeGuard, guard, skip=owner_maps),
         "owner_failures": [
-            {"personal_ref": split.bare_owner_key(_GUARD_FAILURES, key), "count": count}
-            for key, count in sorted(guard.owner_failures.items())
+            {
+                "personal_ref": split.bare_owner_key(_GUARD_FAILURES, key),
+                "times_mono_s": list(times),
+            }
+            for key, times in sorted(guard.owner_failures.items())
         ],
         "owner_locked_until_mono_s": [
             {"personal_ref": split.bare_owner_key(_GUARD_LOCKED, key), "until_mono_s": until}
@@ -214,16 +218,14 @@ def _guard(guard: Any, split: Splitter) -> dict[str, Any]:
 
 
 def _guard_from(body: Mapping[str, Any], join: Joiner) -> Any:
-    failures = {}
+    failures: dict[OwnerKey, tuple[float, ...]] = {}
     for entry in body["owner_failures"]:
         key = join.bare_owner_key(_GUARD_FAILURES, entry["personal_ref"])
         if key is not None:
-            failures[key] = int(entry["count"])
+            failures[key] = tuple(float(t) for t in entry["times_mono_s"])
     locked = {}
     for entry in body["owner_locked_until_mono_s"]:
         key = join.bare_owner_key(_GUARD_LOCKED, entry["personal_ref"])
         if key is not None:
             locked[key] = float(entry["until_mono_s"])
-    return _build(
-        CodeGuard, body, owner_failures=failures, owner_locked_until_mono_s=locked
-    )
+    return _build(CodeGuard, body, owner_failures=failures, owner_locked_until_mono_s=locked)

@@ -64,9 +64,7 @@ class Payload:
         if not isinstance(value, str):
             raise InvalidPayload("must be a string", field=name)
         if not value or len(value) > max_length or _CONTROL.search(value):
-            raise InvalidPayload(
-                f"must be 1 to {max_length} printable characters", field=name
-            )
+            raise InvalidPayload(f"must be 1 to {max_length} printable characters", field=name)
         return value
 
     def free_text(self, name: str, *, max_length: int = 500) -> str:

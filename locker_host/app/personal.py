@@ -57,9 +57,7 @@ class PersonalIndex:
         doc_refs.update(documents)
         in_use = frozenset().union(*doc_refs.values())
         refs = {
-            slot: ref
-            for slot, ref in {**self.refs, **splitter.new_refs}.items()
-            if ref in in_use
+            slot: ref for slot, ref in {**self.refs, **splitter.new_refs}.items() if ref in in_use
         }
         holders = {
             ref: holder

@@ -95,9 +95,7 @@ def _keyring(data: dict[str, Any], section: str) -> Keyring:
         except ValueError:
             raise SecretsMalformed("a secret is a hex string", field=where) from None
         if len(secret) < _MIN_SECRET_BYTES:
-            raise SecretsMalformed(
-                f"a secret has at least {_MIN_SECRET_BYTES} bytes", field=where
-            )
+            raise SecretsMalformed(f"a secret has at least {_MIN_SECRET_BYTES} bytes", field=where)
         secrets[int(version_text)] = secret
     if current not in secrets:
         raise SecretsMalformed("the current version has no secret", field=f"{section}.current")

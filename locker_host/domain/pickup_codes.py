@@ -96,7 +96,9 @@ class CodeGuard:
 
     failures_mono_s: tuple[float, ...] = ()
     locked_until_mono_s: float | None = None
-    owner_failures: Mapping[OwnerKey, int] = field(default_factory=dict)
+    # Per owner, the times of recent failures: pruned with the same window as
+    # the locker-wide list, so nobody's failed attempt is remembered for ever.
+    owner_failures: Mapping[OwnerKey, tuple[float, ...]] = field(default_factory=dict)
     owner_locked_until_mono_s: Mapping[OwnerKey, float] = field(default_factory=dict)
 
 
@@ -119,8 +121,8 @@ def record_failure(
     owner_failures = dict(guard.owner_failures)
     owner_locked = dict(guard.owner_locked_until_mono_s)
     if owner is not None:
-        owner_failures[owner] = owner_failures.get(owner, 0) + 1
-        if owner_failures[owner] >= policy.code_max_failures_per_owner:
+        owner_failures[owner] = (*owner_failures.get(owner, ()), now_mono_s)
+        if len(owner_failures[owner]) >= policy.code_max_failures_per_owner:
             owner_locked[owner] = now_mono_s + policy.code_lockout_s
             del owner_failures[owner]
     return CodeGuard(failures, locked, owner_failures, owner_locked)
@@ -136,10 +138,15 @@ def record_success(guard: CodeGuard, owner: OwnerKey | None) -> CodeGuard:
 def prune(guard: CodeGuard, policy: LockerPolicy, now_mono_s: float) -> CodeGuard:
     horizon = now_mono_s - policy.code_failure_window_s
     locked = guard.locked_until_mono_s
+    owner_failures = {
+        owner: recent
+        for owner, times in guard.owner_failures.items()
+        if (recent := tuple(t for t in times if t > horizon))
+    }
     return CodeGuard(
         tuple(t for t in guard.failures_mono_s if t > horizon),
         locked if locked is not None and locked > now_mono_s else None,
-        guard.owner_failures,
+        owner_failures,
         {k: u for k, u in guard.owner_locked_until_mono_s.items() if u > now_mono_s},
     )
 
@@ -153,6 +160,6 @@ def rebase_after_restart(guard: CodeGuard, policy: LockerPolicy, now_mono_s: flo
     return CodeGuard(
         tuple(now_mono_s for _ in guard.failures_mono_s),
         None if guard.locked_until_mono_s is None else now_mono_s + policy.code_lockout_s,
-        guard.owner_failures,
+        {k: tuple(now_mono_s for _ in times) for k, times in guard.owner_failures.items()},
         {k: now_mono_s + policy.code_lockout_s for k in guard.owner_locked_until_mono_s},
     )

@@ -117,8 +117,10 @@ class ChainBroken:
 
 ChainVerification = ChainIntact | ChainBroken
 
-_COLUMNS = ("seq, recorded_at, boot_id, actor, action, outcome, compartment, details,"
-            " personal_ref, personal_commitment, prev_hash, hash")
+_COLUMNS = (
+    "seq, recorded_at, boot_id, actor, action, outcome, compartment, details,"
+    " personal_ref, personal_commitment, prev_hash, hash"
+)
 
 
 def chain_head(db: sqlite_utils.Database) -> ChainHead:
@@ -126,8 +128,9 @@ def chain_head(db: sqlite_utils.Database) -> ChainHead:
     return GENESIS if row is None else ChainHead(seq=int(row[0]), hash=str(row[1]))
 
 
-def append(db: sqlite_utils.Database, record: AuditRecord, boot_id: BootId,
-           now: datetime) -> AuditEntry:
+def append(
+    db: sqlite_utils.Database, record: AuditRecord, boot_id: BootId, now: datetime
+) -> AuditEntry:
     """Append one row after the current head; the caller holds the write transaction."""
     reject_personal_fields(record.details, f"audit details of {record.action}")
     commitment = None
@@ -174,13 +177,15 @@ def verify_chain(db: sqlite_utils.Database, anchor: ChainHead | None = None) -> 
         previous = ChainHead(seq=seq, hash=row["hash"])
         verified += 1
     if anchor is not None and anchor.seq > previous.seq:
-        return ChainBroken(seq=anchor.seq, problem=ChainProblem.ANCHOR_MISSING,
-                           rows_verified=verified)
+        return ChainBroken(
+            seq=anchor.seq, problem=ChainProblem.ANCHOR_MISSING, rows_verified=verified
+        )
     return ChainIntact(rows=verified, head=previous)
 
 
-def _check_row(db: sqlite_utils.Database, row: Mapping[str, Any],
-               previous: ChainHead) -> ChainProblem | None:
+def _check_row(
+    db: sqlite_utils.Database, row: Mapping[str, Any], previous: ChainHead
+) -> ChainProblem | None:
     if row["seq"] != previous.seq + 1:
         return ChainProblem.SEQ_GAP
     if row["prev_hash"] != previous.hash:

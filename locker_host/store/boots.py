@@ -23,8 +23,13 @@ def record_boot(db: sqlite_utils.Database, now: datetime) -> Boot:
     boot_id = new_boot_id()
     with write_transaction(db):
         table = db.table("boots")
-        table.insert({"boot_id": boot_id, "started_at": format_time(now),
-                      "schema_version": schema_version(db)})
+        table.insert(
+            {
+                "boot_id": boot_id,
+                "started_at": format_time(now),
+                "schema_version": schema_version(db),
+            }
+        )
         boot_no = table.last_rowid
     assert boot_no is not None
     return Boot(boot_no=boot_no, boot_id=boot_id, started_at=parse_time(format_time(now)))
@@ -32,7 +37,10 @@ def record_boot(db: sqlite_utils.Database, now: datetime) -> Boot:
 
 def boots(db: sqlite_utils.Database) -> list[Boot]:
     return [
-        Boot(boot_no=row["boot_no"], boot_id=BootId(row["boot_id"]),
-             started_at=parse_time(row["started_at"]))
+        Boot(
+            boot_no=row["boot_no"],
+            boot_id=BootId(row["boot_id"]),
+            started_at=parse_time(row["started_at"]),
+        )
         for row in db.query("SELECT boot_no, boot_id, started_at FROM boots ORDER BY boot_no")
     ]

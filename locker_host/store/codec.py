@@ -35,8 +35,14 @@ PERSONAL_FIELD_NAMES = frozenset({"owner_key", "id_number", "pickup_code", "pick
 
 
 def canonical_json(value: JsonValue) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False, default=_plain)
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_plain,
+    )
 
 
 def _plain(value: object) -> object:

@@ -46,19 +46,23 @@ class StoredCommandReply:
 
 def record(db: sqlite_utils.Database, command: CommandReply, now: datetime) -> None:
     """The caller holds the write transaction. A second record of one id is a constraint error."""
-    db.table("commands").insert({
-        "command_id": command.command_id,
-        "received_at": format_time(now),
-        "keep_until": format_time(command.keep_until),
-        "reply": canonical_json(command.reply),
-    })
+    db.table("commands").insert(
+        {
+            "command_id": command.command_id,
+            "received_at": format_time(now),
+            "keep_until": format_time(command.keep_until),
+            "reply": canonical_json(command.reply),
+        }
+    )
 
 
 def lookup(db: sqlite_utils.Database, command_id: str) -> StoredCommandReply | None:
-    rows = list(db.query(
-        "SELECT command_id, received_at, keep_until, reply FROM commands WHERE command_id = ?",
-        [command_id],
-    ))
+    rows = list(
+        db.query(
+            "SELECT command_id, received_at, keep_until, reply FROM commands WHERE command_id = ?",
+            [command_id],
+        )
+    )
     if not rows:
         return None
     row = rows[0]

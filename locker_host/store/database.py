@@ -35,8 +35,9 @@ from .errors import StoreCorrupt, StoreUnavailable
 DEFAULT_BUSY_TIMEOUT = 5.0
 
 
-def connect(path: str | os.PathLike[str], *,
-            busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> sqlite_utils.Database:
+def connect(
+    path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+) -> sqlite_utils.Database:
     """Open (creating if needed) the database file with the durability pragmas set."""
     # timeout= is sqlite3_busy_timeout(), i.e. PRAGMA busy_timeout.
     conn = sqlite3.connect(os.fspath(path), isolation_level=None, timeout=busy_timeout)

@@ -149,8 +149,12 @@ def schema_version(db: sqlite_utils.Database) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(db: sqlite_utils.Database, *, target: int = LATEST_VERSION,
-            migrations: tuple[Migration, ...] = MIGRATIONS) -> tuple[int, ...]:
+def migrate(
+    db: sqlite_utils.Database,
+    *,
+    target: int = LATEST_VERSION,
+    migrations: tuple[Migration, ...] = MIGRATIONS,
+) -> tuple[int, ...]:
     """Bring the schema up to ``target``; return the versions applied."""
     _check_ownership(db)
     supported = migrations[-1].version if migrations else 0

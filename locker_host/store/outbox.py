@@ -76,8 +76,14 @@ class OutboxStatistics:
         return None if self.oldest_pending_at is None else now - self.oldest_pending_at
 
 
-def append(db: sqlite_utils.Database, event: OutgoingEvent, boot_id: BootId, now: datetime, *,
-           max_pending: int = DEFAULT_MAX_PENDING) -> OutboxEvent:
+def append(
+    db: sqlite_utils.Database,
+    event: OutgoingEvent,
+    boot_id: BootId,
+    now: datetime,
+    *,
+    max_pending: int = DEFAULT_MAX_PENDING,
+) -> OutboxEvent:
     """Give the event the next seq; the caller holds the write transaction."""
     if max_pending < 1:
         raise ValueError("max_pending must be at least 1")
@@ -96,11 +102,14 @@ def append(db: sqlite_utils.Database, event: OutgoingEvent, boot_id: BootId, now
     return _event(row)
 
 
-def pending(db: sqlite_utils.Database, *, after_seq: int = 0,
-            limit: int = 100) -> list[OutboxEvent]:
+def pending(
+    db: sqlite_utils.Database, *, after_seq: int = 0, limit: int = 100
+) -> list[OutboxEvent]:
     """Unacknowledged events with seq > ``after_seq``, oldest first."""
-    sql = ("SELECT seq, event_id, boot_id, type, created_at, payload FROM outbox"
-           " WHERE seq > ? ORDER BY seq LIMIT ?")
+    sql = (
+        "SELECT seq, event_id, boot_id, type, created_at, payload FROM outbox"
+        " WHERE seq > ? ORDER BY seq LIMIT ?"
+    )
     return [_event(row) for row in db.query(sql, [after_seq, limit])]
 
 
@@ -144,8 +153,9 @@ def _enforce_bound(db: sqlite_utils.Database, max_pending: int) -> None:
     excess = (head_seq - int(oldest) + 1) - max_pending
     if excess > 0:
         db.execute("DELETE FROM outbox WHERE seq < ?", [int(oldest) + excess])
-        db.execute("UPDATE outbox_cursor SET dropped_total = dropped_total + ? WHERE id = 1",
-                   [excess])
+        db.execute(
+            "UPDATE outbox_cursor SET dropped_total = dropped_total + ? WHERE id = 1", [excess]
+        )
 
 
 def _cursor(db: sqlite_utils.Database) -> tuple[int, int, int]:

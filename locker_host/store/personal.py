@@ -72,16 +72,18 @@ def hash_pickup_code(secret: bytes, code: str) -> str:
 
 def insert(db: sqlite_utils.Database, record: PersonalRecord, now: datetime) -> None:
     created_at = format_time(now)
-    db.table("personal_data").insert({
-        "ref": record.ref,
-        "item_id": record.item_id,
-        "owner_key": record.owner_key,
-        "key_version": record.key_version,
-        "pickup_code_hash": record.pickup_code_hash,
-        "nonce": secrets.token_bytes(_NONCE_BYTES),
-        "created_at": created_at,
-        "ended_at": created_at if record.item_id is None else None,
-    })
+    db.table("personal_data").insert(
+        {
+            "ref": record.ref,
+            "item_id": record.item_id,
+            "owner_key": record.owner_key,
+            "key_version": record.key_version,
+            "pickup_code_hash": record.pickup_code_hash,
+            "nonce": secrets.token_bytes(_NONCE_BYTES),
+            "created_at": created_at,
+            "ended_at": created_at if record.item_id is None else None,
+        }
+    )
 
 
 def get(db: sqlite_utils.Database, ref: str) -> StoredPersonalRecord | None:
@@ -89,8 +91,12 @@ def get(db: sqlite_utils.Database, ref: str) -> StoredPersonalRecord | None:
     return _stored(rows[0]) if rows else None
 
 
-def find_active(db: sqlite_utils.Database, *, owner_keys: Collection[str] = (),
-                pickup_code_hash: str | None = None) -> list[StoredPersonalRecord]:
+def find_active(
+    db: sqlite_utils.Database,
+    *,
+    owner_keys: Collection[str] = (),
+    pickup_code_hash: str | None = None,
+) -> list[StoredPersonalRecord]:
     """Rows of items not yet ended that match any of the keys (all key versions) or the code."""
     conditions = []
     params: list[str] = []
@@ -102,8 +108,10 @@ def find_active(db: sqlite_utils.Database, *, owner_keys: Collection[str] = (),
         params.append(pickup_code_hash)
     if not conditions:
         return []
-    sql = (f"SELECT {_COLUMNS} FROM personal_data WHERE ended_at IS NULL"
-           f" AND ({' OR '.join(conditions)}) ORDER BY created_at, ref")
+    sql = (
+        f"SELECT {_COLUMNS} FROM personal_data WHERE ended_at IS NULL"
+        f" AND ({' OR '.join(conditions)}) ORDER BY created_at, ref"
+    )
     return [_stored(row) for row in db.query(sql, params)]
 
 

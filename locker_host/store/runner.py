@@ -49,8 +49,9 @@ class StoreRunner:
         self._in_flight = 0
 
     @classmethod
-    async def open(cls, path: str | os.PathLike[str], *, now: datetime,
-                   config: StoreConfig | None = None) -> StoreRunner:
+    async def open(
+        cls, path: str | os.PathLike[str], *, now: datetime, config: StoreConfig | None = None
+    ) -> StoreRunner:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         loop = asyncio.get_running_loop()
         try:
@@ -95,6 +96,10 @@ class StoreRunner:
     async def __aenter__(self) -> StoreRunner:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.aclose()

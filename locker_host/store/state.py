@@ -73,8 +73,14 @@ def apply_changes(db: sqlite_utils.Database, changes: StateChanges, now: datetim
     rows = []
     for document in changes.put:
         reject_personal_fields(document.body, f"state document {document.kind}/{document.id}")
-        rows.append({"kind": document.kind, "id": document.id,
-                     "body": canonical_json(document.body), "updated_at": updated_at})
+        rows.append(
+            {
+                "kind": document.kind,
+                "id": document.id,
+                "body": canonical_json(document.body),
+                "updated_at": updated_at,
+            }
+        )
     if rows:
         db.table("state_documents").upsert_all(rows, pk=("kind", "id"))
     for key in changes.delete:

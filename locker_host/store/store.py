@@ -56,8 +56,9 @@ class Store:
         self._config = config
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, now: datetime,
-             config: StoreConfig | None = None) -> Store:
+    def open(
+        cls, path: str | os.PathLike[str], *, now: datetime, config: StoreConfig | None = None
+    ) -> Store:
         config = config or StoreConfig()
         with map_sqlite_errors():
             db = connect(path, busy_timeout=config.busy_timeout)
@@ -85,8 +86,13 @@ class Store:
     def commit(self, work: UnitOfWork, *, now: datetime) -> CommitReceipt:
         """Save state, personal data, audit, events and command reply atomically."""
         with map_sqlite_errors():
-            return commit(self._db, work, boot_id=self._boot.boot_id, now=now,
-                          max_pending=self._config.outbox_max_pending)
+            return commit(
+                self._db,
+                work,
+                boot_id=self._boot.boot_id,
+                now=now,
+                max_pending=self._config.outbox_max_pending,
+            )
 
     # -- state and personal data ----------------------------------------------
 
@@ -96,24 +102,37 @@ class Store:
     def active_personal_data(self) -> list[StoredPersonalRecord]:
         return self._read(personal.active)
 
-    def find_personal_data(self, *, owner_keys: Collection[str] = (),
-                           pickup_code_hash: str | None = None) -> list[StoredPersonalRecord]:
-        return self._read(lambda db: personal.find_active(
-            db, owner_keys=owner_keys, pickup_code_hash=pickup_code_hash))
+    def find_personal_data(
+        self, *, owner_keys: Collection[str] = (), pickup_code_hash: str | None = None
+    ) -> list[StoredPersonalRecord]:
+        return self._read(
+            lambda db: personal.find_active(
+                db, owner_keys=owner_keys, pickup_code_hash=pickup_code_hash
+            )
+        )
 
     def personal_record(self, ref: str) -> StoredPersonalRecord | None:
         return self._read(lambda db: personal.get(db, ref))
 
     def purge_personal_data(self, *, now: datetime, retention: timedelta) -> int:
         """Delete personal data of items that ended ``retention`` ago; audit the purge."""
+
         def purge(db: sqlite_utils.Database) -> int:
             purged = personal.purge(db, now, retention)
             if purged:
-                audit.append(db, AuditRecord(
-                    actor="system", action="personal_data.purged", outcome=AuditOutcome.OK,
-                    details={"rows": purged, "ended_before": format_time(now - retention)},
-                ), self._boot.boot_id, now)
+                audit.append(
+                    db,
+                    AuditRecord(
+                        actor="system",
+                        action="personal_data.purged",
+                        outcome=AuditOutcome.OK,
+                        details={"rows": purged, "ended_before": format_time(now - retention)},
+                    ),
+                    self._boot.boot_id,
+                    now,
+                )
             return purged
+
         return self._write(purge)
 
     # -- audit ----------------------------------------------------------------
@@ -125,6 +144,7 @@ class Store:
         def verify(db: sqlite_utils.Database) -> ChainVerification:
             with read_transaction(db):
                 return audit.verify_chain(db, anchor)
+
         return self._read(verify)
 
     def audit_entries(self, *, after_seq: int = 0, limit: int = 100) -> list[AuditEntry]:

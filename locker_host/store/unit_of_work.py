@@ -50,8 +50,14 @@ class CommitReceipt:
     chain_head: ChainHead  # publish this with the state
 
 
-def commit(db: sqlite_utils.Database, work: UnitOfWork, *, boot_id: BootId, now: datetime,
-           max_pending: int = DEFAULT_MAX_PENDING) -> CommitReceipt:
+def commit(
+    db: sqlite_utils.Database,
+    work: UnitOfWork,
+    *,
+    boot_id: BootId,
+    now: datetime,
+    max_pending: int = DEFAULT_MAX_PENDING,
+) -> CommitReceipt:
     with write_transaction(db):
         for record in work.personal:
             personal.insert(db, record, now)
@@ -60,8 +66,7 @@ def commit(db: sqlite_utils.Database, work: UnitOfWork, *, boot_id: BootId, now:
             personal.end_item(db, item_id, now)
         entries = tuple(audit.append(db, record, boot_id, now) for record in work.audit)
         events = tuple(
-            outbox.append(db, event, boot_id, now, max_pending=max_pending)
-            for event in work.events
+            outbox.append(db, event, boot_id, now, max_pending=max_pending) for event in work.events
         )
         if work.command is not None:
             commands.record(db, work.command, now)

@@ -194,8 +194,13 @@ async def test_every_command_and_every_refusal(db_path: Path, case: Case) -> Non
     stored = await locker.service.runner.run(lambda s: s.command_reply(payload["command_id"]))
     if case.code is None:
         assert reply["ok"] is True, reply
-        assert reply["result"] in {"accepted", "reserved", "opening", "recall_entries",
-                                   "inventory_report"}
+        assert reply["result"] in {
+            "accepted",
+            "reserved",
+            "opening",
+            "recall_entries",
+            "inventory_report",
+        }
         assert stored is not None
     else:
         assert reply["ok"] is False and reply["error"]["code"] == case.code, reply
@@ -281,9 +286,7 @@ async def test_an_expired_command_does_nothing(db_path: Path, case: Case) -> Non
     for step in case.steps:
         await step(locker)
     state, (audit, outbox, pulses) = locker.state, await locker.counts()
-    payload = locker.payload(
-        expires_at=iso(locker.clock.wall_s - 1), **case.fields(locker)
-    )
+    payload = locker.payload(expires_at=iso(locker.clock.wall_s - 1), **case.fields(locker))
     reply = await locker.api.handle(case.command, payload)
     assert reply["ok"] is False and reply["error"]["code"] == "expired"
     assert locker.state == state
@@ -339,8 +342,13 @@ INVALID = [
     ("cancel", base(application="x" * 129), "application"),
     (
         "expect_dropoff",
-        base(application="A", department="tax", size="S", valid_until="2031-06-02T00:00:00Z",
-             owner_key="ab" * 32),
+        base(
+            application="A",
+            department="tax",
+            size="S",
+            valid_until="2031-06-02T00:00:00Z",
+            owner_key="ab" * 32,
+        ),
         "key_version",
     ),
     ("extend_deadline", base(application="A", deadline=None), "deadline"),

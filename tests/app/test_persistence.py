@@ -43,8 +43,13 @@ async def test_the_state_round_trips_through_a_real_sqlite_file(db_path: Path) -
     assert first == shared
     await locker.load(first)
     await locker.reserve("APP-3", CAROL_ID)
-    await locker.ok("expect_dropoff", application="APP-4", department="tax", size="S",
-                    valid_until="2031-01-01T00:00:00Z")
+    await locker.ok(
+        "expect_dropoff",
+        application="APP-4",
+        department="tax",
+        size="S",
+        valid_until="2031-01-01T00:00:00Z",
+    )
     assert not (await locker.kiosk.pickup_by_typed_id(CAROL_ID, "00000000"))["ok"]
     assert (await locker.kiosk.pickup_by_card(BOB_ID))["ok"]  # an open under way
     assert (await locker.kiosk.staff_card("card-tax", "load"))["ok"]  # and a staff one

@@ -86,8 +86,17 @@ async def test_no_raw_id_number_or_code_reaches_the_database_files(db_path: Path
     raw = database_bytes(db_path)  # while open: main file, WAL and shared memory
     await locker.close()
     raw += database_bytes(db_path)  # after the last connection checkpointed the WAL
-    secrets = [ALICE_ID, BOB_ID, CAROL_ID, NOBODY_ID, STRANGER_ID,
-               PICKUP_CODE, CAROL_CODE, WRONG_CODE, *dropoff_codes]
+    secrets = [
+        ALICE_ID,
+        BOB_ID,
+        CAROL_ID,
+        NOBODY_ID,
+        STRANGER_ID,
+        PICKUP_CODE,
+        CAROL_CODE,
+        WRONG_CODE,
+        *dropoff_codes,
+    ]
     secrets += [normalise_id_number(s).lower() for s in secrets] + [ALICE_ID[:6] + "********"]
     for secret in secrets:
         assert secret.encode() not in raw, f"{secret} found in the database files"
@@ -111,8 +120,10 @@ async def test_owner_keys_live_only_in_personal_data_and_events(db_path: Path) -
     # The central system computes the same keys: its events name the owner.
     assert owner_key(BOB_ID) in events and owner_key(CAROL_ID) in events
     # Code digests are personal rows too, never in a document.
-    digests = query(db_path, "SELECT DISTINCT pickup_code_hash FROM personal_data "
-                             "WHERE pickup_code_hash IS NOT NULL")
+    digests = query(
+        db_path,
+        "SELECT DISTINCT pickup_code_hash FROM personal_data WHERE pickup_code_hash IS NOT NULL",
+    )
     assert len(digests) == 4  # two pickup codes and two drop-off codes
     assert not [d for (d,) in digests if d in documents]
     # A denied swipe is audited with a reference to the owner key, not the key itself.
@@ -143,8 +154,9 @@ async def test_personal_rows_end_with_their_item_and_can_be_purged(db_path: Path
     assert query(db_path, "SELECT count(*) FROM personal_data WHERE ended_at IS NULL") == [(0,)]
 
     purged = await locker.service.runner.run(
-        lambda s: s.purge_personal_data(now=s.boot.started_at + timedelta(days=400),
-                                        retention=timedelta(days=30))
+        lambda s: s.purge_personal_data(
+            now=s.boot.started_at + timedelta(days=400), retention=timedelta(days=30)
+        )
     )
     assert purged > 0
     assert query(db_path, "SELECT count(*) FROM personal_data") == [(0,)]

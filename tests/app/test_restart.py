@@ -55,8 +55,11 @@ async def test_restart_opens_nothing_and_reconciles_with_the_sensors(db_path: Pa
     assert missing["compartment"] == certificate and missing["items"] == ["APP-1"]
     # A door found open after a restart is not a break-in: nobody saw it open.
     assert await locker.events("door.forced") == []
-    for compartment, fault in (("A01", "outcome_unknown"), ("B01", "outcome_unknown"),
-                               (certificate, "missing_item")):
+    for compartment, fault in (
+        ("A01", "outcome_unknown"),
+        ("B01", "outcome_unknown"),
+        (certificate, "missing_item"),
+    ):
         c = locker.state.compartments[cid(compartment)]
         assert c.state.value == "faulty" and fault in [f.value for f in c.faults]
     assert all(status.value == "online" for status in locker.state.boards.values())
@@ -166,8 +169,9 @@ async def test_a_lost_personal_row_degrades_the_item_and_is_audited(db_path: Pat
     await locker.service.aclose()
     conn = sqlite3.connect(db_path)
     try:  # a damaged database: the owner's row of the item is gone
-        conn.execute("DELETE FROM personal_data WHERE item_id LIKE 'item:APP-1#%' "
-                     "AND owner_key IS NOT NULL")
+        conn.execute(
+            "DELETE FROM personal_data WHERE item_id LIKE 'item:APP-1#%' AND owner_key IS NOT NULL"
+        )
         conn.commit()
     finally:
         conn.close()

@@ -11,8 +11,12 @@ from tests.domain.helpers import ALICE_ID, BOB_ID
 from .fakes import FakeClock, cid
 from .harness import DAY, HOUR, Locker, iso
 
-DEADLINE_EVENTS = ("certificate.reminder", "certificate.overdue", "dossier.reminder",
-                   "dossier.overdue")
+DEADLINE_EVENTS = (
+    "certificate.reminder",
+    "certificate.overdue",
+    "dossier.reminder",
+    "dossier.overdue",
+)
 
 
 async def deadline_events(locker: Locker) -> list[str]:

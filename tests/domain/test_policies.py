@@ -116,6 +116,20 @@ def test_success_clears_the_owner_counter_and_prune_drops_old_state() -> None:
     assert record_success(guard, alice).owner_failures == {}
     pruned = prune(guard, POLICY, POLICY.code_failure_window_s + 1)
     assert pruned.failures_mono_s == ()
+    # ... and the owner's failed attempt is forgotten too: no personal data for ever.
+    assert pruned.owner_failures == {}
+
+
+def test_owner_failures_older_than_the_window_do_not_count() -> None:
+    alice = OwnerKey("a")
+    guard = CodeGuard()
+    window = POLICY.code_failure_window_s
+    for i in range(POLICY.code_max_failures_per_owner - 1):
+        guard = record_failure(guard, POLICY, float(i), alice)
+    # The last failure comes after the earlier ones left the window.
+    guard = record_failure(guard, POLICY, window + POLICY.code_max_failures_per_owner, alice)
+    assert locked_until(guard, window + POLICY.code_max_failures_per_owner, alice) is None
+    assert len(guard.owner_failures[alice]) == 1
 
 
 def test_restart_keeps_a_lockout_running_in_full() -> None:

@@ -36,8 +36,13 @@ def dump(path: Path) -> list[str]:
 
 
 def audit_record(n: int, outcome: AuditOutcome = AuditOutcome.OK) -> AuditRecord:
-    return AuditRecord(actor=f"staff:S{n:03d}", action="compartment.open", outcome=outcome,
-                       compartment=f"A{n % 48 + 1:02d}", details={"n": n, "purpose": "load"})
+    return AuditRecord(
+        actor=f"staff:S{n:03d}",
+        action="compartment.open",
+        outcome=outcome,
+        compartment=f"A{n % 48 + 1:02d}",
+        details={"n": n, "purpose": "load"},
+    )
 
 
 def write_audit(store: Store, count: int, now: datetime) -> None:

@@ -90,7 +90,8 @@ def test_changed_details_is_named(chain: Store, shell: sqlite3.Connection) -> No
 
 
 def test_changed_row_with_recomputed_hash_breaks_the_next_link(
-        chain: Store, shell: sqlite3.Connection) -> None:
+    chain: Store, shell: sqlite3.Connection
+) -> None:
     drop_audit_triggers(shell)
     shell.execute("UPDATE audit_log SET actor = 'staff:S999' WHERE seq = 5")
     row = shell.execute("SELECT * FROM audit_log WHERE seq = 5").fetchone()
@@ -119,7 +120,8 @@ def test_reordered_rows_are_named(chain: Store, shell: sqlite3.Connection) -> No
 
 
 def test_rewritten_tail_is_caught_only_by_the_published_head(
-        chain: Store, shell: sqlite3.Connection) -> None:
+    chain: Store, shell: sqlite3.Connection
+) -> None:
     published = chain.chain_head()
     drop_audit_triggers(shell)
     # A careful forger rewrites row 6 and re-chains everything after it.
@@ -133,25 +135,31 @@ def test_rewritten_tail_is_caught_only_by_the_published_head(
 
     assert isinstance(chain.verify_audit_chain(), ChainIntact)
     assert chain.verify_audit_chain(anchor=published) == ChainBroken(
-        ROWS, ChainProblem.ANCHOR_MISMATCH, ROWS - 1)
+        ROWS, ChainProblem.ANCHOR_MISMATCH, ROWS - 1
+    )
 
 
 def test_truncated_tail_is_caught_by_the_published_head(
-        chain: Store, shell: sqlite3.Connection) -> None:
+    chain: Store, shell: sqlite3.Connection
+) -> None:
     published = chain.chain_head()
     drop_audit_triggers(shell)
     shell.execute("DELETE FROM audit_log WHERE seq > 6")
     assert isinstance(chain.verify_audit_chain(), ChainIntact)
     assert chain.verify_audit_chain(anchor=published) == ChainBroken(
-        ROWS, ChainProblem.ANCHOR_MISSING, 6)
+        ROWS, ChainProblem.ANCHOR_MISSING, 6
+    )
 
 
 def test_altered_personal_data_is_named(store: Store, db_path: Path, now: datetime) -> None:
     ref = new_personal_ref()
-    store.commit(UnitOfWork(
-        personal=[PersonalRecord(ref=ref, owner_key="aa" * 32, key_version=1)],
-        audit=[AuditRecord("citizen", "pickup", AuditOutcome.DENIED, personal_ref=ref)],
-    ), now=now)
+    store.commit(
+        UnitOfWork(
+            personal=[PersonalRecord(ref=ref, owner_key="aa" * 32, key_version=1)],
+            audit=[AuditRecord("citizen", "pickup", AuditOutcome.DENIED, personal_ref=ref)],
+        ),
+        now=now,
+    )
     shell = raw(db_path)
     try:
         with pytest.raises(sqlite3.IntegrityError, match="immutable"):
@@ -164,8 +172,9 @@ def test_altered_personal_data_is_named(store: Store, db_path: Path, now: dateti
 
 
 def test_personal_data_in_details_is_refused(store: Store, now: datetime) -> None:
-    record = AuditRecord("citizen", "pickup", AuditOutcome.DENIED,
-                         details={"card": {"owner_key": "aa" * 32}})
+    record = AuditRecord(
+        "citizen", "pickup", AuditOutcome.DENIED, details={"card": {"owner_key": "aa" * 32}}
+    )
     with pytest.raises(PersonalDataInDocument) as caught:
         store.commit(UnitOfWork(audit=[record]), now=now)
     assert caught.value.path == "$.card.owner_key"
@@ -173,7 +182,6 @@ def test_personal_data_in_details_is_refused(store: Store, now: datetime) -> Non
 
 
 def test_unknown_personal_ref_is_refused(store: Store, now: datetime) -> None:
-    record = AuditRecord("citizen", "pickup", AuditOutcome.DENIED,
-                         personal_ref=new_personal_ref())
+    record = AuditRecord("citizen", "pickup", AuditOutcome.DENIED, personal_ref=new_personal_ref())
     with pytest.raises(UnknownPersonalRef):
         store.commit(UnitOfWork(audit=[record]), now=now)

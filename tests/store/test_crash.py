@@ -55,7 +55,10 @@ sys.stdin.readline()  # killed here: after the commit, before any effect
 def _run_child_and_kill(db_path: Path, mode: str) -> str:
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(db_path), mode],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert child.stdout is not None
     line = child.stdout.readline()

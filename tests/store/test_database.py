@@ -27,12 +27,18 @@ from .builders import item_work, raw
 def test_connection_runs_wal_with_synchronous_full(db_path: Path) -> None:
     db = connect(db_path, busy_timeout=2.5)
     try:
-        pragmas = {name: db.execute(f"PRAGMA {name}").fetchone()[0]
-                   for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")}
+        pragmas = {
+            name: db.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        }
     finally:
         db.close()
-    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1,
-                       "busy_timeout": 2500}
+    assert pragmas == {
+        "journal_mode": "wal",
+        "synchronous": 2,
+        "foreign_keys": 1,
+        "busy_timeout": 2500,
+    }
 
 
 def test_store_leaves_the_file_in_wal_mode(store: Store, db_path: Path) -> None:
@@ -104,8 +110,9 @@ def test_closed_store_raises_store_closed(store: Store) -> None:
 
 
 def test_error_codes_are_unique_snake_case() -> None:
-    classes = [c for c in vars(errors).values()
-               if isinstance(c, type) and issubclass(c, StoreError)]
+    classes = [
+        c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, StoreError)
+    ]
     codes = [c.code for c in classes]
     assert len(codes) == len(set(codes))
     assert all(re.fullmatch(r"[a-z]+(_[a-z]+)*", code) for code in codes)

@@ -45,18 +45,34 @@ def _seed_v1(db: sqlite_utils.Database, now: datetime) -> None:
     boot = record_boot(db, now)
     ref = new_personal_ref()
     with write_transaction(db):
-        personal.insert(db, PersonalRecord(ref=ref, owner_key="ab" * 32, key_version=1,
-                                           item_id="I1"), now)
-        state.apply_changes(db, StateChanges(put=[
-            Document("compartment", "A07", {"size": "M", "status": "occupied"}),
-            Document("item", "I1", {"kind": "certificate", "personal_ref": ref}),
-        ]), now)
-        audit.append(db, AuditRecord("central", "reserve", AuditOutcome.OK, "A07",
-                                     {"item": "I1"}, personal_ref=ref), boot.boot_id, now)
-        audit.append(db, AuditRecord("citizen", "pickup", AuditOutcome.DENIED, None,
-                                     {"reason": "unknown_card"}), boot.boot_id, now)
-        outbox.append(db, OutgoingEvent("certificate.reserved", {"item": "I1"}), boot.boot_id,
-                      now)
+        personal.insert(
+            db, PersonalRecord(ref=ref, owner_key="ab" * 32, key_version=1, item_id="I1"), now
+        )
+        state.apply_changes(
+            db,
+            StateChanges(
+                put=[
+                    Document("compartment", "A07", {"size": "M", "status": "occupied"}),
+                    Document("item", "I1", {"kind": "certificate", "personal_ref": ref}),
+                ]
+            ),
+            now,
+        )
+        audit.append(
+            db,
+            AuditRecord(
+                "central", "reserve", AuditOutcome.OK, "A07", {"item": "I1"}, personal_ref=ref
+            ),
+            boot.boot_id,
+            now,
+        )
+        audit.append(
+            db,
+            AuditRecord("citizen", "pickup", AuditOutcome.DENIED, None, {"reason": "unknown_card"}),
+            boot.boot_id,
+            now,
+        )
+        outbox.append(db, OutgoingEvent("certificate.reserved", {"item": "I1"}), boot.boot_id, now)
 
 
 SEEDS: dict[int, Callable[[sqlite_utils.Database, datetime], None]] = {
@@ -68,8 +84,10 @@ SEEDS: dict[int, Callable[[sqlite_utils.Database, datetime], None]] = {
 def _schema(path: Path) -> set[tuple[str, str, str]]:
     conn = raw(path)
     try:
-        return {(r["type"], r["name"], r["sql"]) for r in conn.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL")}
+        return {
+            (r["type"], r["name"], r["sql"])
+            for r in conn.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL")
+        }
     finally:
         conn.close()
 
@@ -84,7 +102,8 @@ def test_every_earlier_version_has_seed_data() -> None:
 
 @pytest.mark.parametrize("from_version", range(LATEST_VERSION))
 def test_upgrade_from_every_earlier_version_keeps_data(
-        from_version: int, tmp_path: Path, now: datetime) -> None:
+    from_version: int, tmp_path: Path, now: datetime
+) -> None:
     old_path = tmp_path / f"v{from_version}.db"
     db = connect(old_path)
     assert migrate(db, target=from_version) == tuple(range(1, from_version + 1))
@@ -102,11 +121,14 @@ def test_upgrade_from_every_earlier_version_keeps_data(
         assert isinstance(verification, ChainIntact)
         # The new schema works on the old data: the outbox and audit continue,
         # and the tables added since (command dedup) take writes.
-        receipt = store.commit(UnitOfWork(
-            audit=[AuditRecord("system", "migrated", AuditOutcome.OK)],
-            events=[OutgoingEvent("locker.started")],
-            command=CommandReply(CommandId("c-1"), {"ok": True}, later + timedelta(days=1)),
-        ), now=later)
+        receipt = store.commit(
+            UnitOfWork(
+                audit=[AuditRecord("system", "migrated", AuditOutcome.OK)],
+                events=[OutgoingEvent("locker.started")],
+                command=CommandReply(CommandId("c-1"), {"ok": True}, later + timedelta(days=1)),
+            ),
+            now=later,
+        )
         assert receipt.events[0].seq == (1 if from_version == 0 else 2)
         assert receipt.chain_head.seq == verification.rows + 1
         assert store.command_reply("c-1") is not None

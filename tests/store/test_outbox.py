@@ -41,8 +41,11 @@ def test_seq_continues_across_a_reboot_with_a_new_boot_id(db_path: Path, now: da
         assert [e.seq for e in receipt.events] == [4, 5]
         pending = second.pending_events()
         assert [(e.seq, e.boot_id) for e in pending] == [
-            (1, first.boot_id), (2, first.boot_id), (3, first.boot_id),
-            (4, second.boot_id), (5, second.boot_id),
+            (1, first.boot_id),
+            (2, first.boot_id),
+            (3, first.boot_id),
+            (4, second.boot_id),
+            (5, second.boot_id),
         ]
     finally:
         second.close()
@@ -76,7 +79,10 @@ def test_impossible_acks_are_refused(store: Store, now: datetime) -> None:
     with pytest.raises(AckBeyondHead) as beyond:
         store.ack_events(boot_id=store.boot_id, seq=4)
     assert (beyond.value.seq, beyond.value.head_seq, beyond.value.code) == (
-        4, 3, "outbox_ack_beyond_head")
+        4,
+        3,
+        "outbox_ack_beyond_head",
+    )
     with pytest.raises(AckBootMismatch) as mismatch:
         store.ack_events(boot_id="0" * 32, seq=2)
     assert mismatch.value.stored_boot_id == store.boot_id

@@ -24,8 +24,9 @@ class OutboxMachine(RuleBasedStateMachine):
         self.dir = tempfile.TemporaryDirectory()
         self.path = Path(self.dir.name) / "locker.db"
         self.now = START
-        self.store = Store.open(self.path, now=self.now,
-                                config=StoreConfig(outbox_max_pending=MAX_PENDING))
+        self.store = Store.open(
+            self.path, now=self.now, config=StoreConfig(outbox_max_pending=MAX_PENDING)
+        )
         # The model: every seq ever assigned with its boot, and the acked level.
         self.assigned: list[tuple[int, str]] = []
         self.acked = 0
@@ -54,8 +55,9 @@ class OutboxMachine(RuleBasedStateMachine):
     def reboot(self) -> None:
         old_boot = self.store.boot_id
         self.store.close()
-        self.store = Store.open(self.path, now=self._tick(),
-                                config=StoreConfig(outbox_max_pending=MAX_PENDING))
+        self.store = Store.open(
+            self.path, now=self._tick(), config=StoreConfig(outbox_max_pending=MAX_PENDING)
+        )
         assert self.store.boot_id != old_boot
 
     @invariant()
@@ -68,13 +70,12 @@ class OutboxMachine(RuleBasedStateMachine):
         assert stats.pending == expected_pending
         pending = self.store.pending_events(limit=1000)
         assert [e.seq for e in pending] == list(range(head - expected_pending + 1, head + 1))
-        assert [(e.seq, e.boot_id) for e in pending] == self.assigned[head - expected_pending:]
+        assert [(e.seq, e.boot_id) for e in pending] == self.assigned[head - expected_pending :]
 
     def teardown(self) -> None:
         self.store.close()
         self.dir.cleanup()
 
 
-OutboxMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25,
-                                           deadline=None)
+OutboxMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
 TestOutboxProperties = OutboxMachine.TestCase

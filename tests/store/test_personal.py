@@ -28,23 +28,43 @@ RETENTION = timedelta(days=30)
 SECRET = b"owner-key-secret-from-a-file-outside-the-database"
 
 
-def _reserve(store: Store, item_id: str, owner_key: str, now: datetime,
-             pickup_code: str | None = None) -> str:
+def _reserve(
+    store: Store, item_id: str, owner_key: str, now: datetime, pickup_code: str | None = None
+) -> str:
     ref = new_personal_ref()
-    store.commit(UnitOfWork(
-        state=StateChanges(put=[Document("item", item_id, {"personal_ref": ref})]),
-        personal=[PersonalRecord(
-            ref=ref, owner_key=owner_key, key_version=1, item_id=item_id,
-            pickup_code_hash=None if pickup_code is None else hash_pickup_code(SECRET, pickup_code),
-        )],
-        audit=[AuditRecord("central", "reserve", AuditOutcome.OK, "A01", {"item": item_id},
-                           personal_ref=ref)],
-    ), now=now)
+    store.commit(
+        UnitOfWork(
+            state=StateChanges(put=[Document("item", item_id, {"personal_ref": ref})]),
+            personal=[
+                PersonalRecord(
+                    ref=ref,
+                    owner_key=owner_key,
+                    key_version=1,
+                    item_id=item_id,
+                    pickup_code_hash=None
+                    if pickup_code is None
+                    else hash_pickup_code(SECRET, pickup_code),
+                )
+            ],
+            audit=[
+                AuditRecord(
+                    "central",
+                    "reserve",
+                    AuditOutcome.OK,
+                    "A01",
+                    {"item": item_id},
+                    personal_ref=ref,
+                )
+            ],
+        ),
+        now=now,
+    )
     return ref
 
 
 def test_purge_deletes_only_rows_past_retention_and_keeps_the_chain(
-        store: Store, db_path: Path, now: datetime) -> None:
+    store: Store, db_path: Path, now: datetime
+) -> None:
     def day(n: int) -> datetime:
         return now + timedelta(days=n)
 
@@ -52,11 +72,21 @@ def test_purge_deletes_only_rows_past_retention_and_keeps_the_chain(
     recent = _reserve(store, "I-recent", "02" * 32, day(0))
     active = _reserve(store, "I-active", "03" * 32, day(0))
     refused_swipe = new_personal_ref()  # no item: kept only to investigate the denial
-    store.commit(UnitOfWork(
-        personal=[PersonalRecord(ref=refused_swipe, owner_key="04" * 32, key_version=1)],
-        audit=[AuditRecord("citizen", "pickup", AuditOutcome.DENIED, details={"reason": "none"},
-                           personal_ref=refused_swipe)],
-    ), now=day(5))
+    store.commit(
+        UnitOfWork(
+            personal=[PersonalRecord(ref=refused_swipe, owner_key="04" * 32, key_version=1)],
+            audit=[
+                AuditRecord(
+                    "citizen",
+                    "pickup",
+                    AuditOutcome.DENIED,
+                    details={"reason": "none"},
+                    personal_ref=refused_swipe,
+                )
+            ],
+        ),
+        now=day(5),
+    )
     store.commit(UnitOfWork(ended_items=["I-old"]), now=day(1))
     store.commit(UnitOfWork(ended_items=["I-recent"]), now=day(10))
 
@@ -82,16 +112,25 @@ def test_purge_deletes_only_rows_past_retention_and_keeps_the_chain(
     # The audit rows still name the ref; nothing left in the file leads to the owner.
     conn = raw(db_path)
     try:
-        assert conn.execute("SELECT count(*) FROM audit_log WHERE personal_ref = ?",
-                            [old]).fetchone()[0] == 1
-        assert conn.execute("SELECT count(*) FROM personal_data WHERE owner_key = ?",
-                            ["01" * 32]).fetchone()[0] == 0
+        assert (
+            conn.execute("SELECT count(*) FROM audit_log WHERE personal_ref = ?", [old]).fetchone()[
+                0
+            ]
+            == 1
+        )
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM personal_data WHERE owner_key = ?", ["01" * 32]
+            ).fetchone()[0]
+            == 0
+        )
     finally:
         conn.close()
 
 
 def test_active_items_are_found_by_any_key_version_or_pickup_code(
-        store: Store, now: datetime) -> None:
+    store: Store, now: datetime
+) -> None:
     first = _reserve(store, "I1", "0a" * 32, now, pickup_code="482913")
     second = _reserve(store, "I2", "0a" * 32, now)
     _reserve(store, "I3", "0b" * 32, now)
@@ -114,9 +153,13 @@ def test_pickup_code_hash_is_keyed() -> None:
 
 
 def test_state_documents_may_not_hold_personal_data(store: Store, now: datetime) -> None:
-    work = UnitOfWork(state=StateChanges(put=[
-        Document("item", "I1", {"holders": [{"owner_key": "0a" * 32}]}),
-    ]))
+    work = UnitOfWork(
+        state=StateChanges(
+            put=[
+                Document("item", "I1", {"holders": [{"owner_key": "0a" * 32}]}),
+            ]
+        )
+    )
     with pytest.raises(PersonalDataInDocument) as caught:
         store.commit(work, now=now)
     assert caught.value.path == "$.holders[0].owner_key"

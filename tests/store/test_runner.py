@@ -38,7 +38,8 @@ def test_concurrent_commits_are_serialised_in_call_order(db_path: Path, now: dat
     async def main() -> list[int]:
         async with await StoreRunner.open(db_path, now=now) as runner:
             receipts = await asyncio.gather(
-                *(runner.commit(events_work(1, first=n), now=now) for n in range(20)))
+                *(runner.commit(events_work(1, first=n), now=now) for n in range(20))
+            )
             assert runner.statistics().jobs_in_flight == 0
             return [r.events[0].seq for r in receipts]
 
@@ -66,8 +67,13 @@ def test_the_loop_keeps_running_while_the_writer_is_busy(db_path: Path, now: dat
 def test_exceptions_reach_the_caller(db_path: Path, now: datetime) -> None:
     async def main() -> None:
         async with await StoreRunner.open(db_path, now=now) as runner:
-            bad = UnitOfWork(audit=[AuditRecord("citizen", "pickup", AuditOutcome.DENIED,
-                                                personal_ref=new_personal_ref())])
+            bad = UnitOfWork(
+                audit=[
+                    AuditRecord(
+                        "citizen", "pickup", AuditOutcome.DENIED, personal_ref=new_personal_ref()
+                    )
+                ]
+            )
             with pytest.raises(UnknownPersonalRef):
                 await runner.commit(bad, now=now)
             assert (await runner.commit(events_work(1), now=now)).events[0].seq == 1
