@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from locker_host.domain import (
     AuditRecord,
     Command,
+    CompartmentView,
     Decision,
     Effect,
     Event,
@@ -59,8 +60,10 @@ from locker_host.domain import (
     command_name,
     decide,
     initial_state,
+    inventory_report,
     next_deadline,
     on_timer,
+    to_plain,
 )
 from locker_host.store import AuditRecord as StoredAudit
 from locker_host.store import CommandId, CommandReply, StoreRunner
@@ -201,6 +204,25 @@ class LockerService:
 
     def statistics(self) -> ServiceStatistics:
         return ServiceStatistics(**vars(self._stats))
+
+    async def snapshot(self) -> JsonDict:
+        """The locker's state as published (retained `state`): no personal data.
+
+        It carries the head of the audit hash chain, so that a history
+        rewritten on the box no longer matches what the centre has seen.
+        """
+        head = await self._runner.run(lambda store: store.chain_head())
+        report = inventory_report(self.config, self._state)
+        now = self.now()
+        return {
+            "site": self.config.site,
+            "locker": self.config.locker,
+            "boot_id": str(self._runner.boot_id),
+            "clock_trusted": now.clock_trusted,
+            "audit_head": {"seq": head.seq, "hash": head.hash},
+            "compartments": to_plain(tuple[CompartmentView, ...], report.compartments),
+            "boards": dict(report.boards),
+        }
 
     # -- messages -------------------------------------------------------------------
 

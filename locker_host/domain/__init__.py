@@ -21,6 +21,7 @@ re-exported here; the app layer imports from ``locker_host.domain`` only.
 
 from .actors import Actor, CentralActor, CitizenActor, StaffActor, SystemActor
 from .audit import AuditRecord
+from .central import inventory_report
 from .commands import (
     Cancel,
     Command,
@@ -276,6 +277,7 @@ __all__ = [
     "from_plain",
     "id_card",
     "initial_state",
+    "inventory_report",
     "mask_id_number",
     "next_deadline",
     "normalise_id_number",

@@ -53,7 +53,7 @@ from .replies import (
     Reserved,
 )
 from .staff import single_open
-from .state import DropoffExpectation, board_online
+from .state import DropoffExpectation, LockerConfig, LockerState, board_online
 
 
 def find_certificate(tx: Tx, application: ApplicationNumber) -> tuple[Compartment, Item] | None:
@@ -262,10 +262,13 @@ def remote_open(tx: Tx, command: RemoteOpen) -> None:
     single_open(tx, "remote_open", request)
 
 
-def inventory(tx: Tx, command: Inventory) -> None:
+def inventory_report(config: LockerConfig, state: LockerState) -> InventoryReport:
+    """What every compartment and board looks like: no owner keys, no codes.
+
+    The `inventory` command's reply, and the body of the published state."""
     views = []
-    for spec in tx.config.layout:
-        compartment = tx.compartment(spec.id)
+    for spec in config.layout:
+        compartment = state.compartments[spec.id]
         views.append(
             CompartmentView(
                 compartment=spec.id,
@@ -289,6 +292,10 @@ def inventory(tx: Tx, command: Inventory) -> None:
                 pulse_count=compartment.pulse_count,
             )
         )
-    boards = tuple(sorted((key, status.value) for key, status in tx.state.boards.items()))
+    boards = tuple(sorted((key, status.value) for key, status in state.boards.items()))
+    return InventoryReport(tuple(views), boards)
+
+
+def inventory(tx: Tx, command: Inventory) -> None:
     tx.record(command.actor, "inventory", granted=True)
-    tx.reply = InventoryReport(tuple(views), boards)
+    tx.reply = inventory_report(tx.config, tx.state)

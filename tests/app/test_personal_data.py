@@ -4,6 +4,7 @@ rows end with their item and can be purged without breaking anything."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -164,4 +165,26 @@ async def test_personal_rows_end_with_their_item_and_can_be_purged(db_path: Path
     assert isinstance(verdict, ChainIntact)
     await locker.restart()
     assert locker.service.statistics().missing_personal_refs == 0
+    await locker.close()
+
+
+async def test_the_published_snapshot_carries_the_audit_head_and_no_personal_data(
+    db_path: Path,
+) -> None:
+    locker = await Locker.start(db_path, policy=LockerPolicy(code_min_length=8))
+    before = await locker.service.snapshot()
+    dropoff_codes = await full_flow(locker)
+    after = await locker.service.snapshot()
+    head = await locker.service.runner.run(lambda store: store.chain_head())
+    assert after["audit_head"] == {"seq": head.seq, "hash": head.hash}
+    assert after["audit_head"]["seq"] > before["audit_head"]["seq"]
+    assert after["boot_id"] == str(locker.service.runner.boot_id)
+    ids = [c["compartment"] for c in after["compartments"]]
+    assert ids == [spec.id for spec in locker.service.config.layout]
+    assert any(c["items"] for c in after["compartments"])
+    text = json.dumps(after)
+    for secret in [ALICE_ID, BOB_ID, CAROL_ID, PICKUP_CODE, CAROL_CODE, *dropoff_codes]:
+        assert secret not in text
+    for person in (ALICE_ID, BOB_ID, CAROL_ID):
+        assert owner_key(person) not in text
     await locker.close()
