@@ -6,9 +6,10 @@
     locker-sim open A03             ... and the other commands (see --help)
 
 `serve` prints `serial: <device path>` and `control: <address>` as its
-first two lines, then `reader: <device path>` (the simulated ID-card reader)
-unless the layout has none. Exit codes: 0 ok, 1 the simulator refused or cannot be
-reached, 2 a usage or layout error (one line naming the problem).
+first two lines; after the `bus ...` lines, `reader: <device path>` (the
+simulated ID-card reader) unless the layout has none. Exit codes: 0 ok, 1
+the simulator refused or cannot be reached, 2 a usage or layout error (one
+line naming the problem).
 """
 
 from __future__ import annotations
@@ -99,8 +100,6 @@ def _serve(args: argparse.Namespace) -> int:
         state.write_text(sim.control.address + "\n", encoding="utf-8")
         print(f"serial: {first_front.pty.link}", flush=True)
         print(f"control: {sim.control.address}", flush=True)
-        if sim.card_reader is not None:
-            print(f"reader: {sim.card_reader.pty.link}", flush=True)
         for name, front in sim.fronts.items():
             info = front.info()
             print(
@@ -108,6 +107,8 @@ def _serve(args: argparse.Namespace) -> int:
                 f"{info['baud']} {info['format']}",
                 flush=True,
             )
+        if sim.card_reader is not None:
+            print(f"reader: {sim.card_reader.pty.link}", flush=True)
         print("serving; Ctrl-C stops", flush=True)
         while not stop.wait(0.5):
             if (failure := sim.failure()) is not None:
