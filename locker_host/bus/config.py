@@ -1,0 +1,229 @@
+"""Configuration of one RS-485 bus: the port, its timing and its boards.
+
+Every value is checked when the dataclass is built; a problem raises
+`ConfigError` whose `field` names it the way a configuration file would
+(`boards[2].channels[4].door.input`), so an installer can fix the file
+without reading this code. Durations are seconds.
+
+Two board families (DESIGN.md section 5):
+
+- `ReferenceBoardConfig`: our lock board. Each channel carries a lock, a
+  door switch and an item sensor; polarity and the default pulse are
+  written to the board at start-up, which applies them itself.
+- `RelayBoardConfig`: a Waveshare-style relay + digital-input module. Relay
+  n drives compartment n's lock; its door switch and item sensor are inputs
+  on this or another module of the same bus (`InputRef`). Polarity is
+  applied by the host: the module has no polarity register.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from protocol import reference_board as rb
+from protocol import relay_module as rm
+from protocol.modbus import MAX_UNIT
+from protocol.timing import SerialFormat
+
+from .errors import ConfigError
+
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+MODBUS_DEFAULT_FORMAT = SerialFormat(19200, "E", 1)  # Serial Line V1.02 2.5.1: 19200 8E1
+
+
+@dataclass(frozen=True, slots=True)
+class SensorPolarity:
+    """Which inputs read inverted (normally-open vs normally-closed switches,
+    lock models whose feedback shorts on lock or on unlock: field lessons 8)."""
+
+    door_inverted: bool = False
+    item_inverted: bool = False
+    lock_feedback_inverted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InputRef:
+    """A digital input of a relay / DI module: `input` is 1-based as on the silk screen."""
+
+    unit: int
+    input: int
+
+
+@dataclass(frozen=True, slots=True)
+class RelayChannelConfig:
+    door: InputRef | None = None  # None: no door switch
+    item: InputRef | None = None  # None: no item sensor
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceBoardConfig:
+    unit: int
+    channels: int
+    pulse_ms: int = rb.PULSE_DEFAULT_MS
+    polarity: SensorPolarity = SensorPolarity()
+    poll_interval: float | None = None  # None: the bus's
+    response_timeout: float | None = None  # None: computed from the serial format
+    family: Literal["reference"] = field(default="reference", init=False)
+
+    def check(self, key: str) -> None:
+        _unit(self.unit, f"{key}.unit")
+        if not 1 <= self.channels <= rb.MAX_CHANNELS:
+            raise ConfigError(f"{key}.channels", f"{self.channels} is outside 1..{rb.MAX_CHANNELS}")
+        if not rb.PULSE_MIN_MS <= self.pulse_ms <= rb.PULSE_MAX_MS:
+            raise ConfigError(
+                f"{key}.pulse_ms",
+                f"{self.pulse_ms} is outside {rb.PULSE_MIN_MS}..{rb.PULSE_MAX_MS}",
+            )
+        _optional_seconds(self.poll_interval, f"{key}.poll_interval")
+        _optional_seconds(self.response_timeout, f"{key}.response_timeout")
+
+
+@dataclass(frozen=True, slots=True)
+class RelayBoardConfig:
+    unit: int
+    channels: tuple[RelayChannelConfig, ...]  # channels[n - 1]: relay n
+    pulse_ms: int = 500  # rounded up to the module's 100 ms steps
+    polarity: SensorPolarity = SensorPolarity()
+    poll_interval: float | None = None  # no latches: poll faster than reference boards
+    response_timeout: float | None = None
+    family: Literal["relay"] = field(default="relay", init=False)
+
+    @classmethod
+    def self_wired(
+        cls,
+        unit: int,
+        channels: int,
+        *,
+        pulse_ms: int = 500,
+        polarity: SensorPolarity = SensorPolarity(),
+        poll_interval: float | None = None,
+    ) -> RelayBoardConfig:
+        """Relay n drives the lock and input n of the same module reads the door."""
+        wiring = tuple(RelayChannelConfig(door=InputRef(unit, n)) for n in range(1, channels + 1))
+        return cls(unit, wiring, pulse_ms, polarity, poll_interval)
+
+    def check(self, key: str) -> None:
+        _unit(self.unit, f"{key}.unit")
+        if not 1 <= len(self.channels) <= rm.MAX_CHANNELS:
+            raise ConfigError(
+                f"{key}.channels", f"{len(self.channels)} relays is outside 1..{rm.MAX_CHANNELS}"
+            )
+        for n, channel in enumerate(self.channels):
+            for name in ("door", "item"):
+                ref: InputRef | None = getattr(channel, name)
+                if ref is None:
+                    continue
+                where = f"{key}.channels[{n}].{name}"
+                _unit(ref.unit, f"{where}.unit")
+                if not 1 <= ref.input <= rm.MAX_CHANNELS:
+                    raise ConfigError(
+                        f"{where}.input", f"{ref.input} is outside 1..{rm.MAX_CHANNELS}"
+                    )
+        max_ms = rm.MAX_FLASH_STEPS * rm.FLASH_STEP_MS
+        if not rm.FLASH_STEP_MS <= self.pulse_ms <= max_ms:
+            raise ConfigError(
+                f"{key}.pulse_ms", f"{self.pulse_ms} is outside {rm.FLASH_STEP_MS}..{max_ms}"
+            )
+        _optional_seconds(self.poll_interval, f"{key}.poll_interval")
+        _optional_seconds(self.response_timeout, f"{key}.response_timeout")
+
+    def input_units(self) -> dict[int, int]:
+        """Every module whose inputs this board reads, with how many inputs to read."""
+        counts: dict[int, int] = {}
+        for channel in self.channels:
+            for ref in (channel.door, channel.item):
+                if ref is not None:
+                    counts[ref.unit] = max(counts.get(ref.unit, 0), ref.input)
+        return dict(sorted(counts.items()))
+
+
+BoardConfig = ReferenceBoardConfig | RelayBoardConfig
+
+
+@dataclass(frozen=True, slots=True)
+class BusConfig:
+    name: str
+    port: str  # the device path, e.g. /dev/ttyUSB0 or a udev by-id link
+    boards: tuple[BoardConfig, ...]
+    format: SerialFormat = MODBUS_DEFAULT_FORMAT
+    poll_interval: float = 0.5  # Open-Locker ADR-0038; latches cover the rest
+    # Extra silence some firmware needs beyond t3.5 (modbus-timing 1.4); the
+    # gap before a request is max(t3.5, min_gap).
+    min_gap: float = 0.0
+    # Response timeout = request wire time + t3.5 + reply wire time + these
+    # two (modbus-timing 1.3): the board's worst processing time and the USB
+    # adapter's buffering (FTDI latency timer: 16 ms unless tuned).
+    slave_allowance: float = 0.030
+    adapter_allowance: float = 0.016
+    read_retries: int = 1  # reads of a healthy board only; writes are never retried
+    failures_until_offline: int = 3
+    probe_backoff_initial: float = 1.0
+    probe_backoff_max: float = 30.0
+    reopen_backoff_initial: float = 0.25  # the serial port, after it is lost
+    reopen_backoff_max: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ConfigError("name", f"{self.name!r} must be 1-32 letters, digits, _ or -")
+        if not self.port:
+            raise ConfigError("port", "the serial device path is empty")
+        if not self.boards:
+            raise ConfigError("boards", "a bus needs at least one board")
+        seen: dict[int, int] = {}
+        for i, board in enumerate(self.boards):
+            board.check(f"boards[{i}]")
+            if board.unit in seen:
+                raise ConfigError(
+                    f"boards[{i}].unit", f"{board.unit} is already boards[{seen[board.unit]}]"
+                )
+            seen[board.unit] = i
+        self._check_inputs(seen)
+        _seconds(self.poll_interval, "poll_interval", allow_zero=True)
+        for name in ("min_gap", "slave_allowance", "adapter_allowance"):
+            _seconds(getattr(self, name), name, allow_zero=True)
+        if self.read_retries not in (0, 1):
+            raise ConfigError("read_retries", f"{self.read_retries} is not 0 or 1")
+        if self.failures_until_offline < 1:
+            raise ConfigError("failures_until_offline", "must be at least 1")
+        for prefix in ("probe_backoff", "reopen_backoff"):
+            initial, maximum = getattr(self, f"{prefix}_initial"), getattr(self, f"{prefix}_max")
+            _seconds(initial, f"{prefix}_initial")
+            if maximum < initial:
+                raise ConfigError(f"{prefix}_max", f"{maximum} is below {prefix}_initial")
+
+    def _check_inputs(self, units: dict[int, int]) -> None:
+        for i, board in enumerate(self.boards):
+            if not isinstance(board, RelayBoardConfig):
+                continue
+            for n, channel in enumerate(board.channels):
+                for name, ref in (("door", channel.door), ("item", channel.item)):
+                    if ref is None or ref.unit not in units:
+                        continue
+                    other = self.boards[units[ref.unit]]
+                    if isinstance(other, ReferenceBoardConfig):
+                        raise ConfigError(
+                            f"boards[{i}].channels[{n}].{name}.unit",
+                            f"unit {ref.unit} is a reference board, not an input module",
+                        )
+
+    def board(self, unit: int) -> BoardConfig | None:
+        return next((b for b in self.boards if b.unit == unit), None)
+
+
+def _unit(unit: int, key: str) -> None:
+    if not 1 <= unit <= MAX_UNIT:
+        raise ConfigError(key, f"{unit} is outside 1..{MAX_UNIT}")
+
+
+def _seconds(value: float, key: str, *, allow_zero: bool = False) -> None:
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (low_ok and value <= 3600):
+        low = ">= 0" if allow_zero else "> 0"
+        raise ConfigError(key, f"{value} s must be {low} and <= 3600")
+
+
+def _optional_seconds(value: float | None, key: str) -> None:
+    if value is not None:
+        _seconds(value, key)

@@ -1,0 +1,286 @@
+"""The serial line: one open device, read through the asyncio event loop.
+
+Theory of operation. pyserial opens and configures the device (exclusive
+lock, baud, parity, stop bits, raw mode) and is then set aside: reads and
+writes go straight to the file descriptor with `os.read` / `os.write`, so
+that a failure arrives as an `OSError` with its errno instead of pyserial's
+text-only `SerialException` (Open-Locker ADR-0051 classified by message text
+and never reconnected). The descriptor is non-blocking and watched with
+`loop.add_reader`; every chunk is stamped with `time.monotonic()` when the
+callback runs.
+
+Why the event loop and not a reader thread. The timeouts are 50-150 ms and
+asyncio's timers are good to about a millisecond, so a timeout ends at most
+~1 ms late. The inter-frame silence (t3.5: 4.0 ms at 9600 8E1, 1.75 ms above
+19200 bps) must never be *undercut*, and every error here is on the long
+side: a byte is stamped when the callback runs, never before it arrived, so
+the silence measured from its stamp is at most the true silence; the loop's
+sleep rounds its timeout up to the next millisecond (epoll), so the wait
+before a request ends late, not early; and just before writing, a direct
+non-blocking read catches bytes the loop has not delivered yet and restarts
+the wait. A late stamp (a busy loop) makes the host wait longer, and shows in
+round-trip times; it cannot make it send into a reply. A thread would give
+tighter stamps but move every transaction across threads for no gain in
+safety. Before declaring a timeout the transport reads once more directly,
+so a loop that was busy past the deadline does not turn a reply that did
+arrive into a timeout.
+
+`set_low_latency_mode(True)` (FTDI: 1 ms latency timer instead of 16 ms,
+modbus-timing 2.3) is tried and its failure recorded: a pty refuses it with
+ENOTTY, and so do adapters without the ioctl.
+
+A hang-up (the pty master closed, a USB adapter pulled out) shows as the
+descriptor turning readable and `read` returning end of file, or as EIO; the
+transport then stops watching it and every later call raises `PortLost`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno as errnos
+import os
+import termios
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import serial
+
+from protocol.timing import SerialFormat
+
+from .errors import ConfigError, PortError, PortLost, PortUnavailable
+
+_CHUNK = 4096
+# Bytes kept while nobody is reading (a babbling line between transactions):
+# only the tail matters, and wait_quiet discards it anyway.
+_MAX_BUFFERED = 65536
+_PARITY = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
+_STOPBITS = {1: serial.STOPBITS_ONE, 2: serial.STOPBITS_TWO}
+_BYTESIZE = {7: serial.SEVENBITS, 8: serial.EIGHTBITS}
+_CAUSES = {
+    errnos.ENOENT: "absent",
+    errnos.ENODEV: "absent",
+    errnos.ENXIO: "absent",
+    errnos.ENOTDIR: "absent",
+    errnos.EBUSY: "busy",
+    errnos.EAGAIN: "busy",
+    errnos.EACCES: "denied",
+    errnos.EPERM: "denied",
+    errnos.EIO: "io_error",
+}
+
+
+E = TypeVar("E", bound=PortError)
+
+
+def _port_error(kind: type[E], path: str, exc: BaseException, detail: str = "") -> E:
+    """The one place where foreign exceptions become ours, by errno."""
+    number = exc.errno if isinstance(exc, OSError) else None
+    if isinstance(exc, termios.error) and exc.args and isinstance(exc.args[0], int):
+        number = exc.args[0]  # termios.error is not an OSError: (errno, text)
+    cause = _CAUSES.get(number, "other") if number is not None else "other"
+    return kind(path, cause, number, detail or str(exc))
+
+
+def _read_returns_eof_only_on_hangup(fd: int) -> None:
+    """VMIN = 1, VTIME = 0. pyserial leaves VMIN = 0, with which a
+    non-blocking read of an empty tty returns b"" (POSIX 11.1.7, case D)
+    exactly like a hung-up one; with VMIN = 1 an empty tty says EAGAIN and
+    b"" means the device is gone."""
+    attrs = termios.tcgetattr(fd)
+    cc = attrs[6]
+    cc[termios.VMIN], cc[termios.VTIME] = 1, 0
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+
+class SerialTransport:
+    def __init__(
+        self,
+        path: str,
+        port: serial.Serial,
+        fmt: SerialFormat,
+        *,
+        low_latency: bool,
+        clock: Callable[[], float],
+    ) -> None:
+        self.path = path
+        self.format = fmt
+        self.low_latency = low_latency
+        self._port = port
+        self._fd = port.fileno()
+        self._clock = clock
+        self._loop = asyncio.get_running_loop()
+        self._rx = bytearray()
+        self._waiter: asyncio.Future[None] | None = None
+        self._lost: PortLost | None = None
+        self._closed = False
+        self.frames_sent = 0
+        # Called when the port is found lost, so an idle owner wakes up at once.
+        self.on_lost: Callable[[], None] | None = None
+        # Opening counts as activity: the first request waits a full gap.
+        self.last_rx = clock()
+        self._tx_end = self.last_rx
+        self._loop.add_reader(self._fd, self._on_readable)
+
+    @classmethod
+    def open(
+        cls, path: str, fmt: SerialFormat, *, clock: Callable[[], float] = time.monotonic
+    ) -> SerialTransport:
+        """Open and configure the device; call from the event loop's thread.
+
+        Raises `PortUnavailable` (absent, busy, denied)."""
+        port = serial.Serial()
+        try:
+            port.port = path
+            port.baudrate = fmt.baud
+            port.bytesize = _BYTESIZE[fmt.bytesize]
+            port.parity = _PARITY[fmt.parity]
+            port.stopbits = _STOPBITS[fmt.stopbits]
+        except ValueError as exc:
+            raise ConfigError("format", f"{fmt.baud} {fmt.name}: {exc}") from None
+        port.timeout = 0
+        port.exclusive = True  # a second owner of the bus is a bug (one owner per bus)
+        try:
+            port.open()
+        except (serial.SerialException, OSError, termios.error) as exc:
+            raise _port_error(PortUnavailable, path, exc) from None
+        try:
+            port.set_low_latency_mode(True)
+            low_latency = True
+        except (ValueError, OSError, AttributeError):
+            low_latency = False  # best effort: ptys and many adapters refuse it
+        try:
+            _read_returns_eof_only_on_hangup(port.fileno())
+            port.reset_input_buffer()  # whatever was received before we owned the bus
+            os.set_blocking(port.fileno(), False)
+        except (serial.SerialException, OSError, termios.error) as exc:
+            with contextlib.suppress(serial.SerialException, OSError):
+                port.close()
+            raise _port_error(PortUnavailable, path, exc) from None
+        return cls(path, port, fmt, low_latency=low_latency, clock=clock)
+
+    # -- state -----------------------------------------------------------------
+
+    @property
+    def quiet_since(self) -> float:
+        """When the line last carried a byte, as far as this host knows: the
+        last byte received, or the estimated end of the last request on the wire."""
+        return max(self.last_rx, self._tx_end)
+
+    @property
+    def lost(self) -> PortLost | None:
+        return self._lost
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._lost is None:
+            self._loop.remove_reader(self._fd)
+        self._wake()
+        with contextlib.suppress(serial.SerialException, OSError):
+            self._port.close()
+
+    # -- the line ----------------------------------------------------------------
+
+    async def wait_quiet(self, gap: float) -> int:
+        """Return once the line has been silent for `gap` seconds, discarding
+        whatever arrives meanwhile (noise, a late reply). Returns the number
+        of bytes discarded. Raises `PortLost`."""
+        discarded = 0
+        while True:
+            self._check()
+            self._read_now()
+            discarded += len(self._rx)
+            self._rx.clear()
+            remaining = self.quiet_since + gap - self._clock()
+            if remaining <= 0:
+                return discarded
+            await asyncio.sleep(remaining)
+
+    def write(self, frame: bytes) -> float:
+        """Send one frame; returns when it was handed to the driver. Raises `PortLost`."""
+        self._check()
+        view = memoryview(frame)
+        while view:
+            try:
+                written = os.write(self._fd, view)
+            except InterruptedError:
+                continue
+            except BlockingIOError:
+                # A frame of a few bytes cannot fill a healthy output buffer.
+                stalled = PortLost(self.path, "stalled", None, "output buffer full")
+                raise self._fail(stalled) from None
+            except OSError as exc:
+                raise self._fail(_port_error(PortLost, self.path, exc)) from None
+            view = view[written:]
+        sent_at = self._clock()
+        self._tx_end = sent_at + self.format.wire_time(len(frame))
+        self.frames_sent += 1
+        return sent_at
+
+    async def receive(self, deadline: float) -> bytes:
+        """The bytes received so far, waiting for some until `deadline`
+        (monotonic); b"" when it passed with nothing. Raises `PortLost`."""
+        while not self._rx:
+            self._check()
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                self._read_now()
+                self._check()
+                break
+            waiter = self._waiter = self._loop.create_future()
+            try:
+                await asyncio.wait({waiter}, timeout=remaining)
+            finally:
+                self._waiter = None
+                waiter.cancel()
+        data = bytes(self._rx)
+        self._rx.clear()
+        return data
+
+    # -- internals -----------------------------------------------------------------
+
+    def _check(self) -> None:
+        if self._lost is not None:
+            raise self._lost
+        if self._closed:
+            raise PortLost(self.path, "other", None, "the transport was closed")
+
+    def _on_readable(self) -> None:
+        if self._read_now():
+            self._wake()
+
+    def _read_now(self) -> bool:
+        """One non-blocking read; True if it got bytes or found the port lost."""
+        if self._lost is not None or self._closed:
+            return False
+        try:
+            data = os.read(self._fd, _CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError as exc:
+            self._fail(_port_error(PortLost, self.path, exc))
+            return True
+        if not data:
+            self._fail(PortLost(self.path, "hangup", None, "end of file: the device went away"))
+            return True
+        self._rx += data
+        if len(self._rx) > _MAX_BUFFERED:
+            del self._rx[: len(self._rx) - _MAX_BUFFERED]
+        self.last_rx = self._clock()
+        return True
+
+    def _fail(self, error: PortLost) -> PortLost:
+        if self._lost is None:
+            self._lost = error
+            self._loop.remove_reader(self._fd)
+            self._wake()
+            if self.on_lost is not None:
+                self.on_lost()
+        return self._lost
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
