@@ -144,7 +144,16 @@ class SerialTransport:
         try:
             port.open()
         except (serial.SerialException, OSError, termios.error) as exc:
-            raise _port_error(PortUnavailable, path, exc) from None
+            if not (_errno_of(exc) == errnos.EINVAL and _is_pseudo_terminal(path)):
+                raise _port_error(PortUnavailable, path, exc) from None
+            # A pseudo-terminal (the simulator) carries bytes, not bits: parity
+            # means nothing there, and recent kernels refuse a tcsetattr whose
+            # only change is PARENB with EINVAL. Open it without parity.
+            port.parity = serial.PARITY_NONE
+            try:
+                port.open()
+            except (serial.SerialException, OSError, termios.error) as again:
+                raise _port_error(PortUnavailable, path, again) from None
         try:
             port.set_low_latency_mode(True)
             low_latency = True
@@ -284,3 +293,23 @@ class SerialTransport:
     def _wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+
+def _errno_of(exc: BaseException) -> int | None:
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.errno
+    if exc.args and isinstance(exc.args[0], int):
+        return exc.args[0]  # termios.error, and pyserial's SerialException(errno, text)
+    return None
+
+
+_PTY_SLAVE_MAJORS = range(
+    136, 144
+)  # Linux Unix98 pty slaves (Documentation/admin-guide/devices.txt)
+
+
+def _is_pseudo_terminal(path: str) -> bool:
+    try:
+        return os.major(os.stat(path).st_rdev) in _PTY_SLAVE_MAJORS
+    except OSError:
+        return False
