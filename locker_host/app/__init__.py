@@ -40,6 +40,7 @@ from .errors import (
     CommandExpired,
     InvalidPayload,
     LayoutOrphansItems,
+    NotCommissioned,
     SecretsError,
     SecretsInsecure,
     SecretsMalformed,
@@ -48,21 +49,30 @@ from .errors import (
     UnknownCard,
     UnknownCommand,
 )
-from .kiosk import Kiosk
+from .kiosk import CitizenGate, Kiosk
 from .layout_change import LayoutChange, reconcile_layout
 from .persistence import Plan, Restored, Saved, plan, restore
 from .ports import Clock, CodeSource, LockDriver, PulseOutcome, StaffDirectory
 from .replies import JsonDict
 from .secrets import Keys, load_keys
-from .service import CentralContext, LockerService, Outcome, ServiceConfig, ServiceStatistics
-from .system import SystemClock, SystemCodeSource
+from .service import (
+    CentralContext,
+    LockerService,
+    Outcome,
+    ServiceConfig,
+    ServiceStatistics,
+    Spawn,
+)
+from .system import TIMESYNCD_FLAG, SystemClock, SystemCodeSource
 
 __all__ = [
     "COMMANDS",
+    "TIMESYNCD_FLAG",
     "AppError",
     "CancelRequest",
     "CentralContext",
     "CentralRequest",
+    "CitizenGate",
     "Clock",
     "CodeSource",
     "CommandApi",
@@ -78,6 +88,7 @@ __all__ = [
     "LayoutOrphansItems",
     "LockDriver",
     "LockerService",
+    "NotCommissioned",
     "Outcome",
     "Plan",
     "PulseOutcome",
@@ -94,6 +105,7 @@ __all__ = [
     "ServiceConfig",
     "ServiceStatistics",
     "SetServiceRequest",
+    "Spawn",
     "StaffDirectory",
     "StoredStateInvalid",
     "SystemClock",

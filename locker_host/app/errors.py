@@ -11,6 +11,7 @@ a secrets file that cannot be trusted, stored state that cannot be read::
     ├── UnknownCommand              unknown_command
     ├── CommandExpired              expired
     ├── UnknownCard                 unknown_card
+    ├── NotCommissioned             not_commissioned
     ├── LayoutOrphansItems          layout_orphans_items
     ├── StoredStateInvalid          stored_state_invalid
     └── SecretsError
@@ -60,6 +61,15 @@ class CommandExpired(AppError):
 
 class UnknownCard(AppError):
     code = "unknown_card"
+
+
+class NotCommissioned(AppError):
+    """The wiring map is not proven (``lockerd commission walk``): citizen flows are refused.
+
+    A wrong map opens someone else's door; staff and maintenance opens still work.
+    """
+
+    code = "not_commissioned"
 
 
 class LayoutOrphansItems(AppError):

@@ -6,6 +6,15 @@ digests (``id_card``, ``pickup_code`` ...) and drop them; nothing here stores,
 logs or echoes them. A staff card is looked up in the ``StaffDirectory``; an
 unknown card gets ``unknown_card`` and an audited denial.
 
+Readers that already turned what they read into a domain credential (the
+daemon's card readers: owner keys and code digests, never the raw number)
+use ``pickup``, ``start_dropoff`` and ``staff_open`` instead.
+
+``citizen_gate`` may refuse every citizen flow (pickup, drop-off) at once,
+such as while the wiring map is not commissioned (``NotCommissioned``); the
+refusal is audited like any other denial. Staff and maintenance opens are
+never gated: they are how a locker gets fixed.
+
 Every method returns a reply dict (``replies.py``), like ``CommandApi``.
 """
 
@@ -14,11 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from locker_host.domain import (
+    CodeCredential,
     Command,
     CompartmentId,
     ConfirmByHand,
     Credential,
     DepartmentId,
+    IdCredential,
     LockerError,
     MaintenanceOpen,
     OpenId,
@@ -45,27 +56,58 @@ from .service import LockerService
 
 _STAFF_PURPOSES = {p.value: p for p in (Purpose.COLLECT, Purpose.LOAD, Purpose.RECALL)}
 
+CitizenGate = Callable[[], AppError | None]
+"""None: citizen flows may run; otherwise the refusal to answer with."""
+
 
 class Kiosk:
-    def __init__(self, service: LockerService, staff: StaffDirectory) -> None:
+    def __init__(
+        self,
+        service: LockerService,
+        staff: StaffDirectory,
+        *,
+        citizen_gate: CitizenGate | None = None,
+    ) -> None:
         self._service = service
         self._staff = staff
+        self._citizen_gate = citizen_gate
 
     # -- citizens --------------------------------------------------------------------
 
     async def pickup_by_card(self, id_number: str) -> JsonDict:
         """The number as the card reader read it from the chip (strong)."""
-        return await self._run(lambda: Pickup(id_card(self._keys.owner, id_number)))
+        return await self._citizen(lambda: Pickup(id_card(self._keys.owner, id_number)), "pickup")
 
     async def pickup_by_code(self, code: str) -> JsonDict:
         """A proxy (代领) with the pickup code alone."""
-        return await self._run(lambda: Pickup(pickup_code(self._keys.codes, code)))
+        return await self._citizen(lambda: Pickup(pickup_code(self._keys.codes, code)), "pickup")
 
     async def pickup_by_typed_id(self, id_number: str, code: str | None) -> JsonDict:
         """A typed or scanned number (weak): never enough without the pickup code."""
-        return await self._run(
-            lambda: Pickup(typed_id_number(self._keys.owner, id_number, self._keys.codes, code))
+        return await self._citizen(
+            lambda: Pickup(typed_id_number(self._keys.owner, id_number, self._keys.codes, code)),
+            "pickup",
         )
+
+    async def pickup(self, credential: IdCredential | CodeCredential) -> JsonDict:
+        """A credential a reader already built (owner keys or code digests)."""
+        return await self._citizen(lambda: Pickup(credential), "pickup")
+
+    async def start_dropoff(
+        self,
+        credential: IdCredential | CodeCredential,
+        department: str | None = None,
+        size: str | None = None,
+        *,
+        accessible: bool = False,
+    ) -> JsonDict:
+        """A drop-off with a reader's credential; a drop-off code brings its own choice."""
+
+        def command() -> StartDropoff:
+            chosen = None if department is None else DepartmentId(department)
+            return StartDropoff(credential, chosen, _size(size), accessible)
+
+        return await self._citizen(command, "start_dropoff")
 
     async def dropoff_by_card(
         self,
@@ -80,11 +122,12 @@ class Kiosk:
             chosen = None if department is None else DepartmentId(department)
             return StartDropoff(credential, chosen, _size(size), accessible)
 
-        return await self._run(command)
+        return await self._citizen(command, "start_dropoff")
 
     async def dropoff_by_code(self, code: str, *, accessible: bool = False) -> JsonDict:
-        return await self._run(
-            lambda: StartDropoff(dropoff_code(self._keys.codes, code), accessible=accessible)
+        return await self._citizen(
+            lambda: StartDropoff(dropoff_code(self._keys.codes, code), accessible=accessible),
+            "start_dropoff",
         )
 
     async def confirm_by_hand(
@@ -125,6 +168,10 @@ class Kiosk:
             return StaffOpen(self._staff_or_raise(card_id), chosen)
 
         return await self._staff_run(command, card_id, "staff_open")
+
+    async def staff_open(self, staff: StaffCredential, purpose: Purpose) -> JsonDict:
+        """A clerk the caller already identified (the daemon's staff directory)."""
+        return await self._run(lambda: StaffOpen(staff, purpose))
 
     async def maintenance_open(self, card_id: str, compartment: str, reason: str) -> JsonDict:
         return await self._staff_run(
@@ -172,6 +219,16 @@ class Kiosk:
             except StoreError as failure:
                 return replies.refused(failure)
             return replies.refused(problem)
+
+    async def _citizen(self, build: Callable[[], Command], action: str) -> JsonDict:
+        refusal = None if self._citizen_gate is None else self._citizen_gate()
+        if refusal is None:
+            return await self._run(build)
+        try:
+            await self._service.record_denial("citizen", action, refusal.code)
+        except StoreError as failure:
+            return replies.refused(failure)
+        return replies.refused(refusal)
 
     async def _run(self, build: Callable[[], Command]) -> JsonDict:
         """Build the command (raw input is validated and dropped there), then submit it."""

@@ -15,6 +15,10 @@ never strands an item::
     [code_keys]             # pickup and drop-off code digests; local to the locker
     current = 1
     secrets = { 1 = "c0de…" }
+
+    [staff_keys]            # optional: staff card digests (the daemon's staff directory)
+    current = 1
+    secrets = { 1 = "57af…" }
 """
 
 from __future__ import annotations
@@ -37,11 +41,13 @@ _MIN_SECRET_BYTES = 16
 class Keys:
     owner: Keyring
     codes: Keyring
+    staff: Keyring | None = None  # None: the file has no [staff_keys]
 
 
 def load_keys(path: str | os.PathLike[str]) -> Keys:
     data = _read(Path(path))
-    return Keys(owner=_keyring(data, "owner_keys"), codes=_keyring(data, "code_keys"))
+    staff = _keyring(data, "staff_keys") if "staff_keys" in data else None
+    return Keys(owner=_keyring(data, "owner_keys"), codes=_keyring(data, "code_keys"), staff=staff)
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -16,7 +16,11 @@ Theory of operation (DESIGN.md section 2; field lessons #14 and #15):
 * **Effects feed back.** A pulse the board did not acknowledge becomes a
   ``PulseNotAcknowledged`` observation, a board read a ``BoardRead``; both go
   through the same loop. Effects run after the lock is released, so their
-  results (and other messages) can be decided meanwhile.
+  results (and other messages) can be decided meanwhile. ``observe`` can hand
+  them to a ``spawn`` callable (a task group's ``create_task``) instead of
+  awaiting them: the bus owner's consumer must have the observation saved
+  before the board's latches are acknowledged, but must never wait for its
+  own bus (an effect's read or pulse would wait for the consumer to return).
 * **Start-up.** Open the store, rebuild the state (``persistence.restore``),
   bring it in line with the configured layout (``layout_change.py``), then
   feed the domain ``Restarted()``: opens whose outcome was never recorded end
@@ -38,9 +42,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from locker_host.domain import (
     AuditRecord,
@@ -76,6 +81,9 @@ from .ports import Clock, LockDriver, PulseOutcome
 from .records import denial_row, start_rows
 from .replies import JsonDict
 from .secrets import Keys
+
+Spawn = Callable[[Coroutine[Any, Any, None]], object]
+"""Runs a coroutine in the background, e.g. ``asyncio.TaskGroup.create_task``."""
 
 
 @dataclass(frozen=True)
@@ -233,8 +241,11 @@ class LockerService:
             command_name(command),
         )
 
-    async def observe(self, observation: Observation) -> Decision:
-        outcome = await self._step(lambda state, now: decide(self.config, state, observation, now))
+    async def observe(self, observation: Observation, *, spawn: Spawn | None = None) -> Decision:
+        """Decide and save; then carry out the effects, or hand them to ``spawn``."""
+        outcome = await self._step(
+            lambda state, now: decide(self.config, state, observation, now), spawn=spawn
+        )
         assert outcome.decision is not None
         return outcome.decision
 
@@ -264,6 +275,8 @@ class LockerService:
         decide_on: Callable[[LockerState, Now], Decision],
         central: CentralContext | None = None,
         action: str = "",
+        *,
+        spawn: Spawn | None = None,
     ) -> Outcome:
         async with self._lock:
             if central is not None:
@@ -290,7 +303,10 @@ class LockerService:
                 ),
                 now,
             )
-        await self._act(decision.effects)
+        if spawn is not None and decision.effects:
+            spawn(self._act(decision.effects))
+        else:
+            await self._act(decision.effects)
         return Outcome(reply, decision)
 
     async def _expired(self, central: CentralContext, action: str, now: Now) -> Outcome:

@@ -1,0 +1,142 @@
+"""`lockerd`: the locker daemon and its tools.
+
+    lockerd run --config FILE            run the daemon (SIGTERM / SIGINT stop it cleanly)
+    lockerd admin COMMAND ...            one command to the running daemon (cli_admin.py)
+    lockerd commission STEP ...          scan, set-address, walk, status (cli_commission.py)
+    lockerd check-config FILE            validate a configuration (and its secrets file)
+    lockerd hash-card --config FILE      a staff card's digest for [[staff]] (number on stdin)
+
+Exit codes: 0 ok, 1 refused / failed / cannot reach the daemon, 2 a usage or
+configuration error (one line naming the key and the problem).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from locker_host.app import AppError, SecretsError, load_keys
+from locker_host.readers import staff_card_digests
+
+from . import cli_admin, cli_commission, logs
+from .config import DaemonConfig, load_config
+from .config_fields import ConfigError
+from .instance import AlreadyRunning
+from .runtime import check_keys, run_daemon
+from .wiring import wiring_hash
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+logger = logging.getLogger("lockerd")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        match args.command:
+            case "run":
+                return _run(load_config(args.config))
+            case "admin":
+                return cli_admin.run(args)
+            case "commission":
+                return cli_commission.run(args)
+            case "check-config":
+                return _check(args.file)
+            case "hash-card":
+                return _hash_card(args)
+    except (ConfigError, SecretsError, cli_admin.UsageProblem, cli_commission.UsageProblem) as exc:
+        print(f"lockerd: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    raise AssertionError(args.command)
+
+
+def _run(config: DaemonConfig) -> int:
+    logs.configure(config.log_level)
+
+    async def main_loop() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await run_daemon(config, stop)
+
+    try:
+        asyncio.run(main_loop())
+    except (ConfigError, AppError) as exc:
+        logger.critical("cannot start: %s", exc, extra={"error": getattr(exc, "code", "")})
+        return EXIT_USAGE
+    except (OSError, AlreadyRunning) as exc:  # another daemon; the database cannot be created
+        logger.critical("cannot run: %s", exc)
+        return EXIT_FAILED
+    except BaseExceptionGroup as group:
+        logger.critical("stopped by an error", exc_info=group)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _check(path: str) -> int:
+    config = load_config(path)
+    boards = sum(len(bus.boards) for bus in config.buses)
+    print(
+        f"{path}: ok: {config.locker.site}/{config.locker.locker}, {len(config.buses)} bus(es), "
+        f"{boards} board(s), {len(config.locker.layout.compartments)} compartments, "
+        f"{len(config.readers)} reader(s), {len(config.services)} service(s), "
+        f"{len(config.staff)} staff card(s)"
+    )
+    print(f"wiring hash {wiring_hash(config.locker.layout, config.buses)}")
+    try:
+        keys = load_keys(config.paths.secrets)
+    except SecretsError as exc:
+        print(f"secrets: not checked: {exc}")
+        return EXIT_OK
+    check_keys(config, keys)
+    print(f"secrets: ok ({config.paths.secrets})")
+    return EXIT_OK
+
+
+def _hash_card(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    keys = load_keys(config.paths.secrets)
+    if keys.staff is None:
+        raise ConfigError("staff", "the secrets file has no [staff_keys] to hash with")
+    number = _card_number()
+    if not number:
+        print("lockerd: no card number given", file=sys.stderr)
+        return EXIT_USAGE
+    digest = staff_card_digests(keys.staff, number)[0]
+    print("[[staff]]")
+    print(f'card_digest = "{digest.digest}"')
+    print(f"key_version = {digest.key_version}")
+    print(f'staff_id = "{args.staff_id}"')
+    print(f'department = "{args.department}"')
+    print(f'role = "{args.role}"')
+    return EXIT_OK
+
+
+def _card_number() -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass("staff card number (not echoed): ").strip()
+    return sys.stdin.readline().strip()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lockerd", description="The smart document locker daemon."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser("run", help="run the daemon")
+    run.add_argument("--config", required=True, help="the configuration file (TOML)")
+    cli_admin.add_parser(sub)
+    cli_commission.add_parser(sub)
+    check = sub.add_parser("check-config", help="validate a configuration file")
+    check.add_argument("file")
+    card = sub.add_parser("hash-card", help="digest a staff card number (read from stdin)")
+    card.add_argument("--config", required=True)
+    card.add_argument("--staff-id", default="FILL-IN")
+    card.add_argument("--department", default="FILL-IN")
+    card.add_argument("--role", choices=("clerk", "supervisor", "technician"), default="clerk")
+    return parser

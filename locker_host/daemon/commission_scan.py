@@ -1,0 +1,101 @@
+"""`lockerd commission scan` and `set-address`: what answers on a bus, and moving a board.
+
+Scan: each unit is asked for the reference board's identity block (FC04
+0x0000..0x0007); a unit that answers with an exception or something else
+is asked for a relay module's firmware register (FC03 0x8000). A unit that
+answers garbled (a bad CRC, noise) is reported too: two boards sharing an
+address answer at once and collide, which is exactly what a scan is for.
+Silence is absence. One request costs one response timeout at most, so
+all 247 units take a few seconds at 19200 bps.
+
+Set address: never onto an address that answers already. A reference board
+takes the new address from the next frame on (its reply to the write still
+comes from the old one) and is then asked for its identity at the new one.
+A relay module keeps the new address in EEPROM and uses it after a power
+cycle: the technician is told to power it off and on, then to scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from protocol import BusFault, FaultKind
+from protocol import reference_board as rb
+from protocol import relay_module as rm
+from protocol.modbus import RegistersReply
+
+from .modbus_line import ModbusLine
+
+
+@dataclass(frozen=True)
+class Found:
+    unit: int
+    family: str  # reference | relay | modbus (answers, neither) | garbled
+    identity: str
+
+
+def scan(line: ModbusLine, units: Iterable[int], *, allowance: float) -> list[Found]:
+    return [found for unit in units if (found := probe(line, unit, allowance=allowance))]
+
+
+def probe(line: ModbusLine, unit: int, *, allowance: float) -> Found | None:
+    request = rb.identity_request()
+    reply = line.transact(unit, request, timeout=line.response_timeout(request, allowance))
+    if isinstance(reply, BusFault) and reply.kind is FaultKind.TIMEOUT:
+        return None
+    if isinstance(reply, BusFault) and reply.kind is not FaultKind.EXCEPTION_REPLY:
+        return Found(
+            unit, "garbled", f"{reply.kind.value}: {reply.detail} (two boards on one address?)"
+        )
+    identity = rb.parse_identity(reply)
+    if not isinstance(identity, BusFault):
+        return Found(unit, "reference", describe(identity))
+    firmware = rm.firmware_request()
+    reply = line.transact(unit, firmware, timeout=line.response_timeout(firmware, allowance))
+    if isinstance(reply, RegistersReply) and len(reply.registers) == 1:
+        version = reply.registers[0]
+        return Found(unit, "relay", f"relay module, firmware V{version // 100}.{version % 100:02d}")
+    return Found(unit, "modbus", "answers, but is neither a reference board nor a relay module")
+
+
+def describe(identity: rb.Identity) -> str:
+    major, minor = identity.firmware
+    fitted = [str(c.name).lower() for c in rb.Capabilities if c in identity.capabilities]
+    return (
+        f"reference board model 0x{identity.model:04X} firmware {major}.{minor} "
+        f"serial {identity.serial:08X}, {identity.channels} channels, "
+        f"sensors: {', '.join(fitted) or 'none'}"
+    )
+
+
+class AddressRefused(Exception):
+    code = "address_refused"
+
+
+def set_address(line: ModbusLine, old: int, new: int, family: str, *, allowance: float) -> str:
+    """Move the board at `old` to `new`; what to tell the technician. Raises AddressRefused."""
+    if old == new:
+        raise AddressRefused(f"unit {old} already has that address")
+    taken = probe(line, new, allowance=allowance)
+    if taken is not None:
+        raise AddressRefused(f"unit {new} is taken: {taken.identity}")
+    here = probe(line, old, allowance=allowance)
+    if here is None:
+        raise AddressRefused(f"nothing answers at unit {old}")
+    if here.family != family:
+        raise AddressRefused(f"unit {old} is a {here.family} board, not {family}: {here.identity}")
+    request = (
+        rb.set_unit_address_request(new)
+        if family == "reference"
+        else rm.set_unit_address_request(new)
+    )
+    reply = line.transact(old, request, timeout=line.response_timeout(request, allowance))
+    if isinstance(reply, BusFault):
+        raise AddressRefused(f"unit {old} did not take the new address: {reply.kind.value}")
+    if family == "relay":
+        return f"unit {old} stored address {new}: power-cycle the module, then scan"
+    moved = probe(line, new, allowance=allowance)
+    if moved is None or moved.family != "reference":
+        raise AddressRefused(f"unit {new} does not answer after the change; scan the bus")
+    return f"unit {old} is now unit {new}: {moved.identity}"

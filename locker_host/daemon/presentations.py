@@ -1,0 +1,201 @@
+"""What a card, a staff card or a code presented at a reader does.
+
+Kept simple until the touch screen exists (and documented in
+docs/configuration.md, "What a reader does"):
+
+* an ID card (`CardPresented`) is a **pickup**, unless a drop-off was armed
+  (`arm_dropoff`: the kiosk's "drop off documents for service X" button, or
+  `lockerd admin arm_dropoff service=X`) less than
+  `[kiosk] dropoff_arm_timeout_s` ago: then it starts that drop-off, and
+  the arming is used up;
+* a staff card (`StaffCardPresented`) opens everything of the clerk's
+  department there is to do: dossiers to collect, reserved certificates to
+  load, overdue ones to recall (each purpose with nothing to do is skipped;
+  a role that may open none of them, a technician, gets one audited denial);
+  an unknown card gets an audited `unknown_card` denial;
+* a code (`CodeEntered`) is a pickup or a drop-off by its prefix;
+* faults and "ready" are logged.
+
+Every outcome is logged with the masked card, never the number, and the
+reply's compartments and error code.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from locker_host.app import JsonDict, Kiosk, LockerService
+from locker_host.domain import CodePurpose, Purpose
+from locker_host.readers import (
+    CardPresented,
+    CodeEntered,
+    ReaderFault,
+    ReaderReady,
+    Reading,
+    StaffCardPresented,
+)
+from locker_host.store import StoreError
+
+from .config_people import DropoffService
+from .staff import StaffCards
+
+logger = logging.getLogger(__name__)
+
+STAFF_PURPOSES = (Purpose.COLLECT, Purpose.LOAD, Purpose.RECALL)
+
+
+@dataclass(frozen=True)
+class ArmedDropoff:
+    service: DropoffService
+    accessible: bool
+    until_mono_s: float
+
+
+class Presentations:
+    def __init__(
+        self,
+        kiosk: Kiosk,
+        service: LockerService,
+        staff: StaffCards,
+        *,
+        arm_timeout_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._kiosk = kiosk
+        self._service = service
+        self._staff = staff
+        self._arm_timeout_s = arm_timeout_s
+        self._clock = clock
+        self._armed: ArmedDropoff | None = None
+
+    # -- the kiosk's choice --------------------------------------------------------
+
+    def arm_dropoff(self, service: DropoffService, *, accessible: bool = False) -> ArmedDropoff:
+        self._armed = ArmedDropoff(service, accessible, self._clock() + self._arm_timeout_s)
+        logger.info(
+            "drop-off armed",
+            extra={"service": service.name, "timeout_s": self._arm_timeout_s},
+        )
+        return self._armed
+
+    def disarm(self) -> None:
+        self._armed = None
+
+    def armed(self) -> ArmedDropoff | None:
+        if self._armed is not None and self._clock() > self._armed.until_mono_s:
+            self._armed = None
+        return self._armed
+
+    # -- readings ----------------------------------------------------------------------
+
+    async def handle(self, reading: Reading) -> JsonDict | None:
+        match reading:
+            case CardPresented():
+                return await self._card(reading)
+            case StaffCardPresented():
+                return await self._staff_card(reading)
+            case CodeEntered():
+                return await self._code(reading)
+            case ReaderFault():
+                logger.warning(
+                    "reader fault",
+                    extra={"reader": reading.source, "fault": reading.code.value},
+                )
+            case ReaderReady():
+                logger.info("reader ready", extra={"reader": reading.source})
+        return None
+
+    async def _card(self, reading: CardPresented) -> JsonDict:
+        armed = self.armed()
+        if armed is None:
+            reply = await self._kiosk.pickup(reading.credential)
+            log_reply("pickup by card", reply, reader=reading.source, card=reading.masked)
+            return reply
+        self._armed = None
+        reply = await self._kiosk.start_dropoff(
+            reading.credential,
+            armed.service.department,
+            armed.service.size.value,
+            accessible=armed.accessible,
+        )
+        log_reply(
+            "drop-off by card",
+            reply,
+            reader=reading.source,
+            card=reading.masked,
+            service=armed.service.name,
+        )
+        return reply
+
+    async def _code(self, reading: CodeEntered) -> JsonDict:
+        if reading.purpose is CodePurpose.PICKUP:
+            reply = await self._kiosk.pickup(reading.credential)
+        else:
+            reply = await self._kiosk.start_dropoff(reading.credential)
+        log_reply(f"{reading.purpose.value} by code", reply, reader=reading.source)
+        return reply
+
+    async def _staff_card(self, reading: StaffCardPresented) -> JsonDict:
+        staff = self._staff.staff_for_digests(reading.digests)
+        if staff is None:
+            try:
+                await self._service.record_denial(
+                    "staff:unknown", "staff_open", "unknown_card", details={"card": reading.masked}
+                )
+            except StoreError as failure:
+                logger.error("cannot audit an unknown staff card", extra={"error": failure.code})
+            reply: JsonDict = {
+                "ok": False,
+                "error": {"code": "unknown_card", "message": "this staff card is not registered"},
+            }
+            log_reply("staff card", reply, reader=reading.source, card=reading.masked)
+            return reply
+        results: dict[str, JsonDict] = {}
+        for purpose in STAFF_PURPOSES:
+            reply = await self._kiosk.staff_open(staff, purpose)
+            code = None if reply["ok"] else reply["error"]["code"]
+            if code == "nothing_for_you":
+                continue
+            results[purpose.value] = reply
+            log_reply(
+                f"staff {purpose.value}",
+                reply,
+                reader=reading.source,
+                card=reading.masked,
+                staff_id=staff.staff_id,
+                department=staff.department,
+            )
+            if code == "not_authorised":
+                break  # the role opens none of them (a technician): one denial is enough
+        if not results:
+            logger.info(
+                "staff card: nothing to do",
+                extra={
+                    "reader": reading.source,
+                    "card": reading.masked,
+                    "staff_id": staff.staff_id,
+                },
+            )
+        return {"ok": any(r["ok"] for r in results.values()), "staff_open": results}
+
+
+def log_reply(what: str, reply: JsonDict, **context: Any) -> None:
+    """One line per decision: the reply's result and compartments, or its error code."""
+    extra: dict[str, Any] = {**context, "ok": bool(reply.get("ok"))}
+    if reply.get("ok"):
+        extra["result"] = reply.get("result", "")
+        opens = reply.get("opens")
+        if isinstance(opens, list):
+            extra["compartments"] = ",".join(str(o.get("compartment")) for o in opens)
+        if reply.get("unavailable"):
+            extra["unavailable"] = ",".join(str(c) for c in reply["unavailable"])
+        if "compartment" in reply:
+            extra["compartment"] = reply["compartment"]
+    else:
+        error = reply.get("error") or {}
+        extra["error"] = error.get("code", "")
+    logger.info(what, extra=extra)

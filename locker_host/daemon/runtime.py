@@ -1,0 +1,323 @@
+"""The composition root: configuration -> adapters -> service (DESIGN.md section 2).
+
+Start-up, in order, each step best effort where the hardware is concerned:
+
+1. the secrets file, the database's single-instance lock (instance.py), then
+   the service on the SQLite file: it rebuilds the
+   state, reconciles it with the configured layout and feeds the domain
+   `Restarted` (opens whose outcome was never recorded end `outcome_unknown`
+   and are never re-executed; every reading is `unknown`, DESIGN.md 4.8);
+2. the commissioning record: until it covers the configured map, citizen
+   flows are refused `not_commissioned` (the kiosk's `citizen_gate`);
+3. one `BusOwner` per bus. The service was opened first, so the owners'
+   first snapshots reconcile the readings (a latch from before nobody saw
+   raises no alarm). A board or a port that does not answer at start-up
+   costs nothing: the owner retries with back-off (field lessons #3);
+4. the card readers, the admin socket, the timer loop and housekeeping.
+
+While it runs, every reading of a reader goes to `Presentations`, every
+snapshot of a bus owner to `SnapshotTranslator` and then
+`LockerService.observe`, whose effects run as tasks of the daemon's task
+group (the owner's consumer must not wait for its own bus). The timer loop
+asks `next_wakeup` at least every `TIMER_TICK_S` (new deadlines are always
+further away than that) and calls `on_timer` when it is due.
+
+SIGTERM or SIGINT set `stop`: readers stop (no new presentations), the admin
+socket closes, the loops and effects are cancelled, the buses stop, and the
+store is closed last. Any task that fails stops the daemon with its error
+(exceptions always propagate; systemd restarts the daemon).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from locker_host.app import (
+    CommandApi,
+    Keys,
+    Kiosk,
+    LockerService,
+    ServiceConfig,
+    SystemClock,
+    SystemCodeSource,
+    load_keys,
+)
+from locker_host.bus import BoardSnapshot, BusOwner, Health, SnapshotConsumer
+from locker_host.domain import Decision
+from locker_host.readers import (
+    HidConfig,
+    LineConfig,
+    ReaderKeys,
+    SamConfig,
+    ThreadedReader,
+    hid_reader,
+    line_reader,
+    sam_reader,
+)
+
+from .admin import AdminServer
+from .admin_commands import AdminHandler
+from .commissioning import load_record, status_of
+from .config import DaemonConfig
+from .config_fields import ConfigError
+from .config_readers import ReaderSetting
+from .housekeeping import Housekeeper
+from .instance import exclusive
+from .presentations import Presentations
+from .staff import StaffCards
+from .translate import BusLockDriver, SnapshotTranslator
+from .wiring import wiring_hash
+
+logger = logging.getLogger(__name__)
+
+TIMER_TICK_S = 0.25
+
+
+class _Tasks:
+    """Background tasks in the daemon's task group, cancelled together at shutdown."""
+
+    def __init__(self, group: asyncio.TaskGroup) -> None:
+        self._group = group
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = self._group.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+
+async def run_daemon(config: DaemonConfig, stop: asyncio.Event) -> None:
+    keys = load_keys(config.paths.secrets)
+    check_keys(config, keys)
+    with exclusive(config.paths.database, "starting lockerd"):
+        await _run(config, keys, stop)
+
+
+async def _run(config: DaemonConfig, keys: Keys, stop: asyncio.Event) -> None:
+    translator = SnapshotTranslator(config.locker.layout)
+    driver = BusLockDriver(translator)
+    clock = SystemClock(config.clock.synchronised_flag)
+    service_config = ServiceConfig(
+        config.locker,
+        config.paths.database,
+        keys,
+        command_grace_s=config.housekeeping.command_reply_grace_s,
+        wall_recheck_s=config.clock.wall_recheck_s,
+    )
+    service = await LockerService.open(service_config, driver=driver, clock=clock)
+    logger.info(
+        "service open",
+        extra={
+            "site": config.locker.site,
+            "locker": config.locker.locker,
+            "compartments": len(config.locker.layout.compartments),
+            "clock_trusted": clock.wall_trusted(),
+        },
+    )
+    try:
+        await _serve(config, keys, service=service, translator=translator, driver=driver, stop=stop)
+    finally:
+        await service.aclose()
+        logger.info("store closed")
+
+
+async def _serve(
+    config: DaemonConfig,
+    keys: Keys,
+    *,
+    service: LockerService,
+    translator: SnapshotTranslator,
+    driver: BusLockDriver,
+    stop: asyncio.Event,
+) -> None:
+    record = await service.runner.run(load_record)
+    commissioning = status_of(
+        record, config.locker.layout, wiring_hash(config.locker.layout, config.buses)
+    )
+    logger.log(
+        logging.INFO if commissioning.commissioned else logging.WARNING,
+        "commissioned" if commissioning.commissioned else "not commissioned: citizen flows refused",
+        extra={
+            "passed": len(commissioning.passed),
+            "failed": len(commissioning.failed),
+            "not_walked": len(commissioning.not_walked),
+        },
+    )
+    staff = StaffCards(keys.staff, config.staff)
+    kiosk = Kiosk(service, staff, citizen_gate=commissioning.refusal)
+    presentations = Presentations(
+        kiosk, service, staff, arm_timeout_s=config.kiosk.dropoff_arm_timeout_s
+    )
+    readers = [build_reader(r, keys) for r in config.readers]
+    async with asyncio.TaskGroup() as group:
+        effects, loops = _Tasks(group), _Tasks(group)
+        owners = {
+            bus.name: BusOwner(bus, _consumer(service, translator, effects)) for bus in config.buses
+        }
+
+        def health() -> dict[str, Any]:
+            return {
+                "buses": [_bus_health(owner) for owner in owners.values()],
+                "readers": [_reader_health(reader) for reader in readers],
+                "service": vars(service.statistics()),
+                "commissioned": commissioning.commissioned,
+            }
+
+        handler = AdminHandler(
+            config,
+            service,
+            api=CommandApi(service, SystemCodeSource()),
+            presentations=presentations,
+            commissioning=commissioning,
+            health=health,
+        )
+        admin = AdminServer(config.paths.admin_socket, handler)
+        async with contextlib.AsyncExitStack() as stack:
+            for owner in owners.values():
+                loops.spawn(owner.run())
+            await asyncio.sleep(0)  # let the owners start before anything asks them
+            driver.attach(owners)
+            for reader in readers:
+                await reader.start()
+                stack.push_async_callback(reader.stop)
+                loops.spawn(_pump(reader, presentations))
+            await admin.start()
+            stack.push_async_callback(admin.close)
+            loops.spawn(_timer_loop(service))
+            loops.spawn(Housekeeper(service, config.housekeeping).run())
+            logger.info(
+                "running",
+                extra={
+                    "buses": len(owners),
+                    "readers": len(readers),
+                    "admin_socket": str(config.paths.admin_socket),
+                },
+            )
+            await stop.wait()
+            logger.info("stopping")
+            # No new presentations or commands first (the admin socket, the readers),
+            # then what is in flight, then the loops and the buses.
+            await stack.aclose()
+            effects.cancel()
+            loops.cancel()
+    driver.detach()
+    logger.info("stopped")
+
+
+def check_keys(config: DaemonConfig, keys: Keys) -> None:
+    """What the configuration needs from the secrets file."""
+    tokens = [i for i, r in enumerate(config.readers) if r.rules is not None]
+    if keys.staff is None:
+        if config.staff:
+            raise ConfigError("staff", "staff cards need [staff_keys] in the secrets file")
+        if tokens:
+            raise ConfigError(
+                f"readers[{tokens[0]}]",
+                "line and keyboard readers need [staff_keys] in the secrets file",
+            )
+        return
+    for i, card in enumerate(config.staff):
+        if card.key_version not in keys.staff.secrets:
+            raise ConfigError(
+                f"staff[{i}].key_version",
+                f"{card.key_version} is not a version of [staff_keys] "
+                f"({', '.join(map(str, sorted(keys.staff.secrets)))})",
+            )
+
+
+def build_reader(setting: ReaderSetting, keys: Keys) -> ThreadedReader:
+    device = setting.device
+    if isinstance(device, SamConfig):
+        return sam_reader(device, keys.owner, name=setting.name, backoff=setting.backoff)
+    assert keys.staff is not None and setting.rules is not None  # check_keys, config_readers
+    reader_keys = ReaderKeys(keys.owner, keys.codes, keys.staff)
+    if isinstance(device, LineConfig):
+        return line_reader(
+            device, setting.rules, reader_keys, name=setting.name, backoff=setting.backoff
+        )
+    assert isinstance(device, HidConfig)
+    return hid_reader(
+        device, setting.rules, reader_keys, name=setting.name, backoff=setting.backoff
+    )
+
+
+def _consumer(
+    service: LockerService, translator: SnapshotTranslator, effects: _Tasks
+) -> SnapshotConsumer:
+    async def consume(snapshot: BoardSnapshot) -> None:
+        if snapshot.detail and snapshot.health in (Health.SUSPECT, Health.OFFLINE):
+            logger.warning(
+                "board %s",
+                snapshot.health.value,
+                extra={"board": str(snapshot.board), "detail": snapshot.detail},
+            )
+        for observation in translator.observations(snapshot):
+            # Saved before the owner acknowledges the board's latches; effects in the background.
+            decision = await service.observe(observation, spawn=effects.spawn)
+            log_decision(type(observation).__name__, decision, board=str(snapshot.board))
+
+    return consume
+
+
+async def _pump(reader: ThreadedReader, presentations: Presentations) -> None:
+    async for reading in reader.readings():
+        await presentations.handle(reading)
+
+
+async def _timer_loop(service: LockerService) -> None:
+    while True:
+        due = service.next_wakeup()
+        now = service.now().mono_s
+        if due is not None and due <= now:
+            log_decision("timer", await service.on_timer())
+            continue
+        await asyncio.sleep(TIMER_TICK_S if due is None else min(TIMER_TICK_S, due - now))
+
+
+def log_decision(source: str, decision: Decision, **context: Any) -> None:
+    """The events a decision emitted; their personal fields (owner keys) are left out."""
+    for event in decision.events:
+        extra: dict[str, Any] = {"source": source, "event": event.name, **context}
+        for field in ("compartment", "open_id", "purpose", "outcome", "board", "reason"):
+            value = getattr(event, field, None)
+            if value is not None:
+                extra[field] = value
+        logger.info("event %s", event.name, extra=extra)
+
+
+def _bus_health(owner: BusOwner) -> dict[str, Any]:
+    stats = owner.statistics()
+    return {
+        "bus": stats.bus,
+        "port": {
+            "path": stats.port.path,
+            "state": stats.port.state.value,
+            "losses": stats.port.losses,
+        },
+        "boards": [
+            {"board": str(b.board), "health": b.health.value, "identity": b.identity}
+            for b in stats.boards
+        ],
+        "unlocks": dict(stats.unlocks),
+        "transactions": stats.transactions,
+    }
+
+
+def _reader_health(reader: ThreadedReader) -> dict[str, Any]:
+    stats = reader.statistics()
+    return {
+        "name": stats.name,
+        "available": stats.available,
+        "readings": stats.readings,
+        "faults": stats.faults,
+        "last_fault": None if stats.last_fault is None else stats.last_fault.value,
+    }

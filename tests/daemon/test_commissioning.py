@@ -1,0 +1,285 @@
+"""Commissioning: the record and the gate, the walk, scan and set-address against the simulator."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from locker_host.app import LockerService, ServiceConfig
+from locker_host.bus import (
+    BoardSnapshot,
+    BusConfig,
+    BusOwner,
+    InputRef,
+    ReferenceBoardConfig,
+    RelayBoardConfig,
+    RelayChannelConfig,
+)
+from locker_host.daemon import CommissioningRecord, CompartmentResult, status_of
+from locker_host.daemon.commission_scan import AddressRefused, probe, scan, set_address
+from locker_host.daemon.commission_walk import Walker, WalkSettings
+from locker_host.daemon.commissioning import load_record, save_walk
+from locker_host.daemon.modbus_line import LineError, ModbusLine
+from locker_host.domain import Layout, LockerConfig, Sensor
+from locker_host.store import Store
+from protocol.timing import SerialFormat
+from simulator.commands import dispatch
+from simulator.layout import simple_layout
+from simulator.physics import UserBehaviour
+from simulator.runtime import Simulator
+from tests.app.fakes import FakeClock, FakeLocker
+
+from .conftest import SimFactory
+from .parts import KEYS
+from .test_translate import spec
+
+FAST = SerialFormat(115200, "N", 1)
+LAYOUT = Layout(tuple(spec(f"A0{n}", n) for n in range(1, 5)))
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def result(cid: str, passed: bool = True) -> CompartmentResult:
+    return CompartmentResult(cid, passed, "normal", "unverified", "" if passed else "no", "t")
+
+
+# -- the record ------------------------------------------------------------------------
+
+
+def test_the_gate_opens_only_for_a_whole_walk_of_this_map() -> None:
+    nothing = status_of(None, LAYOUT, "h1")
+    assert not nothing.commissioned and len(nothing.not_walked) == 4
+    refusal = nothing.refusal()
+    assert refusal is not None and refusal.code == "not_commissioned"
+    assert "not commissioned" in refusal.message
+    partial = CommissioningRecord("h1", {"A01": result("A01"), "A02": result("A02", passed=False)})
+    status = status_of(partial, LAYOUT, "h1")
+    assert (status.passed, status.failed, status.not_walked) == (("A01",), ("A02",), ("A03", "A04"))
+    whole = partial.merged("h1", {c: result(c) for c in ("A02", "A03", "A04")})
+    assert status_of(whole, LAYOUT, "h1").commissioned
+    assert status_of(whole, LAYOUT, "h1").refusal() is None
+    changed = status_of(whole, LAYOUT, "h2")
+    assert not changed.commissioned and changed.passed == ()
+    assert changed.refusal() is not None and "changed" in changed.refusal().message  # type: ignore[union-attr]
+    assert whole.merged("h2", {"A01": result("A01")}).results.keys() == {
+        "A01"
+    }  # a new map starts afresh
+    assert CommissioningRecord.from_document(whole.to_document()) == whole
+
+
+async def test_the_record_is_saved_with_an_audit_row_and_the_service_still_starts(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "locker.db"
+    record = CommissioningRecord("h1", {"A01": result("A01"), "A02": result("A02", False)})
+    store = Store.open(database, now=NOW)
+    try:
+        save_walk(store, record, record.results, actor="technician:li", now=NOW)
+        assert load_record(store) == record
+        (row,) = [e for e in store.audit_entries() if e.action == "commission.walk"]
+        assert row.actor == "technician:li" and row.outcome == "failed"
+        assert row.details["failed"] == ["A02"]
+    finally:
+        store.close()
+    # The commissioning document sits there before the service ever saved its state.
+    config = LockerConfig("hh", "L1", LAYOUT)
+    service = await LockerService.open(
+        ServiceConfig(config, database, KEYS), driver=FakeLocker(LAYOUT), clock=FakeClock()
+    )
+    await service.aclose()
+
+
+# -- the walk against the simulator ----------------------------------------------------------
+
+
+def sim_for_walk(make_sim: SimFactory, **layout: object) -> Simulator:
+    options: dict[str, object] = {"boards": 1, "channels": 4, "baud": 115200, "frame": "8N1"}
+    options["user"] = UserBehaviour(auto_open_after=0.05, auto_close_after=0.1)
+    return make_sim(simple_layout(**{**options, **layout}))  # type: ignore[arg-type]
+
+
+def control(sim: Simulator, cmd: str, **args: object) -> None:
+    reply = dispatch(sim, {"cmd": cmd, **args})
+    assert reply["ok"], reply
+
+
+async def _ignore(snapshot: BoardSnapshot) -> None:
+    pass
+
+
+@asynccontextmanager
+async def walker(
+    sim: Simulator,
+    board: ReferenceBoardConfig | RelayBoardConfig,
+    *,
+    auto: bool = True,
+    layout: Layout = LAYOUT,
+    say: Callable[[str], None] = lambda text: None,
+    ask: Callable[[str], bool] = lambda question: True,
+) -> AsyncIterator[Walker]:
+    config = BusConfig("bus0", str(sim.fronts["bus0"].pty.link), (board,), FAST, poll_interval=0.05)
+    async with BusOwner(config, _ignore) as owner:
+        settings = WalkSettings(auto, step_timeout_s=1.5, pulse_ms=100)
+        yield Walker({"bus0": owner}, layout, settings, say=say, ask=ask)
+
+
+async def test_an_automatic_walk_passes_a_good_map(make_sim: SimFactory) -> None:
+    sim = sim_for_walk(make_sim)
+    async with walker(sim, ReferenceBoardConfig(1, 4)) as walk:
+        results = await walk.walk(LAYOUT)
+    assert all(r.passed for r in results.values()), results
+    assert {(r.door, r.item) for r in results.values()} == {("normal", "unverified")}
+
+
+async def test_the_walk_finds_inverted_jammed_and_occupied_compartments(
+    make_sim: SimFactory,
+) -> None:
+    sim = sim_for_walk(make_sim)
+    control(sim, "sensor", compartment="A02", sensor="door", mode="inverted")
+    control(sim, "jam", compartment="A03")
+    control(sim, "sensor", compartment="A04", sensor="item", mode="stuck", reads="present")
+    async with walker(sim, ReferenceBoardConfig(1, 4)) as walk:
+        results = await walk.walk(LAYOUT)
+    assert results["A01"].passed
+    assert (results["A02"].passed, results["A02"].door) == (False, "inverted")
+    assert "polarity.door_inverted" in results["A02"].detail
+    assert (results["A03"].passed, results["A03"].door) == (False, "no_reaction")
+    assert (results["A04"].passed, results["A04"].item) == (False, "inverted")
+
+
+async def test_a_board_that_does_not_answer_fails_its_compartments(make_sim: SimFactory) -> None:
+    sim = sim_for_walk(make_sim)
+    control(sim, "offline", unit=1)
+    async with walker(sim, ReferenceBoardConfig(1, 4)) as walk:
+        outcome = await walk.walk_one(LAYOUT.compartments[0])
+    assert not outcome.passed and "does not answer" in outcome.detail
+
+
+async def test_a_wrong_map_is_found_when_another_door_moves(make_sim: SimFactory) -> None:
+    sim = sim_for_walk(make_sim, family="relay")
+    # Relays 1 and 2 are configured with each other's door switches.
+    swapped = (
+        RelayChannelConfig(door=InputRef(1, 2)),
+        RelayChannelConfig(door=InputRef(1, 1)),
+        RelayChannelConfig(door=InputRef(1, 3)),
+        RelayChannelConfig(door=InputRef(1, 4)),
+    )
+    doors = frozenset({Sensor.DOOR_SWITCH})
+    layout = Layout(tuple(spec(f"A0{n}", n, doors) for n in range(1, 5)))
+    async with walker(sim, RelayBoardConfig(1, swapped, pulse_ms=100), layout=layout) as walk:
+        results = await walk.walk(layout)
+    assert not results["A01"].passed and results["A01"].door == "wrong_door"
+    assert "A02" in results["A01"].detail and "the map is wrong" in results["A01"].detail
+    assert results["A03"].passed and results["A04"].passed
+
+
+async def test_an_interactive_walk_checks_the_item_sensor_and_the_label(
+    make_sim: SimFactory,
+) -> None:
+    sim = sim_for_walk(make_sim, user=UserBehaviour(auto_open_after=0.05))
+    said: list[str] = []
+
+    def technician(text: str) -> None:  # does what the walk asks, at the simulated door
+        said.append(text)
+        if "put a test item in" in text:
+            control(sim, "put", compartment="A01")
+        elif "take the item out and close the door" in text:
+            control(sim, "take", compartment="A01")
+            control(sim, "close", compartment="A01")
+
+    async with walker(sim, ReferenceBoardConfig(1, 4), auto=False, say=technician) as walk:
+        good = await walk.walk_one(LAYOUT.compartments[0])
+    assert good.passed and (good.door, good.item) == ("normal", "normal"), good
+    assert any("open that door" in s for s in said)
+
+    async with walker(
+        sim, ReferenceBoardConfig(1, 4), auto=False, ask=lambda question: False
+    ) as walk:
+        mislabelled = await walk.walk_one(LAYOUT.compartments[1])
+    assert not mislabelled.passed and mislabelled.door == "wrong_door"
+    control(sim, "close", compartment="A02")
+
+
+# -- scan and set-address ------------------------------------------------------------------
+
+
+def test_scan_finds_every_board_and_names_its_family(make_sim: SimFactory) -> None:
+    reference = make_sim(simple_layout(boards=2, channels=8, baud=115200, frame="8N1"))
+    with ModbusLine.open(str(reference.fronts["bus0"].pty.link), FAST) as line:
+        found = scan(line, range(1, 5), allowance=0.02)
+    assert [(f.unit, f.family) for f in found] == [(1, "reference"), (2, "reference")]
+    assert "8 channels" in found[0].identity and "door_switch" in found[0].identity
+    relay = make_sim(simple_layout(boards=1, channels=4, family="relay", baud=115200, frame="8N1"))
+    with ModbusLine.open(str(relay.fronts["bus0"].pty.link), FAST) as line:
+        (module,) = scan(line, (1, 2), allowance=0.02)
+    assert (module.family, module.identity) == ("relay", "relay module, firmware V1.00")
+
+
+def test_set_address_moves_a_board_and_refuses_a_taken_address(make_sim: SimFactory) -> None:
+    sim = make_sim(simple_layout(boards=2, channels=8, baud=115200, frame="8N1"))
+    with ModbusLine.open(str(sim.fronts["bus0"].pty.link), FAST) as line:
+        with pytest.raises(AddressRefused, match="unit 1 is taken"):
+            set_address(line, 2, 1, "reference", allowance=0.02)
+        with pytest.raises(AddressRefused, match="nothing answers at unit 9"):
+            set_address(line, 9, 12, "reference", allowance=0.02)
+        with pytest.raises(AddressRefused, match="is a reference board, not relay"):
+            set_address(line, 2, 12, "relay", allowance=0.02)
+        message = set_address(line, 2, 12, "reference", allowance=0.02)
+        assert message.startswith("unit 2 is now unit 12")
+        assert probe(line, 2, allowance=0.02) is None
+        moved = probe(line, 12, allowance=0.02)
+        assert moved is not None and moved.family == "reference"
+
+
+def test_a_port_in_use_is_named(make_sim: SimFactory) -> None:
+    sim = make_sim(simple_layout(boards=1, channels=4, baud=115200, frame="8N1"))
+    path = str(sim.fronts["bus0"].pty.link)
+    with ModbusLine.open(path, FAST), pytest.raises(LineError, match="in use"):
+        ModbusLine.open(path, FAST)
+    with pytest.raises(LineError, match="no such device"):
+        ModbusLine.open(str(Path(path).with_name("nothing")), FAST)
+
+
+def test_the_scan_command_line(make_sim: SimFactory, tmp_path: Path) -> None:
+    sim = make_sim(simple_layout(boards=2, channels=8, baud=115200, frame="8N1"))
+    config = tmp_path / "lockerd.toml"
+    config.write_text(
+        'site = "hh"\nlocker = "L1"\n'
+        'compartments = [{ id = "A01", size = "S", unit = 1, channel = 1 },'
+        ' { id = "A02", size = "S", unit = 3, channel = 1 }]\n'
+        f'[paths]\ndatabase = "locker.db"\nsecrets = "secrets.toml"\n'
+        f'[[buses]]\nport = "{sim.fronts["bus0"].pty.link}"\nbaud = 115200\nformat = "8N1"\n'
+        "[[buses.boards]]\nunit = 1\nchannels = 8\n"
+        "[[buses.boards]]\nunit = 3\nchannels = 8\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "locker_host.daemon", "commission", "scan", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "unit   1: reference: reference board model 0x5301" in done.stdout
+    assert "unit   3: configured, does not answer" in done.stdout
+    walked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locker_host.daemon",
+            "commission",
+            "status",
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert walked.returncode == 1 and "NOT commissioned" in walked.stdout

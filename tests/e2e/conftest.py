@@ -1,0 +1,213 @@
+"""End to end: `lockerd run` (a subprocess) against the simulator, or against real hardware.
+
+Every test gets a fresh rig, a fresh database copied from a commissioned
+one (the walk itself is tested on its own, and walking per test would cost
+seconds each), and a running lockerd. At the end the daemon is stopped with
+SIGTERM (it must exit 0: a clean shutdown), and its log and every SQLite
+file are searched for the raw test ID numbers: none may be there.
+
+Hardware in the loop: the `hardware` parameter of the `rig` fixture runs
+the same tests against real boards and a real reader when these are set,
+and is skipped otherwise:
+
+    LOCKER_HIL_PORT     the RS-485 adapter (e.g. /dev/serial/by-id/usb-FTDI-...)
+    LOCKER_HIL_READER   the SAM ID-card reader's serial port
+    LOCKER_HIL_CONFIG   a lockerd.toml with the rig's buses, boards and compartments;
+                        its database must hold a passed commissioning walk
+    LOCKER_HIL_CARD     the test ID card's number (to reserve certificates for it)
+
+    LOCKER_HIL_PORT=... pytest -m hardware -s tests/e2e    (-s: the operator is asked)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from locker_host.daemon import load_config
+
+from .lockerd import Lockerd, base_config, merged, run_cli, sim_compartments, write_config
+from .rig import SIM_BOARDS, SIM_CHANNELS, HardwareRig, Rig, SimRig
+
+# Test ID numbers (valid GB 11643 shapes, not real people).
+ALICE = "11010519491231002X"
+BOB = "130981199003071232"
+CAROL = "810000199001011230"
+RAW_IDS = (ALICE, BOB, CAROL)
+
+HIL_VARIABLES = ("LOCKER_HIL_PORT", "LOCKER_HIL_READER", "LOCKER_HIL_CONFIG", "LOCKER_HIL_CARD")
+HIL_TIMERS = {"open_confirm_timeout_s": 15.0, "door_ajar_timeout_s": 120.0}
+
+
+def sim_boards() -> list[dict[str, Any]]:
+    return [
+        {"family": "reference", "unit": unit, "channels": SIM_CHANNELS}
+        for unit in range(1, SIM_BOARDS + 1)
+    ]
+
+
+@pytest.fixture(scope="session")
+def commissioned_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database whose commissioning record covers the simulator's map (`walk --auto`)."""
+    workdir = tmp_path_factory.mktemp("commissioned")
+    rig = SimRig(workdir / "run")
+    try:
+        rig.doors_open_by_themselves(None, close_after=0.1)
+        config = base_config(
+            workdir,
+            bus_port=rig.bus_port,
+            reader_port=rig.reader_port,
+            scanner_port=str(rig.scanner.link),
+            compartments=sim_compartments(),
+            boards=sim_boards(),
+        )
+        path = write_config(workdir / "lockerd.toml", config)
+        done = run_cli("commission", "walk", "--auto", "--config", str(path), "--timeout", "5")
+        assert done.returncode == 0, f"the commissioning walk failed:\n{done.stdout}\n{done.stderr}"
+        assert "locker commissioned" in done.stdout, done.stdout
+    finally:
+        rig.close_rig()
+    return workdir / "locker.db"
+
+
+def _hil_settings() -> dict[str, str]:
+    missing = [name for name in HIL_VARIABLES if not os.environ.get(name)]
+    if missing:
+        pytest.skip(
+            "hardware in the loop needs " + ", ".join(missing) + " (see tests/e2e/conftest.py)"
+        )
+    try:
+        open("/dev/tty").close()
+    except OSError:
+        pytest.skip("hardware in the loop needs an operator at a terminal (run pytest -s)")
+    return {name: os.environ[name] for name in HIL_VARIABLES}
+
+
+@dataclass
+class Locker:
+    rig: Rig
+    lockerd: Lockerd
+    config: dict[str, Any]
+    workdir: Path
+    card: dict[str, str]  # test identity name -> the ID number the rig can present
+
+    def compartments(self, size: str | None = None) -> list[str]:
+        return [cid for cid, s, _, _ in self.rig.compartments() if size is None or s == size]
+
+    def wiring(self, cid: str) -> tuple[int, int]:
+        return next((u, c) for i, _, u, c in self.rig.compartments() if i == cid)
+
+    @property
+    def bus(self) -> str:
+        name: str = self.config["buses"][0].get("name", "bus0")
+        return name
+
+    def reconfigure(self, changes: dict[str, Any]) -> None:
+        self.config = merged(self.config, changes)
+        write_config(self.lockerd.config_path, self.config)
+
+
+@pytest.fixture(params=["sim", pytest.param("hardware", marks=pytest.mark.hardware)])
+def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
+    if request.param == "sim":
+        sim = SimRig(tmp_path / "run")
+        yield sim
+        sim.close_rig()
+        return
+    settings = _hil_settings()
+    hil = load_config(settings["LOCKER_HIL_CONFIG"])
+    layout = [
+        (s.id, s.size.value, s.wiring.board.address, s.wiring.channel) for s in hil.locker.layout
+    ]
+    hardware = HardwareRig(
+        tmp_path / "run", settings["LOCKER_HIL_PORT"], settings["LOCKER_HIL_READER"], layout
+    )
+    yield hardware
+    hardware.close_rig()
+
+
+def _config_for(rig: Rig, workdir: Path) -> tuple[dict[str, Any], Path | None, dict[str, str]]:
+    scanner = str(rig.scanner.link)
+    if isinstance(rig, SimRig):
+        config = base_config(
+            workdir,
+            bus_port=rig.bus_port,
+            reader_port=rig.reader_port,
+            scanner_port=scanner,
+            compartments=sim_compartments(),
+            boards=sim_boards(),
+        )
+        return config, None, {"alice": ALICE, "bob": BOB, "carol": CAROL}
+    settings = _hil_settings()
+    path = Path(settings["LOCKER_HIL_CONFIG"])
+    hardware = tomllib.loads(path.read_text(encoding="utf-8"))
+    config = base_config(
+        workdir,
+        bus_port=rig.bus_port,
+        reader_port=rig.reader_port,
+        scanner_port=scanner,
+        compartments=hardware["compartments"],
+        boards=[],
+    )
+    # The rig's own buses and boards, on the adapter named; everything else is the test's.
+    config["buses"] = hardware["buses"]
+    config["buses"][0]["port"] = settings["LOCKER_HIL_PORT"]
+    config["timers"] = {**config["timers"], **HIL_TIMERS}
+    card = settings["LOCKER_HIL_CARD"]
+    database = load_config(path).paths.database
+    return config, database, {"alice": card, "bob": card, "carol": card}
+
+
+@pytest.fixture
+def locker(rig: Rig, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Locker]:
+    workdir = tmp_path / "lockerd"
+    workdir.mkdir()
+    config, hil_db, cards = _config_for(rig, workdir)
+    marker = request.node.get_closest_marker("locker_config")
+    if marker is not None:
+        config = merged(config, marker.args[0])
+    path = write_config(workdir / "lockerd.toml", config)
+    database = Path(config["paths"]["database"])
+    if request.node.get_closest_marker("uncommissioned") is None:
+        source = hil_db or request.getfixturevalue("commissioned_db")
+        for suffix in ("", "-wal"):
+            if Path(f"{source}{suffix}").exists():
+                shutil.copy(f"{source}{suffix}", f"{database}{suffix}")
+    lockerd = Lockerd(
+        path, workdir / "lockerd.log", Path(config["paths"]["admin_socket"]), database
+    )
+    bundle = Locker(rig, lockerd, config, workdir, cards)
+    lockerd.start()
+    try:
+        yield bundle
+        if lockerd.process is not None:
+            code = lockerd.stop()
+            assert code == 0, (
+                f"lockerd did not stop cleanly on SIGTERM ({code}):\n{lockerd.log_tail()}"
+            )
+    finally:
+        lockerd.close()
+    assert_no_personal_data(lockerd.files(), set(cards.values()) | set(RAW_IDS))
+
+
+def assert_no_personal_data(files: list[Path], numbers: set[str]) -> None:
+    """No raw ID number, nor its area-and-birth-date part, in a log or a SQLite file."""
+    for path in files:
+        if not path.exists():
+            continue
+        data = path.read_bytes().upper()
+        for number in numbers:
+            for part in (number.upper(), number.upper()[:14]):
+                assert part.encode() not in data, f"{part[:6]}… appears in {path.name}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "locker_config(changes): merged into the e2e configuration")
+    config.addinivalue_line("markers", "uncommissioned: start from an empty database")
