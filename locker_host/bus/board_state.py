@@ -38,6 +38,7 @@ class BoardState:
     channels: tuple[ChannelState, ...] = ()
     read_at: float | None = None
     restarted: bool = False
+    change_counter: int | None = None
     detail: str = ""
     next_poll_at: float = 0.0
     published: BoardSnapshot | None = None
@@ -72,16 +73,25 @@ class BoardState:
             channels = tuple(c.carried_over() for c in self.channels)
         else:
             channels = self.channels
-        return BoardSnapshot(self.board, channels, state, self.read_at, self.restarted, self.detail)
+        return BoardSnapshot(
+            self.board,
+            channels,
+            state,
+            self.read_at,
+            self.restarted,
+            self.detail,
+            self.change_counter if state is Health.ONLINE else None,
+        )
 
     def news(self, snapshot: BoardSnapshot) -> bool:
         """Does this snapshot tell the consumer anything the last one did not?"""
         last = self.published
-        return last is None or (snapshot.channels, snapshot.health, snapshot.restarted) != (
-            last.channels,
-            last.health,
-            last.restarted,
-        )
+        return last is None or (
+            snapshot.channels,
+            snapshot.health,
+            snapshot.restarted,
+            snapshot.change_counter,
+        ) != (last.channels, last.health, last.restarted, last.change_counter)
 
 
 def pick_due(boards: Sequence[BoardState], last: int, now: float) -> int | None:

@@ -95,6 +95,7 @@ class BoardWork:
             state.started = False  # power-cycled between two polls: configure it again
         state.channels, state.read_at = reading.channels, self._clock()
         state.restarted = reading.restarted
+        state.change_counter = reading.change_counter
         self.record(state, _REPLY)
         return reading
 

@@ -97,6 +97,9 @@ class BoardSnapshot:
     # (reference board `reset` flag): latched changes from before are lost.
     restarted: bool = False
     detail: str = ""  # the last fault while suspect / offline, or why start-up failed
+    # The board's change counter at this read (reference boards), else None: a
+    # latch seen again with another counter is a new open-and-close.
+    change_counter: int | None = None
 
     def channel(self, number: int) -> ChannelState:
         if not 1 <= number <= len(self.channels):

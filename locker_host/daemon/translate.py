@@ -100,7 +100,7 @@ class SnapshotTranslator:
         if previous is not None and not snapshot.restarted:
             for channel, spec in self._specs[board].items():
                 now, before = snapshot.channel(channel), previous.channel(channel)
-                if spec.has_door_switch and _closed_since_latch(now, before):
+                if spec.has_door_switch and _closed_since_latch(now, before, snapshot, previous):
                     hidden += [DoorOpened(spec.id), DoorClosed(spec.id, _item(now, spec))]
         return [*hidden, read]
 
@@ -120,14 +120,19 @@ class SnapshotTranslator:
         return BoardRead(board_ref(snapshot.board), readings)
 
 
-def _closed_since_latch(now: ChannelState, before: ChannelState) -> bool:
+def _closed_since_latch(
+    now: ChannelState, before: ChannelState, snapshot: BoardSnapshot, previous: BoardSnapshot
+) -> bool:
     """Open and closed again between two reads, and not the latch already reported."""
     if not (now.opened_since_last_poll and now.door is DoorState.CLOSED):
         return False
-    # The same latch, not yet acknowledged (the acknowledgement failed): already told.
-    # (A snapshot carries no change counter, so a new latch that looks exactly like the
-    # last one cannot be told apart here; today the bus owner does not deliver it at all.)
-    return not (before.opened_since_last_poll and before.door is DoorState.CLOSED)
+    if not (before.opened_since_last_poll and before.door is DoorState.CLOSED):
+        return True
+    # The latch looked the same last time: the same cycle whose acknowledgement
+    # failed (same change counter), or a new cycle after a successful one (the
+    # board counted new edges). Without a counter we cannot tell: already told.
+    counters = (snapshot.change_counter, previous.change_counter)
+    return None not in counters and counters[0] != counters[1]
 
 
 def _door(channel: ChannelState, spec: CompartmentSpec) -> bool | None:

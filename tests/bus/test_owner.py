@@ -112,6 +112,46 @@ def test_a_forced_door_is_seen_and_never_missed_between_polls(make_sim: SimFacto
     assert sim.world.compartments["A03"].forced_opens == 3
 
 
+def test_back_to_back_open_and_close_cycles_each_reach_the_consumer(
+    make_sim: SimFactory,
+) -> None:
+    # No poll between the cycles: after the acknowledgement, the next read
+    # shows the same latch bits again, and only the board's change counter
+    # tells that this is a new open-and-close.
+    sim = make_sim()
+    snapshots = Snapshots()
+    config = sim_config(sim, poll_interval=3600.0)
+    one = board(1)
+
+    async def main() -> list[int | None]:
+        counters: list[int | None] = []
+        async with BusOwner(config, snapshots) as owner:
+            for _ in range(50):  # no polls of our own: read until the reset is acknowledged
+                if settled(1)(await owner.read_now(one)):
+                    break
+            for _ in range(4):
+                mark = len(snapshots.seen)
+                control(sim, "force", compartment="A03")
+                control(sim, "close", compartment="A03")
+                await owner.read_now(one)
+                latched = await snapshots.wait_for(
+                    lambda s: s.board == one and bool(s.channel(3).opened_since_last_poll),
+                    after=mark,
+                )
+                counters.append(latched.change_counter)
+                # the acknowledgement lands before the next cycle starts
+                for _ in range(50):
+                    if (await owner.read_now(one)).channel(3).opened_since_last_poll is False:
+                        break
+                else:
+                    raise AssertionError("the latch was never acknowledged")
+        return counters
+
+    counters = run(main())
+    assert len(counters) == 4
+    assert len(set(counters)) == 4, counters  # four different cycles, four counters
+
+
 def test_unlock_pulses_and_the_next_poll_sees_the_door_open(make_sim: SimFactory) -> None:
     sim = make_sim()
     control(sim, "user", auto_open_after=0.05)

@@ -66,6 +66,10 @@ class StartupStep:
 class Reading:
     channels: tuple[ChannelState, ...]
     restarted: bool = False
+    # The board's change counter (reference board), None for boards without one.
+    # Two readings with the same latch bits but different counters are two
+    # different open-and-close cycles.
+    change_counter: int | None = None
     # Written after the reading reached the consumer, so that a crash in
     # between loses no latched change (the board keeps the latch).
     acknowledge: Exchange | None = None

@@ -129,7 +129,9 @@ class ReferenceDriver:
         ack = None
         if needs_acknowledgement(status):
             ack = Exchange(self._config.unit, rb.ack_request(status.change_counter))
-        return Reading(channels, bool(status.flags & rb.StatusFlags.RESET), ack)
+        return Reading(
+            channels, bool(status.flags & rb.StatusFlags.RESET), status.change_counter, ack
+        )
 
     def unlock(self, channel: int, pulse_ms: int | None) -> Exchange:
         # 0 asks for the board's default pulse, which start-up configured.
