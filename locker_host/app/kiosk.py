@@ -211,10 +211,9 @@ class Kiosk:
         try:
             return await self._run(build)
         except UnknownCard as problem:
-            card = (card_id or "")[:64]
             try:
                 await self._service.record_denial(
-                    "staff:unknown", action, problem.code, details={"card_id": card}
+                    "staff:unknown", action, problem.code, details={"card": _mask_card(card_id)}
                 )
             except StoreError as failure:
                 return replies.refused(failure)
@@ -249,3 +248,9 @@ def _size(size: str | None) -> Size | None:
         return Size(size)
     except ValueError:
         raise InvalidPayload("must be one of S, M, L", field="size") from None
+
+
+def _mask_card(card_id: str | None) -> str:
+    """An unknown card in the audit log: the last four characters, never the number."""
+    card = (card_id or "").strip()[:64]
+    return "*" * max(len(card) - 4, 0) + card[-4:]

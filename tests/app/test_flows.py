@@ -178,6 +178,9 @@ async def test_unknown_staff_card_is_refused_and_audited(db_path: Path) -> None:
     assert reply["error"]["code"] == "unknown_card"
     [entry] = [e for e in await locker.audit() if e.actor == "staff:unknown"]
     assert entry.outcome == "denied" and entry.details["refusal_code"] == "unknown_card"
+    # The card number itself is never written down: only its last four characters.
+    assert entry.details["card"] == "*******olen"
+    assert "card-stolen" not in repr(entry.details)
     bad_purpose = await locker.kiosk.staff_card("card-tax", "maintenance")
     assert bad_purpose["error"] == {
         "code": "invalid",
