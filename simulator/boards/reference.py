@@ -158,8 +158,7 @@ class ReferenceBoard:
         self._sample()
         for ch in self._ch:
             if ch.pulse_deadline is not None and ch.pulse_deadline <= now:
-                self._output(ch, None, ch.pulse_deadline)
-        self._sample()
+                self._output(ch, None, ch.pulse_deadline)  # samples that channel again
 
     # -- the bus ------------------------------------------------------------
 
