@@ -102,7 +102,7 @@ case "$cmd" in
     test)
         setup
         "$VENV/bin/ruff" check .
-        "$VENV/bin/mypy" protocol simulator locker_host
+        "$VENV/bin/mypy" protocol simulator locker_host mqtt_bridge
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     bench)

@@ -1,0 +1,264 @@
+"""``MqttBridge``: the locker's link to the central system over one MQTT 5 session.
+
+The daemon builds it with a ``BridgeConfig`` and its ``LockerPort`` and runs
+``await bridge.run()`` as one task; cancelling that task (or ``stop()``) ends
+it cleanly: ``status`` goes ``offline`` (reason ``shutdown``), then a normal
+DISCONNECT, so the broker does not send the Will. ``run()`` raises
+``BridgeFailed`` when a paho callback raised or paho's network thread ended;
+everything a peer can send is answered or logged instead.
+
+Inside ``run()`` (all on the event loop, except paho's thread in ``link.py``):
+
+  dispatcher   LinkEvents from paho's thread: connection changes, messages
+               (commands and acks to their queues), PUBACKs, failures
+  EventPump    the outbox to ``events`` (events.py)
+  StatePublisher  retained status / state / board status (state.py)
+  CommandDesk  two workers: commands in order, acks in order (commands.py)
+
+``wake()`` tells the pump and the publisher that the locker changed (the
+daemon calls it after each commit); without it they look every
+``poll_interval_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from importlib import metadata
+
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from . import messages
+from .commands import CommandDesk
+from .config import BridgeConfig
+from .context import BridgeContext
+from .errors import BridgeFailed
+from .events import EventPump
+from .inbound import Inbound
+from .link import (
+    CallbackFailed,
+    Connected,
+    ConnectRefused,
+    Disconnected,
+    Link,
+    LinkEvent,
+    LoopEnded,
+    Puback,
+    Received,
+    SubscribeRefused,
+    json_properties,
+)
+from .port import LockerPort
+from .state import StatePublisher
+from .statistics import BridgeStatistics
+from .topics import Topics
+
+log = logging.getLogger("mqtt_bridge")
+
+QUEUE_LIMIT = 1_000  # QoS 1 needs no more (we PUBACK after answering); QoS 0 floods are cut
+SHUTDOWN_TIMEOUT_S = 2.0
+
+
+def _software_version() -> str:
+    try:
+        return metadata.version("locker-controller")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class MqttBridge:
+    def __init__(
+        self,
+        config: BridgeConfig,
+        port: LockerPort,
+        *,
+        wall: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._config = config
+        self._port = port
+        self._wall = wall
+        self._monotonic = monotonic
+        self._topics = Topics(config.site, config.locker, config.topic_prefix)
+        self._software = config.software or _software_version()
+        self._stats = BridgeStatistics()
+        self._online = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._running = False
+        self._link: Link | None = None
+        self._pump: EventPump | None = None
+        self._publisher: StatePublisher | None = None
+
+    @property
+    def topics(self) -> Topics:
+        return self._topics
+
+    def statistics(self) -> BridgeStatistics:
+        if self._link is not None:
+            self._stats.callback_errors = self._link.callback_errors
+        return replace(self._stats)
+
+    def wake(self) -> None:
+        """Something changed: look at the outbox and the state now (call on the event loop)."""
+        if self._pump is not None and self._publisher is not None:
+            self._pump.wake()
+            self._publisher.wake()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def wait_connected(self) -> None:
+        await self._online.wait()
+
+    async def run(self) -> None:
+        if self._running:
+            raise RuntimeError("this bridge is already running")
+        self._running = True
+        snapshot = await self._port.snapshot()
+        boot_id = str(snapshot["boot_id"])
+        context = BridgeContext(
+            config=self._config,
+            topics=self._topics,
+            port=self._port,
+            stats=self._stats,
+            online=self._online,
+            wall=self._wall,
+            monotonic=self._monotonic,
+            software=self._software,
+            boot_id=boot_id,
+        )
+        pump = EventPump(context)
+        publisher = StatePublisher(context)
+        desk = CommandDesk(context, pump=pump, publisher=publisher)
+        loop = asyncio.get_running_loop()
+        inbox: asyncio.Queue[LinkEvent] = asyncio.Queue()
+
+        def deliver(event: LinkEvent) -> None:  # on paho's thread
+            loop.call_soon_threadsafe(inbox.put_nowait, event)
+
+        will = messages.status_offline(
+            self._topics, boot_id=boot_id, software=self._software, reason="connection_lost"
+        )
+        link = Link(
+            self._config,
+            will=(self._topics.status, messages.encode(will)),
+            subscriptions=_subscriptions(self._topics),
+            deliver=deliver,
+        )
+        for part in (pump, publisher, desk):
+            part.attach(link)
+        self._link, self._pump, self._publisher = link, pump, publisher
+        commands: asyncio.Queue[Inbound] = asyncio.Queue(QUEUE_LIMIT)
+        acks: asyncio.Queue[Inbound] = asyncio.Queue(QUEUE_LIMIT)
+        link.start()
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(self._dispatch(inbox, commands, acks)),
+                    group.create_task(pump.run()),
+                    group.create_task(publisher.run()),
+                    group.create_task(_serve(commands, desk.answer)),
+                    group.create_task(_serve(acks, desk.apply_ack)),
+                ]
+                await self._stop.wait()
+                for task in tasks:
+                    task.cancel()
+        except* BridgeFailed as failed:
+            failure = failed.exceptions[0]
+            raise failure from failure.__cause__  # not wrapped in a group; the cause kept
+        finally:
+            await self._shutdown(link, boot_id)
+
+    async def _dispatch(
+        self,
+        inbox: asyncio.Queue[LinkEvent],
+        commands: asyncio.Queue[Inbound],
+        acks: asyncio.Queue[Inbound],
+    ) -> None:
+        assert self._link is not None and self._pump is not None and self._publisher is not None
+        pump, publisher = self._pump, self._publisher
+        while True:
+            event = await inbox.get()
+            match event:
+                case Connected(session_present=session_present):
+                    self._stats.connects += 1
+                    self._stats.connected = True
+                    log.info("connected (session present: %s)", session_present)
+                    self._online.set()
+                    pump.restart_pass()
+                    publisher.republish()
+                case Disconnected(reason=reason):
+                    if self._stats.connected:
+                        self._stats.disconnects += 1
+                        log.warning("disconnected: %s", reason)
+                    self._stats.connected = False
+                    self._online.clear()
+                    pump.link_lost()
+                case ConnectRefused(reason=reason):
+                    self._stats.connect_failures += 1
+                    log.warning("cannot connect to %s:%d: %s", *self._where(), reason)
+                case Received(message=message):
+                    queue = acks if message.topic == self._topics.events_ack else commands
+                    try:
+                        queue.put_nowait(message)
+                    except asyncio.QueueFull:
+                        self._stats.commands_dropped += 1
+                        self._link.ack(message)
+                case Puback(refused=refused):
+                    pump.puback()
+                    if refused is not None:
+                        self._stats.publishes_refused += 1
+                        log.error("the broker refused a publish: %s", refused)
+                case SubscribeRefused(reasons=reasons):
+                    self._stats.last_error = f"subscribe refused: {', '.join(reasons)}"
+                    log.error("the broker refused our subscriptions: %s (check the ACL)", reasons)
+                case CallbackFailed(callback=callback, error=error):
+                    self._stats.last_error = f"{callback}: {error!r}"
+                    raise BridgeFailed(f"paho callback {callback} raised {error!r}") from error
+                case LoopEnded(error=error):
+                    self._stats.last_error = f"network loop ended: {error!r}"
+                    raise BridgeFailed(f"paho's network loop ended: {error!r}") from error
+
+    def _where(self) -> tuple[str, int]:
+        return self._config.host, self._config.port
+
+    async def _shutdown(self, link: Link, boot_id: str) -> None:
+        self._online.clear()
+        if link.is_connected():
+            goodbye = messages.status_offline(
+                self._topics,
+                boot_id=boot_id,
+                software=self._software,
+                reason="shutdown",
+                at=self._wall(),
+            )
+            info = link.publish(
+                self._topics.status,
+                messages.encode(goodbye),
+                retain=True,
+                properties=json_properties(),
+            )
+            with contextlib.suppress(RuntimeError, ValueError):
+                await asyncio.to_thread(info.wait_for_publish, SHUTDOWN_TIMEOUT_S)
+        await asyncio.to_thread(link.stop)
+        self._stats.connected = False
+
+
+def _subscriptions(topics: Topics) -> list[tuple[str, SubscribeOptions]]:
+    # Retain As Published, so that a retained command is seen as one and refused; and
+    # retained commands are not sent at subscribe time at all (MQTT 5 section 3.8.3.1).
+    commands = SubscribeOptions(
+        qos=1, retainAsPublished=True, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND
+    )
+    return [(topics.commands, commands), (topics.events_ack, SubscribeOptions(qos=1))]
+
+
+async def _serve(
+    queue: asyncio.Queue[Inbound], handle: Callable[[Inbound], Awaitable[None]]
+) -> None:
+    while True:
+        await handle(await queue.get())

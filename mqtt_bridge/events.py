@@ -1,0 +1,160 @@
+"""The outbox pump: events to ``events`` at QoS 1, in seq order, until the centre acks them.
+
+Delivery rules (shared/notes/reliability-security.md 4.2):
+
+* A PUBACK only means the broker holds the event in memory; a broker killed
+  with ``kill -9`` before its next autosave loses it. So an event leaves the
+  outbox only on the central system's cumulative ``events/ack`` (``boot_id``
+  + ``seq``), never on PUBACK.
+* The pump keeps a cursor (the last seq published in this pass) and sends
+  rows with a greater seq, oldest first, with at most ``events_in_flight``
+  not yet PUBACKed (paho's in-memory queue stays small) and at most
+  ``events_ahead_of_ack`` beyond the centre's last ack (the broker's queue for
+  the consumer does not overflow and drop events).
+* A new pass starts from the oldest unacknowledged event (cursor 0: the
+  outbox only holds unacknowledged rows) after every (re)connect, on a
+  ``replay`` (from its ``seq``), and when acks have not moved for
+  ``resend_unacked_after_s``. Consumers therefore see duplicates, always
+  with the seq and event_id of the original, and drop ``seq <= last``.
+* While the link is down nothing is published: events wait in SQLite, not in
+  paho's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+
+import paho.mqtt.client as mqtt
+
+from . import messages
+from .context import BridgeContext
+from .link import Link, json_properties
+from .port import PendingEvent
+from .waiting import wait_for_event
+
+log = logging.getLogger("mqtt_bridge.events")
+
+
+class EventPump:
+    def __init__(self, context: BridgeContext) -> None:
+        self._config = context.config
+        self._topics = context.topics
+        self._port = context.port
+        self._stats = context.stats
+        self._online = context.online
+        self._monotonic = context.monotonic
+        self._link: Link | None = None
+        self._cursor = 0
+        self._epoch = 0  # a new pass or a lost link invalidates a batch read before it
+        self._acked_seq = 0
+        self._know_acked = False  # read the store's acked_seq before the next pass
+        self._last_progress = self._monotonic()
+        self._in_flight: deque[mqtt.MQTTMessageInfo] = deque()
+        self._room = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._properties = json_properties()
+
+    # -- told by the bridge ---------------------------------------------------------
+
+    def attach(self, link: Link) -> None:
+        self._link = link
+
+    def restart_pass(self, from_seq: int = 1) -> None:
+        """Send again everything unacknowledged from ``from_seq`` on."""
+        self._cursor = min(self._cursor, from_seq - 1)
+        self._know_acked = False
+        self._epoch += 1
+        self._last_progress = self._monotonic()
+        self._in_flight.clear()  # paho re-sends those itself; do not wait for them
+        self._stats.resend_passes += 1
+        self.wake()
+
+    def link_lost(self) -> None:
+        self._epoch += 1
+        self._room.set()
+
+    def acked(self, seq: int) -> None:
+        if seq > self._acked_seq:
+            self._acked_seq = seq
+            self._last_progress = self._monotonic()
+            self._room.set()
+
+    def puback(self) -> None:
+        self._room.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # -- the loop ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        while True:
+            await self._online.wait()
+            self._resend_if_stuck()
+            epoch = self._epoch
+            self._wake.clear()
+            try:
+                if not self._know_acked:
+                    stats = await self._port.outbox_stats()
+                    self._acked_seq = max(self._acked_seq, stats.acked_seq)
+                    self._know_acked = True
+                rows = await self._port.pending_events(
+                    after_seq=self._cursor, limit=self._config.events_batch
+                )
+            except Exception as exc:
+                self._stats.port_errors += 1
+                self._stats.last_error = f"pending_events: {exc!r}"
+                log.exception("reading the outbox failed")
+                await self._idle()
+                continue
+            if epoch != self._epoch:
+                continue
+            if not rows:
+                await self._idle()
+                continue
+            for row in rows:
+                if not await self._wait_for_room(epoch):
+                    break
+                self._publish(row)
+
+    def _publish(self, row: PendingEvent) -> None:
+        assert self._link is not None
+        payload = messages.encode(messages.event(self._topics, row))
+        info = self._link.publish(self._topics.events, payload, properties=self._properties)
+        self._in_flight.append(info)
+        self._cursor = row.seq
+        self._stats.events_published += 1
+
+    async def _wait_for_room(self, epoch: int) -> bool:
+        """False when the pass was invalidated (link lost, new pass) while waiting."""
+        while True:
+            while self._in_flight and self._in_flight[0].is_published():
+                self._in_flight.popleft()
+            if epoch != self._epoch or not self._online.is_set():
+                return False
+            ahead = self._cursor - self._acked_seq
+            if (
+                len(self._in_flight) < self._config.events_in_flight
+                and ahead < self._config.events_ahead_of_ack
+            ):
+                return True
+            self._room.clear()
+            # PUBACKs and acks arrive through the dispatcher; the timeout covers a PUBACK
+            # counted before its message was queued here (paho issue #482) and lets
+            # _resend_if_stuck look at stalled acks.
+            await wait_for_event(self._room, self._config.poll_interval_s)
+            if ahead >= self._config.events_ahead_of_ack:
+                self._resend_if_stuck()
+
+    async def _idle(self) -> None:
+        await wait_for_event(self._wake, self._config.poll_interval_s)
+
+    def _resend_if_stuck(self) -> None:
+        after = self._config.resend_unacked_after_s
+        if after is None or self._cursor <= self._acked_seq:
+            return
+        if self._monotonic() - self._last_progress >= after:
+            log.info("no ack for %.0f s: sending the unacknowledged events again", after)
+            self.restart_pass()

@@ -1,0 +1,101 @@
+"""From an MQTT message on ``cmd/{name}`` to a command the bridge may hand on, or a refusal.
+
+Pure: no I/O, no clock. The order of the checks is the order in which a
+reply can still be addressed: first where the reply goes (a response topic
+outside the locker's ``reply/`` is refused and answered on the fallback
+topic), then the envelope (retained, size, JSON object), then the signature.
+Whatever the message, the answer is a reply, never an exception.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from locker_host.app.replies import error
+
+from .port import JsonDict
+from .signing import Verifier
+from .topics import Topics
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message as paho's thread hands it over (copied out of paho's objects)."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    dup: bool
+    mid: int
+    response_topic: str | None
+    correlation_data: bytes | None
+    generation: int  # which connection it arrived on; a PUBACK is only sent on that one
+
+
+@dataclass(frozen=True)
+class Route:
+    topic: str
+    correlation_data: bytes | None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    name: str
+    command_id: str | None
+    payload: dict[str, Any]  # the signature taken off
+
+
+@dataclass(frozen=True)
+class Refused:
+    name: str
+    command_id: str | None
+    reply: JsonDict
+
+
+def route(message: Inbound, topics: Topics) -> tuple[Route, Refused | None]:
+    """Where the reply goes: the MQTT 5 response topic, else ``reply`` (MQTT 3.1.1)."""
+    fallback = Route(topics.reply, message.correlation_data)
+    if message.response_topic is None:
+        return fallback, None
+    if not topics.accepts_response_topic(message.response_topic):
+        refusal = error(
+            "invalid",
+            f"the response topic must lie under {topics.reply}/",
+            field="response_topic",
+        )
+        return fallback, Refused("", None, refusal)
+    return Route(message.response_topic, message.correlation_data), None
+
+
+def read_command(
+    name: str, message: Inbound, *, max_bytes: int, verifier: Verifier
+) -> Accepted | Refused:
+    if message.retain:
+        # A retained command would run again for every new session (waken.dev:
+        # "retaining a command transforms an intent into state").
+        return Refused(name, None, error("invalid", "commands must not be retained", field="$"))
+    if len(message.payload) > max_bytes:
+        return Refused(
+            name, None, error("invalid", f"the payload exceeds {max_bytes} bytes", field="$")
+        )
+    try:
+        payload = json.loads(message.payload.decode())
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: [[[[...]]]]
+        return Refused(name, None, error("invalid", "the payload is not UTF-8 JSON", field="$"))
+    if not isinstance(payload, dict):
+        return Refused(name, None, error("invalid", "the payload must be a JSON object", field="$"))
+    command_id = _command_id(payload)
+    refused = verifier.check(name, message.topic, payload)
+    if refused is not None:
+        return Refused(name, command_id, error(refused.code, refused.message, field="signature"))
+    payload.pop("signature", None)
+    return Accepted(name, command_id, payload)
+
+
+def _command_id(payload: dict[str, Any]) -> str | None:
+    """The id to echo in the reply envelope, if it looks like one (the app judges it)."""
+    value = payload.get("command_id")
+    return value if isinstance(value, str) and 0 < len(value) <= 128 else None

@@ -1,0 +1,68 @@
+"""What the bridge needs from the locker: one small port, implemented by the daemon.
+
+The bridge is an adapter: it never imports the store or another adapter. The
+daemon wraps ``CommandApi`` and ``LockerService`` into a ``LockerPort``; the
+outbox rows it returns (the store's ``OutboxEvent``, ``OutboxStatistics``) fit
+the two read-only protocols below as they are.
+
+``handle_command`` never raises for anything the sender did wrong (its replies
+are ``{"ok": ...}`` dicts); ``ack_events`` raises for an ack that cannot be
+applied (an exception with a ``code`` attribute, e.g. the store's
+``outbox_ack_beyond_head``), which the bridge logs and counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+JsonDict = dict[str, Any]
+
+
+class PendingEvent(Protocol):
+    @property
+    def seq(self) -> int: ...
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def boot_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+
+class OutboxStats(Protocol):
+    @property
+    def head_seq(self) -> int: ...
+    @property
+    def acked_seq(self) -> int: ...
+    @property
+    def pending(self) -> int: ...
+    @property
+    def oldest_pending_at(self) -> datetime | None: ...
+    @property
+    def dropped_total(self) -> int: ...
+
+
+class LockerPort(Protocol):
+    async def handle_command(self, name: str, payload: object) -> JsonDict:
+        """``CommandApi.handle``: dedup by command_id, expiry, ``invalid`` naming the field."""
+        ...
+
+    async def snapshot(self) -> JsonDict:
+        """``LockerService.snapshot()``: compartments, boards, boot_id; no personal data."""
+        ...
+
+    async def pending_events(self, *, after_seq: int, limit: int) -> Sequence[PendingEvent]:
+        """Unacknowledged events with seq > after_seq, oldest first."""
+        ...
+
+    async def ack_events(self, *, boot_id: str, seq: int) -> int:
+        """Cumulative ack through ``seq``; returns how many events left the outbox."""
+        ...
+
+    async def outbox_stats(self) -> OutboxStats: ...

@@ -1,0 +1,170 @@
+"""Events from the outbox: in seq order, kept until the central ack, sent again after a
+reconnect and on replay; retention alarms; a locker that keeps serving with the broker down."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tests.app.harness import Locker
+from tests.domain.helpers import BOB_ID
+
+from .app_port import ServicePort
+from .consumer import Consumer
+from .harness import TOPICS, WAIT_S, bridge_config, bridge_for, expires_in, linked, running
+
+
+async def produce(locker: Locker, count: int, start: int = 0) -> None:
+    """``count`` events: B01 out of service and back, alternately."""
+    for i in range(start, start + count):
+        await locker.ok("set_service", compartment="B01", in_service=i % 2 == 1, reason=f"r{i}")
+
+
+async def pending(locker: Locker) -> int:
+    return (await ServicePort(locker.api, locker.service).outbox_stats()).pending
+
+
+async def test_events_arrive_in_order_and_leave_the_outbox_only_on_the_central_ack(
+    broker, db_path: Path, contract
+) -> None:
+    async with linked(broker, db_path, contract) as link:
+        locker = link.locker
+        await produce(locker, 30)
+        events = [await link.central.receive(lambda m: m.topic == TOPICS.events) for _ in range(31)]
+        body = [e.json() for e in events]
+        assert [e["seq"] for e in body] == list(range(1, 32))
+        assert body[0]["type"] == "locker.restarted"
+        assert {e["boot_id"] for e in body} == {str(locker.service.runner.boot_id)}
+        # PUBACKed long ago, but nothing leaves the outbox before the central ack.
+        await asyncio.sleep(0.3)
+        assert await pending(locker) == 31
+        await link.central.publish(TOPICS.events_ack, {"boot_id": body[9]["boot_id"], "seq": 10})
+        await _until(lambda: link.bridge.statistics().events_acked == 10)
+        assert await pending(locker) == 21
+        # Acks that cannot apply are refused and counted; the bridge goes on.
+        for bad in (
+            {"boot_id": body[0]["boot_id"], "seq": 99},  # beyond the head
+            {"boot_id": "0" * 32, "seq": 20},  # another boot wrote seq 20
+            {"seq": 20},
+            b"not json",
+        ):
+            await link.central.publish(TOPICS.events_ack, bad)
+        await _until(lambda: link.bridge.statistics().acks_refused == 4)
+        await link.central.publish(TOPICS.events_ack, {"boot_id": body[0]["boot_id"], "seq": 5})
+        await link.central.publish(TOPICS.events_ack, {"boot_id": body[0]["boot_id"], "seq": 31})
+        await _until(lambda: link.bridge.statistics().events_acked == 31)
+        assert await pending(locker) == 0
+        assert contract.checked["event.json"] == 31
+
+
+async def test_replay_sends_the_unacknowledged_events_again_with_their_own_seq(
+    broker, db_path: Path, contract
+) -> None:
+    async with linked(broker, db_path, contract) as link:
+        await produce(link.locker, 9)
+        first = [await link.central.receive(lambda m: m.topic == TOPICS.events) for _ in range(10)]
+        boot_id = first[0].json()["boot_id"]
+        await link.central.publish(TOPICS.events_ack, {"boot_id": boot_id, "seq": 4})
+        await _until(lambda: link.bridge.statistics().events_acked == 4)
+        reply = await link.ok("replay", from_seq=2)
+        assert (reply["from_seq"], reply["first_seq"], reply["head_seq"]) == (2, 5, 10)
+        again = [await link.central.receive(lambda m: m.topic == TOPICS.events) for _ in range(6)]
+        assert [m.json() for m in again] == [m.json() for m in first[4:]]
+
+
+async def test_unacknowledged_events_go_out_again_after_a_reconnect_and_when_acks_stall(
+    broker, db_path: Path, contract
+) -> None:
+    async with linked(broker, db_path, contract, resend_unacked_after_s=1.0) as link:
+        await produce(link.locker, 4)
+        first = [await link.central.receive(lambda m: m.topic == TOPICS.events) for _ in range(5)]
+        # No ack for a second: everything pending goes out again.
+        again = [await link.central.receive(lambda m: m.topic == TOPICS.events) for _ in range(5)]
+        assert [m.json() for m in again] == [m.json() for m in first]
+        await link.central.publish(
+            TOPICS.events_ack, {"boot_id": first[0].json()["boot_id"], "seq": 5}
+        )
+        await _until(lambda: link.bridge.statistics().events_acked == 5)
+
+
+async def test_no_more_events_than_the_window_go_out_beyond_the_central_ack(
+    broker, db_path: Path, contract
+) -> None:
+    async with linked(
+        broker, db_path, contract, events_ahead_of_ack=5, resend_unacked_after_s=None
+    ) as link:
+        await produce(link.locker, 11)  # 12 events with locker.restarted
+        first = [await link.central.receive(lambda m: m.topic == TOPICS.events) for _ in range(5)]
+        await asyncio.sleep(0.3)
+        assert link.central.unread(lambda m: m.topic == TOPICS.events) == []
+        assert link.bridge.statistics().events_published == 5
+        await link.central.publish(
+            TOPICS.events_ack, {"boot_id": first[0].json()["boot_id"], "seq": 3}
+        )
+        more = [await link.central.receive(lambda m: m.topic == TOPICS.events) for _ in range(3)]
+        assert [m.json()["seq"] for m in first + more] == list(range(1, 9))
+
+
+async def test_the_outbox_backlog_raises_an_alarm_on_status_and_in_the_statistics(
+    broker, db_path: Path, contract
+) -> None:
+    async with linked(broker, db_path, contract, outbox_alarm_pending=5) as link:
+        await produce(link.locker, 5)  # with locker.restarted: 6 pending
+        await _until(lambda: "outbox_backlog" in link.bridge.statistics().alarms)
+        status = await link.central.receive(
+            lambda m: m.topic == TOPICS.status and m.json()["outbox"]["alarms"] != []
+        )
+        assert status.json()["outbox"] == {"dropped_total": 0, "alarms": ["outbox_backlog"]}
+        stats = link.bridge.statistics()
+        assert (stats.outbox_pending, stats.outbox_head_seq, stats.outbox_acked_seq) == (6, 6, 0)
+        boot_id = str(link.locker.service.runner.boot_id)
+        link.central.forget_unread()
+        await link.central.publish(TOPICS.events_ack, {"boot_id": boot_id, "seq": 6})
+        cleared = await link.central.receive(
+            lambda m: m.topic == TOPICS.status and m.json()["outbox"]["alarms"] == []
+        )
+        assert cleared.json()["state"] == "online"
+        assert link.bridge.statistics().alarms == ()
+
+
+async def test_the_locker_keeps_serving_pickups_with_the_broker_down(
+    broker, db_path: Path, contract
+) -> None:
+    locker = await Locker.start(db_path)
+    consumer = Consumer(broker.port, TOPICS, contract, expires_in(locker))
+    await consumer.start()
+    bridge = bridge_for(locker, bridge_config(broker.port))
+    async with running(bridge):
+        compartment = await locker.reserve("APP-1", BOB_ID)
+        await locker.load(compartment)
+        await consumer.wait_for(
+            (await locker.service.runner.run(lambda s: s.outbox_statistics())).head_seq
+        )
+        await consumer.stop()
+        broker.kill()
+        await _until(lambda: not bridge.statistics().connected)
+        # The hall is cut off; the citizen comes anyway.
+        reply = await locker.kiosk.pickup_by_card(BOB_ID)
+        assert reply["ok"], reply
+        await locker.use(compartment, item_after=False)
+        assert locker.compartment_state(compartment) == "free"
+        assert "certificate.collected" in await locker.event_types()
+        head = (await locker.service.runner.run(lambda s: s.outbox_statistics())).head_seq
+        broker.start()
+        await _until(lambda: bridge.statistics().connected, WAIT_S)
+        await consumer.start()
+        await consumer.wait_for(head)
+    assert [e["seq"] for e in consumer.accepted] == list(range(1, head + 1))
+    assert consumer.accepted[-1]["type"] in {"certificate.collected", "open.opened"}
+    assert "certificate.collected" in [e["type"] for e in consumer.accepted]
+    assert await pending(locker) == 0
+    await locker.close()
+
+
+async def _until(condition, timeout: float = WAIT_S) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(0.02)
