@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-SYSTEM_PACKAGES=(mosquitto mosquitto-clients mbpoll)
+SYSTEM_PACKAGES=(mosquitto mosquitto-clients mbpoll openssl)
 VENV=.venv
 
 need_cmd() { command -v "$1" >/dev/null 2>&1; }
