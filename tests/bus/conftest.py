@@ -1,29 +1,5 @@
-from __future__ import annotations
+"""The bus tests run against the same in-process simulators as the simulator's own tests."""
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from tests.simulator.conftest import SimFactory, make_sim
 
-import pytest
-
-from simulator.layout import Layout, simple_layout
-from simulator.runtime import Simulator
-
-SimFactory = Callable[..., Simulator]
-
-
-@pytest.fixture
-def make_sim(tmp_path: Path) -> Iterator[SimFactory]:
-    """In-process simulators on real ptys; all are stopped at the end."""
-    started: list[Simulator] = []
-
-    def make(layout: Layout | None = None) -> Simulator:
-        sim = Simulator(layout or simple_layout(), tmp_path / f"run{len(started)}")
-        sim.start()
-        started.append(sim)
-        return sim
-
-    yield make
-    for sim in started:
-        sim.stop()
-    for sim in started:
-        assert sim.failure() is None
+__all__ = ["SimFactory", "make_sim"]
