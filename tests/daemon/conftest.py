@@ -1,4 +1,4 @@
-"""Fixtures for the daemon's tests; async tests run on a fresh event loop each.
+"""Fixtures for the daemon's tests (async tests: see tests/conftest.py).
 
 Every test here captures logging at DEBUG and fails if a raw test ID number
 shows up in it (DESIGN.md section 5: logs show a mask only).
@@ -6,57 +6,15 @@ shows up in it (DESIGN.md section 5: logs show a mask only).
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import inspect
-import logging
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from simulator.layout import Layout, simple_layout
-from simulator.runtime import Simulator
-from tests.readers.numbers import leaked
+from tests.readers.conftest import no_id_number_in_logs
+from tests.simulator.conftest import SimFactory, make_sim
 
-SimFactory = Callable[..., Simulator]
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
-        return None
-    names = pyfuncitem._fixtureinfo.argnames
-    asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
-    return True
-
-
-@pytest.fixture(autouse=True)
-def no_id_number_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    caplog.set_level(logging.DEBUG)
-    yield
-    text = caplog.text + "".join(repr(r.args) for r in caplog.records)
-    assert not leaked(text), f"raw ID numbers in the log: {leaked(text)}"
-
-
-@pytest.fixture
-def make_sim(tmp_path: Path) -> Iterator[SimFactory]:
-    """In-process simulators on real ptys; all are stopped at the end."""
-    started: list[Simulator] = []
-
-    def make(layout: Layout | None = None) -> Simulator:
-        sim = Simulator(layout or simple_layout(), tmp_path / f"run{len(started)}")
-        sim.start()
-        started.append(sim)
-        return sim
-
-    yield make
-    for sim in started:
-        sim.stop()
-    for sim in started:
-        assert sim.failure() is None
-
+__all__ = ["VALID", "SimFactory", "make_sim", "no_id_number_in_logs"]
 
 STAFF_DIGEST = "ab" * 32
 

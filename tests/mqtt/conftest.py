@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import db_path, pytest_pyfunc_call  # async tests on asyncio.run
+from tests.app.conftest import db_path
 
 from .broker import Mosquitto
 from .contract import Contract
 
-__all__ = ["broker", "contract", "db_path", "pytest_pyfunc_call"]
+__all__ = ["broker", "contract", "db_path"]
 
 
 @pytest.fixture

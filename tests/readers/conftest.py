@@ -1,4 +1,4 @@
-"""Fixtures for the reader tests; async tests run on a fresh event loop each.
+"""Fixtures for the reader tests (async tests: see tests/conftest.py).
 
 Every test here runs with logging captured at DEBUG, and fails if a raw test
 ID number shows up in the log (DESIGN.md section 5: logs show a mask only).
@@ -6,8 +6,6 @@ ID number shows up in the log (DESIGN.md section 5: logs show a mask only).
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
 from collections.abc import Iterator
 
@@ -20,15 +18,6 @@ from .numbers import leaked
 
 OWNER_SECRET = b"owner-secret-0123456789"
 OLD_OWNER_SECRET = b"old-owner-secret-0123456789"
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
-        return None
-    names = pyfuncitem._fixtureinfo.argnames
-    asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
-    return True
 
 
 @pytest.fixture(autouse=True)
