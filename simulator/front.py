@@ -28,18 +28,16 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import os
-import queue
 import select
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from .line import Line
+from .mailbox import Mailbox
 from .pty_port import PtyPort
 from .tcp_port import TcpPort
 
@@ -66,11 +64,7 @@ class LineFront:
         self.error: BaseException | None = None
         self._lock = lock
         self._clock = clock
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
-        self._calls: queue.SimpleQueue[tuple[Callable[[], None], Future[None]]]
-        self._calls = queue.SimpleQueue()
+        self._mailbox = Mailbox()
         # Bytes of a reply may leave in groups, never more than t1.5 apart so
         # that a receiver still sees one frame: the thread wakes (and competes
         # for a CPU) less often at high baud rates.
@@ -88,13 +82,12 @@ class LineFront:
             return
         self._closed = True
         self._stopping = True
-        self._wake()
+        self._mailbox.wake()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         self.pty.unplug()
         self.tcp.close()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        self._mailbox.close()
 
     def unplug(self) -> None:
         self._call(self.pty.unplug)
@@ -119,24 +112,13 @@ class LineFront:
     # -- the thread ------------------------------------------------------------------
 
     def _call(self, fn: Callable[[], None]) -> None:
-        if not self._thread.is_alive():
-            fn()
-            return
-        done: Future[None] = Future()
-        self._calls.put((fn, done))
-        self._wake()
-        done.result(timeout=5)
-
-    def _wake(self) -> None:
-        # a full pipe means it is awake already; a closed one, shutting down
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"!")
+        self._mailbox.call(fn, owner_running=self._thread.is_alive())
 
     def _run(self) -> None:
         _tight_timers()
         try:
             while not self._stopping:
-                self._run_calls()
+                self._mailbox.run_calls()
                 with self._lock:
                     now = self._clock()
                     self.line.advance(now)
@@ -150,21 +132,8 @@ class LineFront:
             self.error = exc
             raise
 
-    def _run_calls(self) -> None:
-        while True:
-            try:
-                fn, done = self._calls.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                fn()
-            except Exception as exc:
-                done.set_exception(exc)
-            else:
-                done.set_result(None)
-
     def _wait(self, deadline: float | None) -> list[Any]:
-        watched: list[Any] = [self._wake_r, *self.tcp.sockets()]
+        watched: list[Any] = [self._mailbox, *self.tcp.sockets()]
         if self.pty.plugged:
             watched.append(self.pty)
         while True:
@@ -179,13 +148,9 @@ class LineFront:
                 return readable
 
     def _on_readable(self, ready: Any) -> None:
-        if ready is self._wake_r:
-            while True:
-                try:
-                    if not os.read(self._wake_r, 64):
-                        return
-                except BlockingIOError:
-                    return
+        if ready is self._mailbox:
+            self._mailbox.drain()
+            return
         if ready is self.pty:
             data = self.pty.read()
             source = PTY_SOURCE

@@ -14,19 +14,16 @@ under a descriptor `select` is watching), like the bus fronts do; the link
 
 from __future__ import annotations
 
-import contextlib
-import os
-import queue
 import select
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
+from .mailbox import Mailbox
 from .pty_port import PtyPort
 from .reader import RequestFramer, SimulatedCardReader
 
@@ -49,11 +46,7 @@ class ReaderFront:
         self._clock = clock
         self._framer = RequestFramer()
         self._pending: deque[tuple[float, bytes]] = deque()  # (due, reply)
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
-        self._calls: queue.SimpleQueue[tuple[Callable[[], None], Future[None]]]
-        self._calls = queue.SimpleQueue()
+        self._mailbox = Mailbox()
         self._stopping = False
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="card-reader", daemon=True)
@@ -71,8 +64,7 @@ class ReaderFront:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         self.pty.unplug()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        self._mailbox.close()
 
     def unplug(self) -> None:
         self._call(self._unplug)
@@ -85,8 +77,7 @@ class ReaderFront:
 
     def wake(self) -> None:
         """The model changed (a card placed or removed): recompute the deadline."""
-        with contextlib.suppress(OSError):  # full: awake already; closed: stopping
-            os.write(self._wake_w, b"!")
+        self._mailbox.wake()
 
     def info(self) -> dict[str, object]:
         with self._lock:
@@ -109,36 +100,17 @@ class ReaderFront:
         self._framer = RequestFramer()
 
     def _call(self, fn: Callable[[], None]) -> None:
-        if not self._thread.is_alive():
-            fn()
-            return
-        done: Future[None] = Future()
-        self._calls.put((fn, done))
-        self.wake()
-        done.result(timeout=5)
+        self._mailbox.call(fn, owner_running=self._thread.is_alive())
 
     def _run(self) -> None:
         try:
             while not self._stopping:
-                self._run_calls()
+                self._mailbox.run_calls()
                 self._send_due()
                 self._wait()
         except BaseException as exc:  # surfaced by info() and the runtime
             self.error = exc
             raise
-
-    def _run_calls(self) -> None:
-        while True:
-            try:
-                fn, done = self._calls.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                fn()
-            except Exception as exc:
-                done.set_exception(exc)
-            else:
-                done.set_result(None)
 
     def _send_due(self) -> None:
         now = self._clock()
@@ -153,13 +125,12 @@ class ReaderFront:
         if self._pending:
             due.append(self._pending[0][0])
         timeout = min([_MAX_WAIT, *(max(0.0, t - now) for t in due)])
-        watched: list[Any] = [self._wake_r]
+        watched: list[Any] = [self._mailbox]
         if self.pty.plugged:
             watched.append(self.pty)
         readable, _, _ = select.select(watched, [], [], timeout)
-        if self._wake_r in readable:
-            with contextlib.suppress(BlockingIOError):
-                os.read(self._wake_r, 64)
+        if self._mailbox in readable:
+            self._mailbox.drain()
         if self.pty in readable:
             self._on_bytes(self.pty.read())
 
