@@ -106,7 +106,10 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     assert main(["admin", "--socket", str(tmp_path / "none.sock"), "ping"]) == 1
     assert "cannot reach lockerd" in capsys.readouterr().err
     assert main(["admin", "--socket", "x", "ping", "a=b", "--json", "{}"]) == 2
-    assert main(["commission", "walk", "--config", str(EXAMPLE), "--compartment", "Z99"]) == 2
+    # A private copy: the example's /tmp paths may be in use by a running lockerd.
+    private = tmp_path / "lockerd.toml"
+    private.write_text(EXAMPLE.read_text().replace("/tmp/lockerd-example/", f"{tmp_path}/"))
+    assert main(["commission", "walk", "--config", str(private), "--compartment", "Z99"]) == 2
     assert "Z99 is not in the layout" in capsys.readouterr().err
 
 
