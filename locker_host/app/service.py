@@ -41,6 +41,8 @@ Theory of operation (DESIGN.md section 2; field lessons #14 and #15):
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -84,6 +86,8 @@ from .secrets import Keys
 
 Spawn = Callable[[Coroutine[Any, Any, None]], object]
 """Runs a coroutine in the background, e.g. ``asyncio.TaskGroup.create_task``."""
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ class LockerService:
         self._state = state
         self._lock = asyncio.Lock()
         self._stats = ServiceStatistics()
+        self._listeners: list[Callable[[], None]] = []
 
     @classmethod
     async def open(
@@ -212,6 +217,22 @@ class LockerService:
 
     def statistics(self) -> ServiceStatistics:
         return ServiceStatistics(**vars(self._stats))
+
+    def add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener()`` on the event loop after every commit; returns its remover.
+
+        For the adapters that push changes (the MQTT bridge's ``wake``, the
+        pages' live updates): it carries no data, they read what they need. A
+        listener must be quick and must not raise (one that raises is logged
+        and kept: a broken page must not stop the locker).
+        """
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return remove
 
     async def snapshot(self) -> JsonDict:
         """The locker's state as published (retained `state`): no personal data.
@@ -376,7 +397,17 @@ class LockerService:
                     self._adopt(planned)
                 raise
             self._stats.commits += 1
+            self._adopt(planned)
+            self._notify()
+            return
         self._adopt(planned)
+
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:
+                logger.exception("commit listener failed")
 
     def _adopt(self, planned: Plan) -> None:
         self._saved = planned.saved

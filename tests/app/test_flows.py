@@ -214,3 +214,24 @@ async def test_kiosk_refusals_carry_the_domain_codes(db_path: Path) -> None:
         "code"
     ] == "no_compartment_available"
     await locker.close()
+
+
+async def test_listeners_hear_each_commit_and_a_failing_one_is_kept(db_path: Path) -> None:
+    locker = await Locker.start(db_path)
+    heard: list[int] = []
+
+    def broken() -> None:
+        raise RuntimeError("a page that broke")
+
+    remove = locker.service.add_listener(lambda: heard.append(locker.service.statistics().commits))
+    locker.service.add_listener(broken)
+    await locker.reserve("APP-L", BOB_ID)
+    assert heard and heard[-1] == locker.service.statistics().commits  # called after the commit
+    count = len(heard)
+    await locker.reserve("APP-M", CAROL_ID)  # the broken listener did not stop the service
+    assert len(heard) > count
+    remove()
+    count = len(heard)
+    await locker.reserve("APP-N", ALICE_ID)
+    assert len(heard) == count
+    await locker.close()
