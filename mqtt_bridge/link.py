@@ -224,6 +224,9 @@ class Link:
         self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
+        # paho keeps its loop's wake-up socket pair until the client is collected; a
+        # bridge the daemon restarts in place must not leave a pair behind each time.
+        self._client._reset_sockets(sockpair_only=True)
 
     # -- paho's thread ------------------------------------------------------------------
 

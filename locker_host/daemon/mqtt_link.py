@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -61,8 +62,16 @@ class ServicePort:
 
 
 class MqttLink:
-    def __init__(self, config: BridgeConfig, port: ServicePort, service: LockerService) -> None:
+    def __init__(
+        self,
+        config: BridgeConfig,
+        port: ServicePort,
+        service: LockerService,
+        *,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self._config = config
+        self._wall = wall
         self._port = port
         self._service = service
         self._bridge: MqttBridge | None = None
@@ -90,7 +99,7 @@ class MqttLink:
         remove = self._service.add_listener(self._wake)
         try:
             while not self._stopping.is_set():
-                self._bridge = MqttBridge(self._config, self._port)
+                self._bridge = MqttBridge(self._config, self._port, wall=self._wall)
                 try:
                     await self._bridge.run()
                     return  # stop(): a clean end
