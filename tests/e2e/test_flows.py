@@ -119,9 +119,9 @@ def test_an_unknown_card_opens_nothing(locker: Locker) -> None:
 
 def test_overdue_then_recall_by_staff_card(locker: Locker) -> None:
     lockerd, rig = locker.lockerd, locker.rig
-    cid = reserve(locker, "APP-3", "alice", deadline=iso(timedelta(seconds=4)))
+    cid = reserve(locker, "APP-3", "alice", deadline=iso(timedelta(seconds=8)))
     load(locker, cid, "APP-3")
-    lockerd.wait_event("certificate.overdue", timeout=15, application="APP-3")
+    lockerd.wait_event("certificate.overdue", timeout=25, application="APP-3")
     assert lockerd.wait_compartment(cid, state="occupied")["items"][0]["stage"] == "overdue"
     listed = lockerd.admin_cli("recall_list", "department=market")[1]
     assert [e["item"] for e in listed["entries"]] == ["APP-3"], listed
