@@ -48,6 +48,7 @@ from locker_host.app import (
 )
 from locker_host.bus import BoardSnapshot, BusOwner, Health, SnapshotConsumer
 from locker_host.domain import Decision
+from locker_host.printer import ReceiptPrinter
 from locker_host.readers import (
     HidConfig,
     LineConfig,
@@ -68,6 +69,7 @@ from .config_readers import ReaderSetting
 from .housekeeping import Housekeeper
 from .instance import exclusive
 from .presentations import Presentations
+from .receipts import ReceiptWatcher
 from .staff import StaffCards
 from .translate import BusLockDriver, SnapshotTranslator
 from .wiring import wiring_hash
@@ -194,6 +196,10 @@ async def _serve(
             stack.push_async_callback(admin.close)
             loops.spawn(_timer_loop(service))
             loops.spawn(Housekeeper(service, config.housekeeping).run())
+            if config.kiosk.receipt_printer is not None:
+                labels = {str(d.id): d.labels["zh"] for d in config.departments}
+                printer = ReceiptPrinter(config.kiosk.receipt_printer)
+                loops.spawn(ReceiptWatcher(service, printer, labels).run())
             logger.info(
                 "running",
                 extra={

@@ -1,6 +1,6 @@
 // Two languages, Simplified Chinese first: every visible string comes from
 // messages.json ("ui" for the pages, "errors" for the app's error codes).
-// Elements carry data-i18n="key"; dynamic text goes through t(key, vars).
+// Elements carry data-i18n="<key>"; dynamic text goes through t(key, vars).
 
 let messages = { ui: {}, errors: {} };
 let language = "zh";
