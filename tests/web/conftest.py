@@ -87,10 +87,18 @@ def page(browser_context: Any) -> Iterator[Any]:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The e2e fixtures' markers, when tests/web runs without tests/e2e.
+    config.addinivalue_line("markers", "locker_config(changes): merged into the e2e configuration")
+    config.addinivalue_line("markers", "uncommissioned: start from an empty database")
+
+
 @pytest.fixture(autouse=True)
 def _http_config(request: pytest.FixtureRequest) -> int:
     """Give the e2e `locker` fixture an [http] table before it starts lockerd."""
     port = free_port()
+    if "locker" not in request.fixturenames:
+        return port
     request.node.add_marker(
         pytest.mark.locker_config(
             {

@@ -384,14 +384,21 @@ function showStaff(reply) {
   return showDone("done.staff", true, { doors: doors.join(", ") });
 }
 
+const CODE_RETRY = new Set(["wrong_code", "invalid_code", "invalid_pickup_code", "pickup_code_too_short"]);
+
 function showError(code = "http_error") {
   kiosk.armed = false;
+  // A mistyped code: offer the keypad again (the lockout after repeated failures is lockerd's).
+  const retry = CODE_RETRY.has(code) && kiosk.screen === "code" ? kiosk.code.purpose : null;
   show("error", {
     timeout: RESULT_S,
     render: () => {
       const text = $("#error-text");
       text.dataset.code = code;
       text.textContent = errorText(code);
+      const again = $("#error-retry");
+      again.hidden = retry === null;
+      again.dataset.go = retry === "dropoff" ? "code-dropoff" : "code-pickup";
     },
     say: () => errorText(code),
   });
@@ -417,7 +424,11 @@ async function main() {
   await loadMessages();
   translate(document);
   initSpeech();
-  onLangChange(() => kiosk.render?.());
+  onLangChange(() => {
+    kiosk.render?.();
+    tick();
+    updateClock();
+  });
   $("#lang").addEventListener("click", () => setLang(lang() === "zh" ? "en" : "zh"));
   for (const button of document.querySelectorAll("[data-go]")) {
     button.addEventListener("click", () => go(button.dataset.go));
