@@ -17,6 +17,7 @@ Relative paths are relative to the configuration file's directory.
     config_readers  [[readers]]
     config_people   [[departments]], [[services]], [[staff]]
     config_policy   [policy], [timers], [housekeeping], [kiosk], [clock]
+    config_http     [http] (the HTTP API and pages)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from locker_host.domain import LockerConfig
 
 from .config_buses import parse_buses
 from .config_fields import ConfigError, Table
+from .config_http import HttpSettings, parse_http
 from .config_layout import parse_layout
 from .config_people import (
     Department,
@@ -77,6 +79,7 @@ class DaemonConfig:
     housekeeping: Housekeeping
     kiosk: KioskSettings
     clock: ClockSettings
+    http: HttpSettings | None = None  # None: no HTTP server
 
     def service(self, name: str) -> DropoffService | None:
         return next((s for s in self.services if s.name == name), None)
@@ -118,6 +121,7 @@ def parse_config(
         housekeeping=parse_housekeeping(root),
         kiosk=parse_kiosk(root),
         clock=parse_clock(root, base),
+        http=parse_http(root),
     )
     root.finish()
     return config
