@@ -255,7 +255,8 @@ function renderAudit() {
     cell(row, entry.action);
     cell(row, entry.outcome, entry.outcome === "ok" ? "" : "overdue");
     cell(row, entry.compartment ?? "");
-    cell(row, JSON.stringify(entry.details ?? {}), "details");
+    const details = JSON.stringify(entry.details ?? {});
+    cell(row, details.length > 160 ? `${details.slice(0, 160)}…` : details, "details").title = details;
     body.append(row);
   }
 }
