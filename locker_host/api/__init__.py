@@ -17,7 +17,7 @@ OpenAPI document is the contract (docs/openapi.json, docs/http-api.md).
   server.py       HttpServer: uvicorn as a task of the daemon
 """
 
-from .app import OPENAPI_URL, create_app
+from .app import OPENAPI_URL, create_app, openapi_document
 from .auth import ApiToken, Network, Role, token_digest
 from .context import (
     ApiContext,
@@ -44,5 +44,6 @@ __all__ = [
     "Role",
     "ServiceOffer",
     "create_app",
+    "openapi_document",
     "token_digest",
 ]

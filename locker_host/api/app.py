@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from importlib import metadata
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -14,7 +15,7 @@ from . import errors, routes_kiosk, routes_locker, routes_staff
 from .context import ApiContext
 from .deps import Context, StreamCaller
 from .metrics import CONTENT_TYPE, Metrics
-from .responses import AUTHED
+from .responses import AUTHED, UNAVAILABLE
 from .stream import StreamHub
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -37,6 +38,24 @@ def _version() -> str:
 
 
 def create_app(context: ApiContext) -> FastAPI:
+    app = _routes()
+    app.state.context = context
+    app.state.hub = StreamHub(context)
+    app.state.metrics = Metrics(context)
+    if context.pages is not None:
+        for name in STATIC:
+            directory = context.pages / name
+            if directory.is_dir():
+                app.mount(f"/{name}", StaticFiles(directory=directory, html=True), name=name)
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The contract (docs/openapi.json): the routes alone, no locker needed."""
+    return _routes().openapi()
+
+
+def _routes() -> FastAPI:
     app = FastAPI(
         title="Locker controller",
         version=_version(),
@@ -45,10 +64,6 @@ def create_app(context: ApiContext) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
     )
-    app.state.context = context
-    hub = StreamHub(context)
-    app.state.hub = hub
-    metrics = Metrics(context)
     errors.install(app)
     app.include_router(routes_locker.router)
     app.include_router(routes_staff.router)
@@ -66,9 +81,11 @@ def create_app(context: ApiContext) -> FastAPI:
         },
         tags=["live"],
     )
-    async def stream(caller: StreamCaller) -> StreamingResponse:
+    async def stream(request: Request, caller: StreamCaller) -> StreamingResponse:
         """Server-Sent Events: the snapshot on connect and after changes (at most one per
         100 ms), every kiosk outcome, every alarm raised, acknowledged or cleared."""
+        hub = request.app.state.hub
+        assert isinstance(hub, StreamHub)
         return StreamingResponse(
             hub.events(),
             media_type="text/event-stream",
@@ -78,11 +95,16 @@ def create_app(context: ApiContext) -> FastAPI:
     @app.get(
         "/metrics",
         response_class=Response,
-        responses={200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}}},
+        responses={
+            200: {"content": {CONTENT_TYPE: {"schema": {"type": "string"}}}},
+            **UNAVAILABLE,
+        },
         tags=["operations"],
     )
-    async def prometheus(context: Context) -> Response:
+    async def prometheus(request: Request, context: Context) -> Response:
         """Prometheus text format. No token."""
+        metrics = request.app.state.metrics
+        assert isinstance(metrics, Metrics)
         body = metrics.render(await outbox_figures(context.service))
         return Response(body, media_type=CONTENT_TYPE)
 
@@ -90,9 +112,4 @@ def create_app(context: ApiContext) -> FastAPI:
     async def root() -> RedirectResponse:
         return RedirectResponse("/kiosk/")
 
-    if context.pages is not None:
-        for name in STATIC:
-            directory = context.pages / name
-            if directory.is_dir():
-                app.mount(f"/{name}", StaticFiles(directory=directory, html=True), name=name)
     return app

@@ -3,10 +3,11 @@ and acknowledging an alarm."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from locker_host.app import AuditQuery, read_audit
@@ -87,20 +88,35 @@ Actor = Annotated[
 Action = Annotated[str | None, Query(max_length=64)]
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    since: datetime | None
+    until: datetime | None
+    actor: str | None
+    action: str | None
+
+    def query(self, limit: int, *, newest_first: bool) -> AuditQuery:
+        return AuditQuery(self.since, self.until, self.actor, self.action, limit, newest_first)
+
+
+def audit_filter(
+    since: Since = None, until: Until = None, actor: Actor = None, action: Action = None
+) -> AuditFilter:
+    return AuditFilter(since, until, actor, action)
+
+
+Filter = Annotated[AuditFilter, Depends(audit_filter)]
+
+
 @router.get("/audit", response_model=AuditReply, responses=AUTHED, tags=["audit"])
 async def audit(
     context: Context,
     caller: ReadCaller,
-    *,
-    since: Since = None,
-    until: Until = None,
-    actor: Actor = None,
-    action: Action = None,
+    where: Filter,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
     """The hash-chained audit log, newest first."""
-    query = AuditQuery(since, until, actor, action, limit, newest_first=True)
-    lines = await read_audit(context.service, query)
+    lines = await read_audit(context.service, where.query(limit, newest_first=True))
     return JSONResponse({"ok": True, "entries": [views.audit_dict(line) for line in lines]})
 
 
@@ -114,18 +130,9 @@ async def audit(
     },
     tags=["audit"],
 )
-async def audit_csv(
-    context: Context,
-    caller: ExportCaller,
-    *,
-    since: Since = None,
-    until: Until = None,
-    actor: Actor = None,
-    action: Action = None,
-) -> Response:
+async def audit_csv(context: Context, caller: ExportCaller, where: Filter) -> Response:
     """The same rows, oldest first, as CSV (RFC 4180, UTF-8); at most 100000 rows."""
-    query = AuditQuery(since, until, actor, action, AUDIT_CSV_MAX, newest_first=False)
-    lines = await read_audit(context.service, query)
+    lines = await read_audit(context.service, where.query(AUDIT_CSV_MAX, newest_first=False))
     return Response(
         views.audit_csv(lines),
         media_type="text/csv; charset=utf-8",

@@ -13,7 +13,8 @@ Start-up, in order, each step best effort where the hardware is concerned:
    first snapshots reconcile the readings (a latch from before nobody saw
    raises no alarm). A board or a port that does not answer at start-up
    costs nothing: the owner retries with back-off (field lessons #3);
-4. the card readers, the admin socket, the timer loop and housekeeping.
+4. the card readers, the admin socket, the HTTP API when `[http]` is
+   configured (http.py), the timer loop and housekeeping.
 
 While it runs, every reading of a reader goes to `Presentations`, every
 snapshot of a bus owner to `SnapshotTranslator` and then
@@ -23,7 +24,7 @@ asks `next_wakeup` at least every `TIMER_TICK_S` (new deadlines are always
 further away than that) and calls `on_timer` when it is due.
 
 SIGTERM or SIGINT set `stop`: readers stop (no new presentations), the admin
-socket closes, the loops and effects are cancelled, the buses stop, and the
+socket and the HTTP server close, the loops and effects are cancelled, the buses stop, and the
 store is closed last. Any task that fails stops the daemon with its error
 (exceptions always propagate; systemd restarts the daemon).
 """
@@ -67,6 +68,7 @@ from .config import DaemonConfig
 from .config_fields import ConfigError
 from .config_readers import ReaderSetting
 from .housekeeping import Housekeeper
+from .http import api_context, start_http
 from .instance import exclusive
 from .presentations import Presentations
 from .receipts import ReceiptWatcher
@@ -194,6 +196,18 @@ async def _serve(
                 loops.spawn(_pump(reader, presentations))
             await admin.start()
             stack.push_async_callback(admin.close)
+            if config.http is not None:
+                context = api_context(
+                    config,
+                    config.http,
+                    keys,
+                    service=service,
+                    presentations=presentations,
+                    owners=list(owners.values()),
+                    readers=readers,
+                    commissioned=lambda: commissioning.commissioned,
+                )
+                await start_http(config.http, context, stack=stack, spawn=loops.spawn)
             loops.spawn(_timer_loop(service))
             loops.spawn(Housekeeper(service, config.housekeeping).run())
             if config.kiosk.receipt_printer is not None:

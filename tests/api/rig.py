@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,17 @@ class Rig:
     parts: Parts
     context: ApiContext
     app: FastAPI
+    _apps: list[FastAPI] = field(default_factory=list)
+
+    def app_with(self, **changes: Any) -> FastAPI:
+        """Another app on the same locker, with other context settings (intervals)."""
+        app = create_app(replace(self.context, **changes))
+        self._apps.append(app)
+        return app
+
+    def close(self) -> None:
+        for app in (self.app, *self._apps):
+            app.state.hub.close()
 
     def client(
         self, role: str | None = "admin", *, peer: tuple[str, int] = LOCAL
@@ -70,10 +81,10 @@ async def api_rig(tmp_path: Path, **changes: Any) -> AsyncIterator[Rig]:
         context = api_context(
             parts.config, http, KEYS, service=parts.service, presentations=parts.presentations
         )
-        app = create_app(context)
+        rig = Rig(parts, context, create_app(context))
         try:
-            yield Rig(parts, context, app)
+            yield rig
         finally:
-            app.state.hub.close()
+            rig.close()
     finally:
         await parts.close()

@@ -7,6 +7,8 @@ import csv
 import io
 from pathlib import Path
 
+import httpx
+
 from locker_host.domain import CompartmentState
 from tests.daemon.parts import ALICE, BOB
 
@@ -215,3 +217,22 @@ async def test_metrics_in_prometheus_text(tmp_path: Path) -> None:
     assert "locker_outbox_pending " in text and "locker_outbox_oldest_age_seconds " in text
     assert "locker_service_commits_total " in text
     assert "locker_mqtt_connected" not in text  # no bridge in this rig
+
+
+async def test_the_pages_are_served_and_the_root_goes_to_the_kiosk(tmp_path: Path) -> None:
+    pages = tmp_path / "pages"
+    for name in ("kiosk", "staff", "assets"):
+        (pages / name).mkdir(parents=True)
+    (pages / "kiosk" / "index.html").write_text("<title>kiosk</title>", encoding="utf-8")
+    (pages / "staff" / "index.html").write_text("<title>staff</title>", encoding="utf-8")
+    (pages / "assets" / "app.js").write_text("export {};", encoding="utf-8")
+    async with api_rig(tmp_path) as rig:
+        app = rig.app_with(pages=pages)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://locker") as client:
+            root = await client.get("/")
+            assert root.status_code == 307 and root.headers["location"] == "/kiosk/"
+            assert "kiosk" in (await client.get("/kiosk/")).text
+            assert "staff" in (await client.get("/staff/")).text
+            script = await client.get("/assets/app.js")
+            assert script.status_code == 200 and "javascript" in script.headers["content-type"]
