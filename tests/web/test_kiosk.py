@@ -98,7 +98,7 @@ def test_a_dropoff_by_card_shows_the_receipt(locker: Locker, page: Any, base_url
 def test_errors_in_plain_words_the_language_switch_and_the_timeouts(
     locker: Locker, page: Any, base_url: str
 ) -> None:
-    open_kiosk(page, base_url, "?result_s=3&idle_s=3")
+    open_kiosk(page, base_url, "?result_s=2&idle_s=2")
     locker.rig.swipe(CAROL)  # nothing waits for her
     on_screen(page, "error")
     assert page.get_attribute("#error-text", "data-code") == "nothing_for_you"
