@@ -230,6 +230,7 @@ function renderBoards() {
   const body = $("#boards tbody");
   body.replaceChildren();
   $("#boards-hidden").hidden = board.boards !== null;
+  $("#boards").hidden = board.boards === null;
   for (const bus of board.boards ?? []) {
     for (const entry of bus.boards ?? []) {
       const row = document.createElement("tr");
