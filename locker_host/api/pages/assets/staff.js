@@ -123,20 +123,24 @@ function renderDetail() {
     dd.textContent = value;
     facts.append(dt, dd);
   }
-  const body = $("#detail-items tbody");
+  itemRows($("#detail-items tbody"), compartment.items ?? [], (item) => item.item);
+  const out = compartment.state === "out_of_service";
+  document.querySelector('[data-action="out"]').hidden = out;
+  document.querySelector('[data-action="in"]').hidden = !out;
+}
+
+// One row per item: what `first` names it by (its number, or its compartment), then the rest.
+function itemRows(body, items, first) {
   body.replaceChildren();
-  for (const item of compartment.items ?? []) {
+  for (const item of items) {
     const row = document.createElement("tr");
-    cell(row, item.item);
+    cell(row, first(item));
     cell(row, word("kind", item.kind));
     cell(row, word("stage", item.stage), item.stage === "overdue" ? "overdue" : "");
     cell(row, item.department);
     cell(row, formatTime(item.deadline_wall_s));
     body.append(row);
   }
-  const out = compartment.state === "out_of_service";
-  document.querySelector('[data-action="out"]').hidden = out;
-  document.querySelector('[data-action="in"]').hidden = !out;
 }
 
 function allItems() {
@@ -147,17 +151,7 @@ function allItems() {
 
 function renderItems() {
   const items = allItems();
-  const body = $("#items tbody");
-  body.replaceChildren();
-  for (const item of items) {
-    const row = document.createElement("tr");
-    cell(row, item.compartment);
-    cell(row, word("kind", item.kind));
-    cell(row, word("stage", item.stage), item.stage === "overdue" ? "overdue" : "");
-    cell(row, item.department);
-    cell(row, formatTime(item.deadline_wall_s));
-    body.append(row);
-  }
+  itemRows($("#items tbody"), items, (item) => item.compartment);
   $("#no-items").hidden = items.length > 0;
   $("#item-count").textContent = items.length ? String(items.length) : "";
 
