@@ -55,6 +55,7 @@ from locker_host.app import (
 )
 from locker_host.bus import BoardSnapshot, BusOwner, Health, SnapshotConsumer
 from locker_host.domain import Decision
+from locker_host.printer import ReceiptPrinter
 from locker_host.readers import (
     HidConfig,
     LineConfig,
@@ -79,6 +80,7 @@ from .http import api_context, start_http
 from .instance import exclusive
 from .mqtt_link import MqttLink, ServicePort
 from .presentations import Presentations
+from .receipts import ReceiptWatcher
 from .staff import StaffCards
 from .translate import BusLockDriver, SnapshotTranslator
 from .wiring import wiring_hash
@@ -243,6 +245,10 @@ async def _serve(
                 await start_http(config.http, context, stack=stack, spawn=loops.spawn)
             loops.spawn(_timer_loop(service))
             loops.spawn(Housekeeper(service, config.housekeeping).run())
+            if config.kiosk.receipt_printer is not None:
+                labels = {str(d.id): d.labels["zh"] for d in config.departments}
+                printer = ReceiptPrinter(config.kiosk.receipt_printer)
+                loops.spawn(ReceiptWatcher(service, printer, labels).run())
             link_task = None if link is None else group.create_task(link.run())
             logger.info(
                 "running",
