@@ -3,7 +3,11 @@
 1. Wait until the line has been silent for the inter-frame gap, measured
    from the last byte received (or the estimated end of our last request),
    discarding stray bytes (noise, the late reply of an earlier request).
-2. Write the request once. An exchange that expects no reply ends here.
+2. Write the request once. An exchange that expects no reply ends here,
+   after the time a reply would have taken (the response timeout): nothing
+   says when the board has taken the frame in, and a next frame sent a
+   mere t3.5 later can run into a board still busy with it, or reach it
+   glued to this one through an adapter's buffering.
 3. Feed what arrives to the exchange's reader until it names an outcome or
    the response timeout passes; then `give_up()` says why (timeout, bad
    check, truncated, noise). A silence-framed reply (drivers/port.py) ends
@@ -19,6 +23,7 @@ Nothing here retries: the bus owner decides, and never for a write.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +63,7 @@ async def transact(
     left = clock() - transport.quiet_since
     sent_at = transport.write(frame)
     if not exchange.expects_reply:
+        await asyncio.sleep(max(0.0, sent_at + timeout - clock()))
         return Attempt(Sent(), sent_at, None, left, stray, 0)
     deadline = sent_at + timeout
     reader = exchange.reader()
