@@ -22,7 +22,9 @@ GENERATED = {
 
 
 def replace_block(text: str, name: str, body: str) -> str:
-    pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", flags=re.DOTALL)
+    pattern = re.compile(
+        rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", flags=re.DOTALL
+    )
     if not pattern.search(text):
         raise SystemExit(f"marker <!-- {name}:begin --> not found")
     return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)

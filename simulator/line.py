@@ -25,6 +25,10 @@ The wire (Modbus over Serial Line V1.02, 2.5.1.1):
   address) garble each other: their bytes are OR-ed and counted as a
   collision.
 
+The bus protocol (`dialect`: Modbus RTU or Kerong, dialects.py) only says
+how a frame is recorded (unit, function, broadcast) and how a reply is
+rewritten for the `wrong_unit` fault; the boards decide what is theirs.
+
 Each frame leaves a `Transaction` record in a bounded ring, with the model's
 wire times and the moment the last reply byte was handed to the shell, so a
 benchmark can compare the simulator with the theory.
