@@ -70,6 +70,8 @@ async def measure(family: str, boards: int, n_rounds: int) -> None:
         family,
         "--boards",
         str(boards),
+        "--channels",
+        str(LOCKS[family]),
         "--baud",
         "19200",
         "--format",
