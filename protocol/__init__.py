@@ -7,6 +7,7 @@ Layout:
     modbus/          Modbus RTU PDUs, master-side ReplyReader, slave-side decode
     reference_board  our lock board's register map, requests and parsers
     relay_module     Waveshare-style relay + digital-input modules
+    kerong/          Kerong CU16 / CU48 lock boards (own frames, 8-bit SUM)
     idcard/          SAM_V second-generation ID-card reader: commands, replies, card text
 
 Nothing here does I/O or reads a clock, and nothing imports from the rest

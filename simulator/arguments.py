@@ -93,7 +93,7 @@ def _check(param: Param, value: object, key: str, world: World) -> object:
             if not isinstance(value, str):
                 raise bad(f"must be a string, not {value!r}")
         case "count" | "int" | "unit":
-            lo, hi = {"count": (1, 1000), "int": (0, 2**31), "unit": (1, 247)}[param.kind]
+            lo, hi = {"count": (1, 1000), "int": (0, 2**31), "unit": (0, 247)}[param.kind]
             if not is_int:
                 raise bad(f"must be an integer, not {value!r}")
             assert isinstance(value, int)

@@ -147,7 +147,7 @@ def _layout(args: argparse.Namespace) -> Layout:
             boards=2 if args.boards is None else args.boards,
             channels=24 if args.channels is None else args.channels,
             baud=19200 if args.baud is None else args.baud,
-            frame=(args.format or "8E1").upper(),
+            frame=(args.format or ("8N1" if "kerong" in (args.family or "") else "8E1")).upper(),
             family=args.family or "reference",
             turnaround=(1.0 if args.turnaround_ms is None else args.turnaround_ms) / 1000,
             column_sizes=args.sizes or DEFAULT_COLUMN,
@@ -299,9 +299,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--buses", type=int, help="identical buses, one device each (default 1)")
     serve.add_argument("--boards", type=int, help="boards per bus, units 1..N (default 2)")
     serve.add_argument("--channels", type=int, help="channels per board (default 24)")
-    serve.add_argument("--family", choices=("reference", "relay"), help="board family")
+    serve.add_argument(
+        "--family",
+        choices=("reference", "relay", "kerong_cu16", "kerong_cu48"),
+        help="board family (Kerong boards: 8N1 unless --format says otherwise)",
+    )
     serve.add_argument("--baud", type=int, help="bits per second (default 19200)")
-    serve.add_argument("--format", help="8E1 (default), 8N1, 8N2 or 8O1")
+    serve.add_argument("--format", help="8E1 (default; Kerong: 8N1), 8N1, 8N2 or 8O1")
     serve.add_argument(
         "--sizes", help=f"compartment sizes down a column (default {DEFAULT_COLUMN})"
     )

@@ -8,8 +8,9 @@ so one seed gives one sequence of faults for one sequence of requests.
 Kinds (what a host meets on a real bus):
     no_reply     the board executed the request but its reply never came
     late         the reply comes `late_delay` seconds after it should
-    bad_crc      one CRC byte is wrong
-    wrong_unit   a well-formed reply from another unit address
+    bad_crc      the last check byte (CRC or SUM) is wrong
+    wrong_unit   a well-formed reply from another unit address (the bus
+                 protocol's `readdress`: dialects.py)
     noise        1..8 random bytes on the line just before the reply
 A board that is *offline* is not a fault of a reply: the line does not hand
 it frames at all (see line.py).
@@ -18,9 +19,8 @@ it frames at all (see line.py).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from protocol.crc import with_crc
 
 KINDS = ("no_reply", "late", "bad_crc", "wrong_unit", "noise")
 MAX_LATE_DELAY = 10.0
@@ -61,7 +61,12 @@ class Mangled:
     kinds: tuple[str, ...]
 
 
-def mangle(reply: bytes, profile: FaultProfile, rng: random.Random) -> Mangled:
+def mangle(
+    reply: bytes,
+    profile: FaultProfile,
+    rng: random.Random,
+    readdress: Callable[[bytes, int], bytes],
+) -> Mangled:
     draws = {kind: rng.random() < getattr(profile, kind) for kind in KINDS}
     noise_len = rng.randint(1, 8)
     noise = rng.randbytes(noise_len)
@@ -72,8 +77,7 @@ def mangle(reply: bytes, profile: FaultProfile, rng: random.Random) -> Mangled:
         return Mangled(None, 0.0, b"", ("no_reply",))
     frame = reply
     if draws["wrong_unit"]:
-        unit = other_unit if other_unit < reply[0] else other_unit + 1
-        frame = with_crc(bytes((unit,)) + frame[1:-2])
+        frame = readdress(frame, other_unit)
     if draws["bad_crc"]:
         frame = frame[:-1] + bytes((frame[-1] ^ crc_mask,))
     return Mangled(

@@ -6,9 +6,13 @@ that names the key, such as `buses[0].boards[2].unit: 300 is outside
 1..247`, so a tester can fix the file without reading this code.
 
 Wiring. A reference board channel carries the lock, the door switch and
-the item sensor of one compartment. A relay module's relay drives one lock;
-the door switch and the item sensor are digital inputs on the same or
-another module of the same bus. Without a `compartments` table, one
+the item sensor of one compartment; so does a Kerong CU16 channel (the hook
+switch is the door's), and a CU48 channel without the item sensor. Kerong
+boards (`kerong_cu16`, `kerong_cu48`: address 0..9, `unlock_ms`, a CU48's
+`firmware`) speak their own frames, so a bus is all Kerong or all Modbus.
+A relay module's relay drives one lock; the door switch and the item
+sensor are digital inputs on the same or another module of the same bus.
+Without a `compartments` table, one
 compartment per channel is generated, in columns whose rows have the sizes
 of `column_sizes` (default "SSSMMMLL": 8 rows, A01..A08, B01..); on relay
 modules, relay n drives the lock and input n reads the door.
@@ -26,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from protocol.kerong import MAX_BOARD as MAX_KERONG_BOARD
+from protocol.kerong import cu16, cu48
 from protocol.reference_board import MAX_CHANNELS as MAX_REFERENCE_CHANNELS
 from protocol.relay_module import MAX_CHANNELS as MAX_RELAY_CHANNELS
 from protocol.timing import SerialFormat
@@ -56,12 +62,25 @@ __all__ = [
     "simple_layout",
 ]
 
-Family = Literal["reference", "relay"]
+Family = Literal["reference", "relay", "kerong_cu16", "kerong_cu48"]
 DEFAULT_COLUMN = "SSSMMMLL"  # sizes of the rows of one column, from the top
 _COLUMN = re.compile(r"^[SML]{1,99}$")
 _ID = re.compile(r"^[A-Z]{1,2}[0-9]{2}$")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-_MAX_CHANNELS: dict[str, int] = {"reference": MAX_REFERENCE_CHANNELS, "relay": MAX_RELAY_CHANNELS}
+_MAX_CHANNELS: dict[str, int] = {
+    "reference": MAX_REFERENCE_CHANNELS,
+    "relay": MAX_RELAY_CHANNELS,
+    "kerong_cu16": cu16.LOCKS,
+    "kerong_cu48": cu48.LOCKS,
+}
+_FAMILIES: dict[str, Family] = {
+    "reference": "reference",
+    "relay": "relay",
+    "kerong_cu16": "kerong_cu16",
+    "kerong_cu48": "kerong_cu48",
+}
+_KERONG = ("kerong_cu16", "kerong_cu48")
+_FIRMWARE = tuple(v.value for v in cu48.Variant)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +88,12 @@ class BoardSpec:
     family: Family
     unit: int
     channels: int
+    unlock_ms: int = 500  # Kerong boards: the board's own unlock time
+    firmware: str = cu48.Variant.V2_1.value  # Kerong CU48: V2.1 or the 0x60 variant
+
+    @property
+    def dialect(self) -> str:
+        return "kerong" if self.family in _KERONG else "modbus"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +107,10 @@ class BusSpec:
 
     def board(self, unit: int) -> BoardSpec | None:
         return next((b for b in self.boards if b.unit == unit), None)
+
+    @property
+    def dialect(self) -> str:
+        return self.boards[0].dialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +179,9 @@ def simple_layout(
     outside 1..48`)."""
     if not 1 <= buses <= 16:
         raise LayoutError("--buses", f"{buses} is outside 1..16")
-    if not 1 <= boards <= 247:
-        raise LayoutError("--boards", f"{boards} is outside 1..247")
+    most = MAX_KERONG_BOARD if family in _KERONG else 247
+    if not 1 <= boards <= most:
+        raise LayoutError("--boards", f"{boards} is outside 1..{most}")
     bus = {
         "baud": baud,
         "format": frame,
@@ -222,6 +252,12 @@ def _bus(raw: object, key: str, index: int) -> BusSpec:
     if not boards_raw:
         raise LayoutError(f"{key}.boards", "a bus needs at least one board")
     boards = tuple(_board(b, f"{key}.boards[{i}]") for i, b in enumerate(boards_raw))
+    for i, board in enumerate(boards):
+        if board.dialect != boards[0].dialect:
+            raise LayoutError(
+                f"{key}.boards[{i}].family",
+                f"{board.family} boards cannot share a bus with {boards[0].family} boards",
+            )
     seen: dict[int, int] = {}
     for i, board in enumerate(boards):
         if board.unit in seen:
@@ -242,16 +278,24 @@ def _bus(raw: object, key: str, index: int) -> BusSpec:
 
 def _board(raw: object, key: str) -> BoardSpec:
     table = as_table(raw, key)
-    keys(table, key, {"family", "unit", "channels"})
+    keys(table, key, {"family", "unit", "channels", "unlock_ms", "firmware"})
     family = string(table, "family", key, default="reference")
     if family not in _MAX_CHANNELS:
-        raise LayoutError(f"{key}.family", f"{family!r} is not 'reference' or 'relay'")
-    unit = whole(table, "unit", key, lo=1, hi=247)
-    default_channels = 24 if family == "reference" else 8
+        raise LayoutError(f"{key}.family", f"{family!r} is not one of {', '.join(_MAX_CHANNELS)}")
+    kerong = family in _KERONG
+    unit = whole(table, "unit", key, lo=0 if kerong else 1, hi=MAX_KERONG_BOARD if kerong else 247)
+    default_channels = {"reference": 24, "relay": 8}.get(family, _MAX_CHANNELS[family])
     channels = whole(
         table, "channels", key, default=default_channels, lo=1, hi=_MAX_CHANNELS[family]
     )
-    return BoardSpec("reference" if family == "reference" else "relay", unit, channels)
+    for name in ("unlock_ms", "firmware"):
+        if name in table and not kerong:
+            raise LayoutError(f"{key}.{name}", f"only Kerong boards have it, not {family}")
+    unlock_ms = whole(table, "unlock_ms", key, default=500, lo=100, hi=24_000)
+    firmware = string(table, "firmware", key, default=_FIRMWARE[0])
+    if firmware not in _FIRMWARE or (firmware != _FIRMWARE[0] and family != "kerong_cu48"):
+        raise LayoutError(f"{key}.firmware", f"{firmware!r} is not a firmware of {family}")
+    return BoardSpec(_FAMILIES[family], unit, channels, unlock_ms, firmware)
 
 
 def _compartment(raw: object, key: str, buses: tuple[BusSpec, ...]) -> CompartmentSpec:
@@ -267,15 +311,16 @@ def _compartment(raw: object, key: str, buses: tuple[BusSpec, ...]) -> Compartme
     bus = next((b for b in buses if b.name == bus_name), None)
     if bus is None:
         raise LayoutError(f"{key}.bus", f"no bus is named {bus_name!r}")
-    lock = _wire(table.get("lock"), f"{key}.lock", bus, "reference", "relay")
+    lock = _wire(table.get("lock"), f"{key}.lock", bus, *_MAX_CHANNELS)
     lock_family = _family(bus, lock)
     door = item = None
     for name in ("door", "item"):
         if name not in table:
             continue
-        if lock_family == "reference":
+        if lock_family != "relay":
             raise LayoutError(
-                f"{key}.{name}", "a reference board reads it on the lock's channel; remove the key"
+                f"{key}.{name}",
+                f"a {lock_family} board reads it on the lock's channel; remove the key",
             )
         wire = _wire(table[name], f"{key}.{name}", bus, "relay")
         door, item = (wire, item) if name == "door" else (door, wire)
@@ -287,7 +332,7 @@ def _wire(raw: object, key: str, bus: BusSpec, *families: str) -> Wire:
         raise LayoutError(key, "missing: give {unit = ..., channel = ...}")
     table = as_table(raw, key)
     keys(table, key, {"unit", "channel"})
-    unit = whole(table, "unit", key, lo=1, hi=247)
+    unit = whole(table, "unit", key, lo=0, hi=247)
     board = bus.board(unit)
     if board is None:
         raise LayoutError(f"{key}.unit", f"no board has unit {unit} on bus {bus.name!r}")

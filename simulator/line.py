@@ -25,6 +25,10 @@ The wire (Modbus over Serial Line V1.02, 2.5.1.1):
   address) garble each other: their bytes are OR-ed and counted as a
   collision.
 
+The bus protocol (`dialect`: Modbus RTU or Kerong, dialects.py) only says
+how a frame is recorded (unit, function, broadcast) and how a reply is
+rewritten for the `wrong_unit` fault; the boards decide what is theirs.
+
 Each frame leaves a `Transaction` record in a bounded ring, with the model's
 wire times and the moment the last reply byte was handed to the shell, so a
 benchmark can compare the simulator with the theory.
@@ -38,10 +42,10 @@ from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass, field
 from itertools import zip_longest
 
-from protocol.modbus import Ignored, decode_request
 from protocol.timing import SerialFormat
 
 from .boards import Board
+from .dialects import DIALECTS, Dialect
 from .faults import FaultProfile, mangle
 
 MAX_FRAME = 512  # bytes kept of one frame; an RTU frame is at most 256
@@ -120,11 +124,13 @@ class Line:
         *,
         history: int = DEFAULT_HISTORY,
         before_dispatch: Callable[[float], None] | None = None,
+        dialect: Dialect = DIALECTS["modbus"],
     ) -> None:
         if not 0 <= turnaround <= 1:
             raise ValueError(f"turnaround {turnaround} s is outside 0..1")
         self.format = fmt
         self.turnaround = turnaround
+        self.dialect = dialect
         self.slots: list[BoardSlot] = []
         self.stats = LineStats()
         self._history: deque[Transaction] = deque(maxlen=history)
@@ -243,12 +249,12 @@ class Line:
         if rx.incomplete:
             self.stats.incomplete_frames += 1
             return
-        decoded = decode_request(frame)
-        if isinstance(decoded, Ignored):
+        request = self.dialect.describe(frame)
+        if isinstance(request, str):
             self.stats.ignored += 1
-            txn.outcome = f"ignored:{decoded.value}"
+            txn.outcome = f"ignored:{request}"
             return
-        txn.unit, txn.function = frame[0], frame[1]
+        txn.unit, txn.function = request.unit, request.function
         if self._before_dispatch is not None:
             self._before_dispatch(at)
         answers = [
@@ -257,7 +263,7 @@ class Line:
             if slot.online and (reply := slot.board.on_request(frame, at)) is not None
         ]
         if not answers:
-            if frame[0] == 0:
+            if request.broadcast:
                 self.stats.broadcasts += 1
                 txn.outcome = "broadcast"
             else:
@@ -275,7 +281,7 @@ class Line:
         slot, reply = answers[0]
         delay, noise = 0.0, b""
         if slot.faults.active:
-            mangled = mangle(reply, slot.faults, slot.rng)
+            mangled = mangle(reply, slot.faults, slot.rng, self.dialect.readdress)
             txn.faults = mangled.kinds
             for kind in mangled.kinds:
                 self.stats.faults[kind] = self.stats.faults.get(kind, 0) + 1

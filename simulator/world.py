@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .boards import Board, ReferenceBoard, RelayModule
+from protocol.kerong import cu48
+
+from .boards import Board, KerongCu16, KerongCu48, ReferenceBoard, RelayModule
 from .boards.relay import InputWire
+from .dialects import DIALECTS
 from .layout import BoardSpec, BusSpec, CompartmentSpec, Layout, Wire
 from .line import BoardSlot, Line
 from .physics import Compartment, SensorFault, SensorMode
@@ -33,7 +36,12 @@ class World:
         self.lines: dict[str, Line] = {}
         self._lock_slots: dict[str, BoardSlot] = {}
         for bus in layout.buses:
-            line = Line(bus.format, bus.turnaround, before_dispatch=self.advance)
+            line = Line(
+                bus.format,
+                bus.turnaround,
+                before_dispatch=self.advance,
+                dialect=DIALECTS[bus.dialect],
+            )
             for board in bus.boards:
                 slot = line.attach(self._build_board(bus, board, now))
                 for spec in self.specs.values():
@@ -53,6 +61,13 @@ class World:
 
         if spec.family == "reference":
             return ReferenceBoard(spec.unit, wired("lock"), now=now)
+        if spec.family == "kerong_cu16":
+            return KerongCu16(spec.unit, wired("lock"), unlock_ms=spec.unlock_ms, now=now)
+        if spec.family == "kerong_cu48":
+            variant = cu48.Variant(spec.firmware)
+            return KerongCu48(
+                spec.unit, wired("lock"), unlock_ms=spec.unlock_ms, variant=variant, now=now
+            )
         inputs: list[InputWire | None] = [None] * spec.channels
         for kind in ("door", "item"):
             for channel, comp in enumerate(wired(kind)):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .drivers import BoardDriver
 from .health import BoardHealth, HealthEvent, HealthPolicy, step
@@ -29,7 +30,7 @@ def _never_read(channels: int) -> tuple[ChannelState, ...]:
 
 @dataclass(slots=True)
 class BoardState:
-    driver: BoardDriver
+    driver: BoardDriver[Any]
     poll_interval: float
     response_timeout: float | None  # None: computed per request
     health: BoardHealth = field(default_factory=BoardHealth)

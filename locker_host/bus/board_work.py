@@ -7,31 +7,35 @@ goes through `exchange`, which leaves the inter-frame silence, applies the
 response timeout, and retries a read of a healthy board once. A write is
 never retried: a write whose reply was lost may well have been executed
 (gateway notes 0.4), and an unlock is reported `unacknowledged` instead.
-Only a lost port raises (`PortLost`); bus faults are values.
+An unlock the board never answers (Kerong CU48) is confirmed by the
+family's poll right after it: a valid reading says the board is there and
+heard the line, and is `acknowledged`; the door switch then tells the rest,
+as after any acknowledged pulse. Only a lost port raises (`PortLost`); bus
+faults are values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from protocol import BusFault, FaultKind
-from protocol.modbus import Reply
 
 from .board_state import BoardState
 from .config import BusConfig
-from .drivers import Exchange, Reading, StartupKind
+from .drivers import Reading, StartupKind, WireExchange
 from .errors import PortLost
 from .health import HealthEvent, HealthPolicy
 from .model import Health, UnlockOutcome
 from .port_keeper import PortKeeper
 from .statistics import Recorder
-from .timing import inter_frame_gap, response_timeout
-from .transaction import transact
+from .timing import frame_silence, inter_frame_gap, response_timeout
+from .transaction import Sent, transact
 
 _REPLY, _NO_REPLY = HealthEvent.REPLY, HealthEvent.NO_REPLY
 
 
-def answered(outcome: Reply | BusFault) -> bool:
+def answered(outcome: object) -> bool:
     """A valid reply, or an exception reply: either way the board is there."""
     return not isinstance(outcome, BusFault) or outcome.kind is FaultKind.EXCEPTION_REPLY
 
@@ -51,14 +55,21 @@ class BoardWork:
         self._policy = policy
         self._clock = clock
         self._gap = inter_frame_gap(config.format, config.min_gap)
+        self._silence = frame_silence(config.format, config.adapter_allowance)
 
     def record(self, state: BoardState, event: HealthEvent, detail: str = "") -> None:
         state.record(event, self._policy, self._clock(), detail)
 
     async def start(self, state: BoardState) -> bool:
-        """Probe, all outputs off (once per owner), configure; stops at the first fault."""
-        for step in state.driver.startup():
-            if step.kind is StartupKind.OUTPUTS_OFF and state.outputs_off_done:
+        """Probe, all outputs off (once per owner), configure; stops at the first
+        fault. Probes in a row are alternatives: the first that succeeds counts."""
+        steps = state.driver.startup()
+        probed = False
+        for i, step in enumerate(steps):
+            probe = step.kind is StartupKind.PROBE
+            if (probe and probed) or (
+                step.kind is StartupKind.OUTPUTS_OFF and state.outputs_off_done
+            ):
                 continue
             outcome = await self.exchange(state, step.exchange)
             fault = (
@@ -66,9 +77,13 @@ class BoardWork:
                 if isinstance(outcome, BusFault)
                 else state.driver.check_startup(step, outcome)
             )
+            another_probe = i + 1 < len(steps) and steps[i + 1].kind is StartupKind.PROBE
+            if fault is not None and probe and another_probe:
+                continue
             if fault is not None:
                 self.record(state, _NO_REPLY, f"start-up {step.kind}: {fault}")
                 return False
+            probed = probed or probe
             if step.kind is StartupKind.OUTPUTS_OFF:
                 state.outputs_off_done = True
         state.started = True
@@ -77,7 +92,7 @@ class BoardWork:
 
     async def read(self, state: BoardState) -> Reading | None:
         """One poll; the reading is also stored in `state`. None: it failed."""
-        replies: list[Reply] = []
+        replies: list[object] = []
         reading: Reading | BusFault | None = None
         for exchange in state.driver.poll():
             outcome = await self.exchange(state, exchange)
@@ -103,6 +118,10 @@ class BoardWork:
         self, state: BoardState, channel: int, pulse_ms: int | None
     ) -> tuple[UnlockOutcome, str]:
         reply = await self.exchange(state, state.driver.unlock(channel, pulse_ms))
+        if isinstance(reply, Sent):
+            if await self.read(state) is None:
+                return UnlockOutcome.UNACKNOWLEDGED, f"sent; no confirmation: {state.detail}"
+            return UnlockOutcome.ACKNOWLEDGED, "confirmed by a status read"
         if not isinstance(reply, BusFault):
             self.record(state, _REPLY)
             return UnlockOutcome.ACKNOWLEDGED, ""
@@ -112,20 +131,22 @@ class BoardWork:
         self.record(state, _NO_REPLY, f"unlock: {reply}")
         return UnlockOutcome.UNACKNOWLEDGED, str(reply)
 
-    async def acknowledge(self, state: BoardState, exchange: Exchange) -> None:
+    async def acknowledge(self, state: BoardState, exchange: WireExchange[Any]) -> None:
         reply = await self.exchange(state, exchange)
         if answered(reply):
             self.record(state, _REPLY)
         else:
             self.record(state, _NO_REPLY, f"acknowledge: {reply}")
 
-    async def exchange(self, state: BoardState, exchange: Exchange) -> Reply | BusFault:
+    async def exchange(self, state: BoardState, exchange: WireExchange[Any]) -> object:
+        """The reply, a `BusFault`, or `Sent` for an exchange that expects no reply."""
         transport = self._port.transport
         if transport is None:
             raise PortLost(self._config.port, "other", None, "the port is closed")
         timeout = state.response_timeout or response_timeout(
             self._config.format,
-            exchange.request,
+            exchange.request_bytes,
+            exchange.reply_bytes,
             slave_allowance=self._config.slave_allowance,
             adapter_allowance=self._config.adapter_allowance,
         )
@@ -139,13 +160,15 @@ class BoardWork:
         while True:
             attempt = await transact(
                 transport,
-                exchange.unit,
-                exchange.request,
+                exchange,
                 gap=self._gap,
                 timeout=timeout,
+                silence=self._silence,
                 clock=self._clock,
             )
             self._stats.attempt(state.board, attempt)
+            if isinstance(attempt.outcome, Sent):
+                return attempt.outcome
             if answered(attempt.outcome):
                 self._port.proved()
                 return attempt.outcome

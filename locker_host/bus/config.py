@@ -5,7 +5,7 @@ Every value is checked when the dataclass is built; a problem raises
 (`boards[2].channels[4].door.input`), so an installer can fix the file
 without reading this code. Durations are seconds.
 
-Two board families (DESIGN.md section 5):
+Board families (DESIGN.md section 5):
 
 - `ReferenceBoardConfig`: our lock board. Each channel carries a lock, a
   door switch and an item sensor; polarity and the default pulse are
@@ -14,6 +14,10 @@ Two board families (DESIGN.md section 5):
   n drives compartment n's lock; its door switch and item sensor are inputs
   on this or another module of the same bus (`InputRef`). Polarity is
   applied by the host: the module has no polarity register.
+- `KerongBoardConfig`: a Kerong CU16 or CU48 (not Modbus: protocol/kerong).
+  The hook switch reads the door, the CU16's infrared sensor the item; both
+  polarities are applied by the host. A bus is either Modbus or Kerong:
+  the two cannot share a line (`BusConfig.line_protocol`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Literal
 
 from protocol import reference_board as rb
 from protocol import relay_module as rm
+from protocol.kerong import MAX_BOARD as KERONG_MAX_BOARD
 from protocol.modbus import MAX_UNIT
 from protocol.timing import SerialFormat
 
@@ -31,6 +36,11 @@ from .errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 MODBUS_DEFAULT_FORMAT = SerialFormat(19200, "E", 1)  # Serial Line V1.02 2.5.1: 19200 8E1
+KERONG_DEFAULT_FORMAT = SerialFormat(19200, "N", 1)  # CU16 / CU48 factory setting
+KERONG_CHANNELS = {"kerong_cu16": 16, "kerong_cu48": 48}
+# Kerong's advice: 500 ms for electromagnetic locks, 1000 ms for motor locks;
+# its tools accept 0..24 000 ms.
+KERONG_UNLOCK_MS = (100, 24_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +149,55 @@ class RelayBoardConfig:
         return dict(sorted(counts.items()))
 
 
-BoardConfig = ReferenceBoardConfig | RelayBoardConfig
+@dataclass(frozen=True, slots=True)
+class KerongBoardConfig:
+    """A Kerong CU16 (16 locks, hook + infrared) or CU48 (48 locks, hook only).
+
+    `unit` is the board's address switch, 0..9. `unlock_ms` is how long the
+    board drives a lock: a board setting (the vendor's tools set it), which
+    the host uses to tell how long a release lasts; an unlock cannot ask for
+    another length on the wire. `polarity.door_inverted` inverts the hook
+    switch (NO vs NC hooks), `item_inverted` the CU16's infrared sensors.
+    """
+
+    family: Literal["kerong_cu16", "kerong_cu48"]
+    unit: int
+    channels: int | None = None  # None: all the board has (16 or 48); n: locks 1..n
+    unlock_ms: int = 500
+    polarity: SensorPolarity = SensorPolarity()
+    poll_interval: float | None = None  # no latches: poll faster than reference boards
+    response_timeout: float | None = None
+
+    def check(self, key: str) -> None:
+        if self.family not in KERONG_CHANNELS:
+            raise ConfigError(f"{key}.family", f"{self.family!r} is not a Kerong board")
+        if not 0 <= self.unit <= KERONG_MAX_BOARD:
+            raise ConfigError(f"{key}.unit", f"{self.unit} is outside 0..{KERONG_MAX_BOARD}")
+        most = KERONG_CHANNELS[self.family]
+        if self.channels is not None and not 1 <= self.channels <= most:
+            raise ConfigError(f"{key}.channels", f"{self.channels} is outside 1..{most}")
+        low, high = KERONG_UNLOCK_MS
+        if not low <= self.unlock_ms <= high:
+            raise ConfigError(f"{key}.unlock_ms", f"{self.unlock_ms} is outside {low}..{high}")
+        if self.family == "kerong_cu48" and self.polarity.item_inverted:
+            raise ConfigError(f"{key}.polarity.item_inverted", "a CU48 has no item sensor")
+        if self.polarity.lock_feedback_inverted:
+            raise ConfigError(
+                f"{key}.polarity.lock_feedback_inverted", "the hook switch is the door's"
+            )
+        _optional_seconds(self.poll_interval, f"{key}.poll_interval")
+        _optional_seconds(self.response_timeout, f"{key}.response_timeout")
+
+    @property
+    def locks(self) -> int:
+        return KERONG_CHANNELS[self.family] if self.channels is None else self.channels
+
+    @property
+    def has_item_sensor(self) -> bool:
+        return self.family == "kerong_cu16"
+
+
+BoardConfig = ReferenceBoardConfig | RelayBoardConfig | KerongBoardConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +229,11 @@ class BusConfig:
             raise ConfigError("port", "the serial device path is empty")
         if not self.boards:
             raise ConfigError("boards", "a bus needs at least one board")
+        kinds = {isinstance(b, KerongBoardConfig) for b in self.boards}
+        if len(kinds) > 1:
+            raise ConfigError(
+                "boards", "Kerong and Modbus boards cannot share a bus: give each its own port"
+            )
         seen: dict[int, int] = {}
         for i, board in enumerate(self.boards):
             board.check(f"boards[{i}]")
@@ -192,6 +255,10 @@ class BusConfig:
             _seconds(initial, f"{prefix}_initial")
             if maximum < initial:
                 raise ConfigError(f"{prefix}_max", f"{maximum} is below {prefix}_initial")
+
+    @property
+    def line_protocol(self) -> Literal["modbus", "kerong"]:
+        return "kerong" if isinstance(self.boards[0], KerongBoardConfig) else "modbus"
 
     def _check_inputs(self, units: dict[int, int]) -> None:
         for i, board in enumerate(self.boards):

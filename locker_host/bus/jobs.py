@@ -11,8 +11,9 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
-from .drivers import Exchange
+from .drivers import WireExchange
 from .model import BoardId, BoardSnapshot, UnlockResult
 
 
@@ -41,7 +42,7 @@ class ReadJob:
 @dataclass(slots=True)
 class AckJob:
     board: BoardId
-    exchange: Exchange
+    exchange: WireExchange[Any]
 
 
 Job = UnlockJob | ReadJob | AckJob

@@ -22,7 +22,7 @@ from .model import (
     PortStatus,
     RoundTrips,
 )
-from .transaction import Attempt
+from .transaction import Attempt, Sent
 
 # Upper bounds in seconds; the extra, last bucket is everything above.
 HISTOGRAM_BOUNDS = (0.002, 0.005, 0.010, 0.020, 0.050, 0.100, 0.200)
@@ -97,6 +97,8 @@ class Recorder:
         if self._shortest_gap is None or attempt.gap < self._shortest_gap:
             self._shortest_gap = attempt.gap
         outcome = attempt.outcome
+        if isinstance(outcome, Sent):
+            return  # nothing to wait for, nothing to count but the transaction
         answered = not isinstance(outcome, BusFault) or outcome.kind is FaultKind.EXCEPTION_REPLY
         if answered:
             self._replies += 1

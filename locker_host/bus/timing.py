@@ -5,7 +5,7 @@ t3.5 of silence, which pymodbus does not enforce (its issue #2827), so the
 bus owner does; some firmware needs more (`min_gap`, modbus-timing 1.4).
 
 Response timeout (modbus-timing 1.3), counted from the moment the request
-was handed to the driver:
+was handed to the driver (for any family: the sizes come from the exchange):
 
     request on the wire + t3.5 (the board sees the frame end)
     + the board's processing (`slave_allowance`)
@@ -18,23 +18,27 @@ board costs little, long enough for an untuned FTDI adapter.
 
 from __future__ import annotations
 
-from protocol.modbus import Request, reply_length
-from protocol.modbus.pdu import request_pdu
 from protocol.timing import SerialFormat
-
-_RTU_OVERHEAD = 3  # unit byte + 2 CRC bytes around the PDU
 
 
 def inter_frame_gap(fmt: SerialFormat, min_gap: float) -> float:
     return max(fmt.t35, min_gap)
 
 
-def request_bytes(request: Request) -> int:
-    return len(request_pdu(request)) + _RTU_OVERHEAD
-
-
 def response_timeout(
-    fmt: SerialFormat, request: Request, *, slave_allowance: float, adapter_allowance: float
+    fmt: SerialFormat,
+    request_bytes: int,
+    reply_bytes: int,
+    *,
+    slave_allowance: float,
+    adapter_allowance: float,
 ) -> float:
-    wire = fmt.wire_time(request_bytes(request) + reply_length(request))
+    wire = fmt.wire_time(request_bytes + reply_bytes)
     return wire + fmt.t35 + slave_allowance + adapter_allowance
+
+
+def frame_silence(fmt: SerialFormat, adapter_allowance: float) -> float:
+    """How long the line must stay quiet before a silence-framed reply is
+    taken as complete: t3.5, plus the adapter's buffering, since a USB
+    adapter may hold the rest of a frame back that long (modbus-timing 2.3)."""
+    return fmt.t35 + adapter_allowance

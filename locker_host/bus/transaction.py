@@ -1,12 +1,18 @@
-"""One Modbus transaction on an open port: silence, request, reply or fault.
+"""One transaction on an open port: silence, request, reply or fault.
 
 1. Wait until the line has been silent for the inter-frame gap, measured
    from the last byte received (or the estimated end of our last request),
    discarding stray bytes (noise, the late reply of an earlier request).
-2. Write the request once.
-3. Feed what arrives to a `ReplyReader` until it names an outcome or the
-   response timeout passes; then `give_up()` says why (timeout, bad CRC,
-   truncated, noise). Faults are values; only a lost port raises.
+2. Write the request once. An exchange that expects no reply ends here,
+   after the time a reply would have taken (the response timeout): nothing
+   says when the board has taken the frame in, and a next frame sent a
+   mere t3.5 later can run into a board still busy with it, or reach it
+   glued to this one through an adapter's buffering.
+3. Feed what arrives to the exchange's reader until it names an outcome or
+   the response timeout passes; then `give_up()` says why (timeout, bad
+   check, truncated, noise). A silence-framed reply (drivers/port.py) ends
+   where the line has been quiet for `silence` after its last byte; the
+   reader then frames what it got. Faults are values; only a lost port raises.
 
 A well-formed reply from another unit is most often a late reply to an
 earlier request, so it is set aside and the wait for our own reply goes on;
@@ -17,18 +23,25 @@ Nothing here retries: the bus owner decides, and never for a write.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from protocol import BusFault, FaultKind
-from protocol.modbus import Reply, ReplyReader, Request, encode_request, reply_length
 
+from .drivers import WireExchange
 from .transport import SerialTransport
 
 
 @dataclass(frozen=True, slots=True)
+class Sent:
+    """The outcome of an exchange that expects no reply: it went out."""
+
+
+@dataclass(frozen=True, slots=True)
 class Attempt:
-    outcome: Reply | BusFault
+    outcome: object  # the reader's reply, a BusFault, or Sent
     sent_at: float  # monotonic, when the request was handed to the driver
     round_trip: float | None  # sent_at -> the byte that completed a valid reply
     gap: float  # the silence actually left before the request, on our clock
@@ -38,37 +51,46 @@ class Attempt:
 
 async def transact(
     transport: SerialTransport,
-    unit: int,
-    request: Request,
+    exchange: WireExchange[Any],
     *,
     gap: float,
     timeout: float,
+    silence: float,
     clock: Callable[[], float],
 ) -> Attempt:
-    frame = encode_request(unit, request)
+    frame = exchange.encode()
     stray = await transport.wait_quiet(gap)
     left = clock() - transport.quiet_since
     sent_at = transport.write(frame)
+    if not exchange.expects_reply:
+        await asyncio.sleep(max(0.0, sent_at + timeout - clock()))
+        return Attempt(Sent(), sent_at, None, left, stray, 0)
     deadline = sent_at + timeout
-    reader = ReplyReader(unit, request)
+    reader = exchange.reader()
     set_aside: BusFault | None = None
     received = 0
     while True:
-        data = await transport.receive(deadline)
-        if not data:
-            return Attempt(set_aside or reader.give_up(), sent_at, None, left, stray, 0)
-        received += len(data)
-        outcome = reader.feed(data)
-        while isinstance(outcome, BusFault) and outcome.kind is FaultKind.WRONG_UNIT:
-            set_aside = set_aside or outcome
-            rest = reader.received
-            rest = rest[rest.find(outcome.raw) + len(outcome.raw) :]
-            received = len(rest)
-            reader = ReplyReader(unit, request)
-            outcome = reader.feed(rest)
-        if outcome is None:
-            continue
+        until = deadline
+        if exchange.silence_framed and reader.received:
+            until = transport.last_rx + silence
+        data = await transport.receive(until)
+        if data:
+            received += len(data)
+            outcome = reader.feed(data)
+            while isinstance(outcome, BusFault) and outcome.kind is FaultKind.WRONG_UNIT:
+                set_aside = set_aside or outcome
+                rest = reader.received
+                rest = rest[rest.find(outcome.raw) + len(outcome.raw) :]
+                received = len(rest)
+                reader = exchange.reader()
+                outcome = reader.feed(rest)
+            if outcome is None:
+                continue
+        else:  # the timeout, or the silence that ends a silence-framed reply
+            outcome = reader.give_up()
+            if isinstance(outcome, BusFault):
+                outcome = set_aside or outcome
         if isinstance(outcome, BusFault):
             return Attempt(outcome, sent_at, None, left, stray, 0)
-        noise = max(0, received - reply_length(request))
+        noise = max(0, received - exchange.reply_bytes)
         return Attempt(outcome, sent_at, transport.last_rx - sent_at, left, stray, noise)

@@ -104,6 +104,9 @@ def _scan(config: DaemonConfig, args: argparse.Namespace) -> int:
     for bus in _buses(config, args.bus):
         units = range(1, 248) if args.all else [b.unit for b in bus.boards]
         print(f"bus {bus.name} ({bus.port}, {bus.format.baud} {bus.format.name}):")
+        if bus.line_protocol == "kerong":
+            print("  Kerong boards: not Modbus, their address is their switch; `walk` reads them")
+            continue
         try:
             with ModbusLine.open(bus.port, bus.format, min_gap=bus.min_gap) as line:
                 found = scan(line, units, allowance=args.allowance)
@@ -127,6 +130,9 @@ def _scan(config: DaemonConfig, args: argparse.Namespace) -> int:
 
 def _set_address(config: DaemonConfig, args: argparse.Namespace) -> int:
     (bus,) = _buses(config, args.bus)
+    if bus.line_protocol == "kerong":
+        print(f"lockerd: bus {bus.name}: a Kerong board's address is set on its switch")
+        return EXIT_FAILED
     actor = f"technician:{_login()}"
     details = {"bus": bus.name, "from": args.old, "to": args.new, "family": args.family}
     try:

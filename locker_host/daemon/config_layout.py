@@ -4,7 +4,9 @@ Each compartment names its lock's board channel (`bus`, `unit`, `channel`)
 and the sensors it really has. A reference board reads the door switch and
 the item sensor on the lock's channel; a relay board reads them on the
 digital inputs its `inputs` (or `channels`, self-wired) name, so a sensor
-that the relay board does not wire cannot be declared. Cross-checks: the
+that the relay board does not wire cannot be declared; a Kerong board reads
+the door on the lock's hook switch and (CU16 only) the item on its infrared
+sensor, so a CU48 compartment has no item sensor to declare. Cross-checks: the
 board exists on that bus, the channel exists on that board, no two
 compartments share a channel, ids are unique. Errors name the key:
 
@@ -13,7 +15,7 @@ compartments share a channel, ids are unique. Errors name the key:
 
 from __future__ import annotations
 
-from locker_host.bus import BoardConfig, BusConfig, RelayBoardConfig
+from locker_host.bus import BoardConfig, BusConfig, KerongBoardConfig, RelayBoardConfig
 from locker_host.domain import (
     BoardAddress,
     BoardRef,
@@ -67,7 +69,7 @@ def _compartment(t: Table, buses: tuple[BusConfig, ...]) -> CompartmentSpec:
     if bus is None:
         names = ", ".join(b.name for b in buses)
         raise ConfigError(t.where("bus"), f"no bus is named {bus_name!r} (buses: {names})")
-    unit = t.integer("unit", lo=1, hi=247)
+    unit = t.integer("unit", lo=0, hi=247)  # Kerong boards are 0..9, Modbus units 1..247
     board = bus.board(unit)
     if board is None:
         units = ", ".join(str(b.unit) for b in bus.boards)
@@ -91,6 +93,8 @@ def _compartment(t: Table, buses: tuple[BusConfig, ...]) -> CompartmentSpec:
 def _channels(board: BoardConfig) -> int:
     if isinstance(board, RelayBoardConfig):
         return len(board.channels)
+    if isinstance(board, KerongBoardConfig):
+        return board.locks
     return board.channels
 
 
@@ -116,6 +120,10 @@ def _sensors(t: Table, board: BoardConfig, channel: int) -> frozenset[Sensor]:
 
 
 def _wired_sensors(board: BoardConfig, channel: int) -> frozenset[Sensor]:
+    if isinstance(board, KerongBoardConfig):
+        # The hook switch is the door's; a CU48 has no item sensor.
+        item = {Sensor.ITEM_SENSOR} if board.has_item_sensor else set()
+        return frozenset({Sensor.DOOR_SWITCH, *item})
     if not isinstance(board, RelayBoardConfig):
         return frozenset(Sensor)  # the board's identity says at run time which are fitted
     wiring = board.channels[channel - 1]
@@ -128,4 +136,6 @@ def _wired_sensors(board: BoardConfig, channel: int) -> frozenset[Sensor]:
 
 
 def _family(board: BoardConfig) -> str:
+    if isinstance(board, KerongBoardConfig):
+        return board.family
     return "relay board" if isinstance(board, RelayBoardConfig) else "reference board"

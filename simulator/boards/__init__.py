@@ -2,6 +2,7 @@
 
     reference   our lock board (protocol/reference_board.py is its contract)
     relay       a Waveshare-style relay + digital-input module
+    kerong      Kerong CU16 and CU48 lock boards (protocol/kerong)
 
 A board holds references to the physical `Compartment`s wired to it and
 drives their locks; it never reads a clock. The line hands it every frame
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from .kerong import KerongCu16, KerongCu48
 from .reference import ReferenceBoard
 from .relay import RelayModule
 
@@ -39,4 +41,4 @@ class Board(Protocol):
     def snapshot(self) -> dict[str, object]: ...
 
 
-__all__ = ["Board", "ReferenceBoard", "RelayModule"]
+__all__ = ["Board", "KerongCu16", "KerongCu48", "ReferenceBoard", "RelayModule"]

@@ -14,6 +14,7 @@ from locker_host.bus import (
     RelayBoardConfig,
     RelayChannelConfig,
 )
+from locker_host.bus.drivers import Exchange
 from locker_host.bus.timing import inter_frame_gap, response_timeout
 from protocol import reference_board as rb
 from protocol.timing import SerialFormat
@@ -108,9 +109,11 @@ def test_gap_is_t35_unless_the_boards_need_more() -> None:
 @pytest.mark.parametrize(("baud", "low", "high"), [(9600, 0.080, 0.110), (115200, 0.045, 0.060)])
 def test_default_timeouts_are_short(baud: int, low: float, high: float) -> None:
     config = bus(format=SerialFormat(baud, "E", 1))
+    status = Exchange(1, rb.status_request(48))
     timeout = response_timeout(
         config.format,
-        rb.status_request(48),
+        status.request_bytes,
+        status.reply_bytes,
         slave_allowance=config.slave_allowance,
         adapter_allowance=config.adapter_allowance,
     )

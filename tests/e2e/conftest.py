@@ -8,7 +8,9 @@ file are searched for the raw test ID numbers: none may be there.
 
 Hardware in the loop: the `hardware` parameter of the `rig` fixture runs
 the same tests against real boards and a real reader when these are set,
-and is skipped otherwise:
+and is skipped otherwise. The flows and the faults also run on the Kerong
+sites (`SITES`: a Kerong bus, and a mixed site of a Modbus bus and a Kerong
+bus), through `pytestmark = pytest.mark.parametrize("rig", ALL_SITES, ...)`:
 
     LOCKER_HIL_PORT     the RS-485 adapter (e.g. /dev/serial/by-id/usb-FTDI-...)
     LOCKER_HIL_READER   the SAM ID-card reader's serial port
@@ -24,7 +26,7 @@ from __future__ import annotations
 import os
 import shutil
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ import pytest
 from locker_host.daemon import load_config
 
 from .lockerd import Lockerd, base_config, merged, run_cli, sim_compartments, write_config
-from .rig import SIM_BOARDS, SIM_CHANNELS, HardwareRig, Rig, SimRig
+from .rig import SIM_BOARDS, SIM_CHANNELS, SITES, HardwareRig, Rig, SimRig
 
 # Test ID numbers (valid GB 11643 shapes, not real people).
 ALICE = "11010519491231002X"
@@ -44,6 +46,8 @@ RAW_IDS = (ALICE, BOB, CAROL)
 
 HIL_VARIABLES = ("LOCKER_HIL_PORT", "LOCKER_HIL_READER", "LOCKER_HIL_CONFIG", "LOCKER_HIL_CARD")
 HIL_TIMERS = {"open_confirm_timeout_s": 15.0, "door_ajar_timeout_s": 120.0}
+HARDWARE = pytest.param("hardware", marks=pytest.mark.hardware)
+ALL_SITES = [*SITES, HARDWARE]
 
 
 def sim_boards() -> list[dict[str, Any]]:
@@ -53,28 +57,74 @@ def sim_boards() -> list[dict[str, Any]]:
     ]
 
 
+def sim_site_config(rig: SimRig, workdir: Path) -> dict[str, Any]:
+    """The lockerd configuration of a simulated site: its buses, boards and compartments."""
+    config = base_config(
+        workdir,
+        bus_port=rig.bus_port,
+        reader_port=rig.reader_port,
+        scanner_port=str(rig.scanner.link),
+        compartments=sim_compartments(),
+        boards=sim_boards(),
+    )
+    if rig.site == "sim":
+        return config
+    layout = rig.sim.world.layout
+    template = config["buses"][0]
+    config["buses"] = [
+        {
+            **template,
+            "name": bus.name,
+            "port": rig.bus_ports[bus.name],
+            "baud": bus.format.baud,
+            "format": bus.format.name,
+            "boards": [
+                {"family": b.family, "unit": b.unit, "channels": b.channels}
+                | ({"unlock_ms": b.unlock_ms} if b.dialect == "kerong" else {})
+                for b in bus.boards
+            ],
+        }
+        for bus in layout.buses
+    ]
+    config["compartments"] = [
+        {
+            "id": c.id,
+            "size": c.size.value,
+            "bus": c.bus,
+            "unit": c.lock.unit,
+            "channel": c.lock.channel,
+        }
+        for c in layout.compartments
+    ]
+    return config
+
+
 @pytest.fixture(scope="session")
-def commissioned_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database whose commissioning record covers the simulator's map (`walk --auto`)."""
-    workdir = tmp_path_factory.mktemp("commissioned")
-    rig = SimRig(workdir / "run")
-    try:
-        rig.doors_open_by_themselves(None, close_after=0.1)
-        config = base_config(
-            workdir,
-            bus_port=rig.bus_port,
-            reader_port=rig.reader_port,
-            scanner_port=str(rig.scanner.link),
-            compartments=sim_compartments(),
-            boards=sim_boards(),
-        )
-        path = write_config(workdir / "lockerd.toml", config)
-        done = run_cli("commission", "walk", "--auto", "--config", str(path), "--timeout", "5")
-        assert done.returncode == 0, f"the commissioning walk failed:\n{done.stdout}\n{done.stderr}"
-        assert "locker commissioned" in done.stdout, done.stdout
-    finally:
-        rig.close_rig()
-    return workdir / "locker.db"
+def commissioned_dbs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Per site, a database whose commissioning record covers the simulator's map
+    (`walk --auto`), walked once per session."""
+    walked: dict[str, Path] = {}
+
+    def commissioned(site: str) -> Path:
+        if site in walked:
+            return walked[site]
+        workdir = tmp_path_factory.mktemp(f"commissioned-{site}")
+        rig = SimRig(workdir / "run", site)
+        try:
+            # Kerong boards have no latch: a door must stay open until a poll sees it.
+            rig.doors_open_by_themselves(None, close_after=0.1 if site == "sim" else 0.5)
+            path = write_config(workdir / "lockerd.toml", sim_site_config(rig, workdir))
+            done = run_cli("commission", "walk", "--auto", "--config", str(path), "--timeout", "5")
+            assert done.returncode == 0, (
+                f"the commissioning walk failed:\n{done.stdout}\n{done.stderr}"
+            )
+            assert "locker commissioned" in done.stdout, done.stdout
+        finally:
+            rig.close_rig()
+        walked[site] = workdir / "locker.db"
+        return walked[site]
+
+    return commissioned
 
 
 def _hil_settings() -> dict[str, str]:
@@ -104,6 +154,23 @@ class Locker:
     def wiring(self, cid: str) -> tuple[int, int]:
         return next((u, c) for i, _, u, c in self.rig.compartments() if i == cid)
 
+    def on_bus(self, bus: str) -> list[tuple[str, int]]:
+        """(compartment, unit) of every compartment on `bus`, in order."""
+        first = self.config["buses"][0].get("name", "bus0")
+        return [
+            (c["id"], c["unit"]) for c in self.config["compartments"] if c.get("bus", first) == bus
+        ]
+
+    def has_item_sensor(self, cid: str) -> bool:
+        spec = next(c for c in self.config["compartments"] if c["id"] == cid)
+        if "sensors" in spec:
+            return "item_sensor" in spec["sensors"]
+        bus = next(
+            b for b in self.config["buses"] if b.get("name", "bus0") == spec.get("bus", self.bus)
+        )
+        board = next(b for b in bus["boards"] if b["unit"] == spec["unit"])
+        return bool(board.get("family") != "kerong_cu48")
+
     @property
     def bus(self) -> str:
         name: str = self.config["buses"][0].get("name", "bus0")
@@ -114,10 +181,10 @@ class Locker:
         write_config(self.lockerd.config_path, self.config)
 
 
-@pytest.fixture(params=["sim", pytest.param("hardware", marks=pytest.mark.hardware)])
+@pytest.fixture(params=["sim", HARDWARE])
 def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
-    if request.param == "sim":
-        sim = SimRig(tmp_path / "run")
+    if request.param in SITES:
+        sim = SimRig(tmp_path / "run", request.param)
         yield sim
         sim.close_rig()
         return
@@ -136,15 +203,7 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
 def _config_for(rig: Rig, workdir: Path) -> tuple[dict[str, Any], Path | None, dict[str, str]]:
     scanner = str(rig.scanner.link)
     if isinstance(rig, SimRig):
-        config = base_config(
-            workdir,
-            bus_port=rig.bus_port,
-            reader_port=rig.reader_port,
-            scanner_port=scanner,
-            compartments=sim_compartments(),
-            boards=sim_boards(),
-        )
-        return config, None, {"alice": ALICE, "bob": BOB, "carol": CAROL}
+        return sim_site_config(rig, workdir), None, {"alice": ALICE, "bob": BOB, "carol": CAROL}
     settings = _hil_settings()
     path = Path(settings["LOCKER_HIL_CONFIG"])
     hardware = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -185,7 +244,10 @@ def locker(
     path = write_config(workdir / "lockerd.toml", config)
     database = Path(config["paths"]["database"])
     if request.node.get_closest_marker("uncommissioned") is None:
-        source = hil_db or request.getfixturevalue("commissioned_db")
+        source = hil_db
+        if source is None:
+            assert isinstance(rig, SimRig)
+            source = request.getfixturevalue("commissioned_dbs")(rig.site)
         for suffix in ("", "-wal"):
             if Path(f"{source}{suffix}").exists():
                 shutil.copy(f"{source}{suffix}", f"{database}{suffix}")

@@ -1,8 +1,12 @@
 """The locker lockerd drives in the end-to-end tests: the simulator, or real hardware.
 
 `SimRig` is an in-process `Simulator` on real pseudo-terminals (the boards'
-bus and the SAM ID-card reader); its commands are the control channel's
-(`simulator.commands.dispatch`). `HardwareRig` is real boards and a real
+buses and the SAM ID-card reader); its commands are the control channel's
+(`simulator.commands.dispatch`). Its `site` picks the boards: `sim`, two
+reference boards on one bus; `kerong`, a Kerong bus (a CU16 at address 0
+with the S and M compartments, a CU48 at address 1 with the L ones, which
+have no item sensor); `mixed`, a reference board on one bus and those two
+Kerong boards on a second bus, each on its own pty. `HardwareRig` is real boards and a real
 reader: every physical action becomes an instruction to the person at the
 locker (on /dev/tty), who confirms with Enter; the test then checks what
 lockerd saw, as it does against the simulator.
@@ -23,15 +27,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from protocol.kerong import cu16, cu48
 from protocol.modbus import DecodedRequest, WriteSingleRegister, decode_request
 from protocol.reference_board import HR_UNLOCK_BASE
 from simulator.commands import dispatch
-from simulator.layout import Layout, simple_layout
+from simulator.layout import Layout, parse_layout, simple_layout
 from simulator.physics import UserBehaviour
 from simulator.pty_port import PtyPort
 from simulator.runtime import Simulator
 
 SIM_BOARDS, SIM_CHANNELS = 2, 8
+SITES = ("sim", "kerong", "mixed")
+KERONG_UNLOCK_MS = 300
 
 
 class Scanner:
@@ -52,9 +59,30 @@ class Scanner:
         self.port.unplug()
 
 
+def unlocked_channel(board: Any, frame: bytes) -> int | None:
+    """The channel an unlock frame addressed to `board` pulses, else None."""
+    if board.family == "kerong_cu16":
+        narrow = cu16.decode_request(frame)
+        if narrow is not None and narrow.board == board.unit and narrow.command == 0x31:
+            return narrow.lock
+        return None
+    if board.family == "kerong_cu48":
+        wide = cu48.decode_request(frame)
+        unlocks = {v.unlock_command for v in cu48.Variant}
+        if wide is not None and wide.board == board.unit and wide.command in unlocks:
+            return wide.lock + 1
+        return None
+    decoded = decode_request(frame)
+    if isinstance(decoded, DecodedRequest) and decoded.unit == board.unit:
+        request = decoded.request
+        if isinstance(request, WriteSingleRegister) and request.address >= HR_UNLOCK_BASE:
+            return request.address - HR_UNLOCK_BASE + 1
+    return None
+
+
 @dataclass
 class UnlockSpy:
-    """Every unlock write a simulated reference board received: (unit, channel, at)."""
+    """Every unlock a simulated board received: (unit, channel, at)."""
 
     writes: list[tuple[int, int, float]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -63,12 +91,10 @@ class UnlockSpy:
         original = board.on_request
 
         def on_request(frame: bytes, now: float) -> bytes | None:
-            decoded = decode_request(frame)
-            if isinstance(decoded, DecodedRequest) and decoded.unit == board.unit:
-                request = decoded.request
-                if isinstance(request, WriteSingleRegister) and request.address >= HR_UNLOCK_BASE:
-                    with self._lock:
-                        self.writes.append((board.unit, request.address - HR_UNLOCK_BASE + 1, now))
+            channel = unlocked_channel(board, frame)
+            if channel is not None:
+                with self._lock:
+                    self.writes.append((board.unit, channel, now))
             reply: bytes | None = original(frame, now)
             return reply
 
@@ -124,28 +150,74 @@ class Rig(Protocol):
     def close_rig(self) -> None: ...
 
 
-def sim_layout() -> Layout:
-    return simple_layout(
-        boards=SIM_BOARDS,
-        channels=SIM_CHANNELS,
-        baud=115200,
-        frame="8N1",
-        turnaround=0.0005,
-        user=UserBehaviour(auto_open_after=0.05, auto_close_after=None),
-    )
+def sim_layout(site: str = "sim") -> Layout:
+    user = UserBehaviour(auto_open_after=0.05, auto_close_after=None)
+    if site == "sim":
+        return simple_layout(
+            boards=SIM_BOARDS,
+            channels=SIM_CHANNELS,
+            baud=115200,
+            frame="8N1",
+            turnaround=0.0005,
+            user=user,
+        )
+    kerong = {
+        "name": "bus0" if site == "kerong" else "bus1",
+        "baud": 19200,  # the Kerong boards' factory format
+        "format": "8N1",
+        "turnaround_ms": 0.5,
+        "boards": [
+            {
+                "family": family,
+                "unit": unit,
+                "channels": SIM_CHANNELS,
+                "unlock_ms": KERONG_UNLOCK_MS,
+            }
+            for unit, family in enumerate(("kerong_cu16", "kerong_cu48"))
+        ],
+    }
+    columns = [(kerong["name"], 0, "SSSSMMMM"), (kerong["name"], 1, "LLLLLLLL")]
+    buses: list[dict[str, Any]] = [kerong]
+    if site == "mixed":
+        reference = {"family": "reference", "unit": 1, "channels": SIM_CHANNELS}
+        buses.insert(
+            0,
+            {
+                "name": "bus0",
+                "baud": 115200,
+                "format": "8N1",
+                "turnaround_ms": 0.5,
+                "boards": [reference],
+            },
+        )
+        columns.insert(0, ("bus0", 1, "SSSMMMLL"))
+    compartments = [
+        {
+            "id": f"{chr(ord('A') + col)}{row:02d}",
+            "size": size,
+            "bus": bus,
+            "lock": {"unit": unit, "channel": row},
+        }
+        for col, (bus, unit, sizes) in enumerate(columns)
+        for row, size in enumerate(sizes, 1)
+    ]
+    layout = parse_layout({"buses": buses, "compartments": compartments})
+    return Layout(layout.buses, layout.compartments, user, layout.reader)
 
 
 class SimRig:
     name = "sim"
 
-    def __init__(self, run_dir: Path) -> None:
-        self.sim = Simulator(sim_layout(), run_dir)
+    def __init__(self, run_dir: Path, site: str = "sim") -> None:
+        self.site = site
+        self.sim = Simulator(sim_layout(site), run_dir)
         self.sim.start()
         self.spy = UnlockSpy()
         for line in self.sim.world.lines.values():
             for slot in line.slots:
                 self.spy.wrap(slot.board)
-        self.bus_port = str(self.sim.fronts["bus0"].pty.link)
+        self.bus_ports = {name: str(front.pty.link) for name, front in self.sim.fronts.items()}
+        self.bus_port = self.bus_ports["bus0"]
         assert self.sim.card_reader is not None
         self.reader_port: str | None = str(self.sim.card_reader.pty.link)
         self.scanner = Scanner(run_dir / "ttySCANNER0")

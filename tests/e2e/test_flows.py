@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from .conftest import Locker
+import pytest
+
+from .conftest import ALL_SITES, Locker
 from .lockerd import MARKET_CLERK, owner_key
 from .rig import wait_for
+
+pytestmark = pytest.mark.parametrize("rig", ALL_SITES, indirect=True)
 
 
 def iso(delta: timedelta) -> str:
@@ -24,7 +28,7 @@ def reserve(locker: Locker, application: str, who: str, **extra: str) -> str:
         f"application={application}",
         f"owner_key={owner_key(locker.card[who])}",
         "key_version:=1",
-        "size=S",
+        f"size={extra.pop('size', 'S')}",
         "department=market",
         f"deadline={extra.pop('deadline', iso(timedelta(days=3)))}",
         *(f"{k}={v}" for k, v in extra.items()),

@@ -42,7 +42,7 @@ def error(reply: dict[str, object]) -> tuple[str, str]:
         ({"cmd": "put", "compartment": "A01", "count": 0}, "bad_argument", "count: 0 is outside"),
         ({"cmd": "put", "compartment": "A01", "count": True}, "bad_argument", "must be an integer"),
         ({"cmd": "offline", "unit": 9}, "unknown_board", "unit 9"),
-        ({"cmd": "offline", "unit": 300}, "bad_argument", "300 is outside 1..247"),
+        ({"cmd": "offline", "unit": 300}, "bad_argument", "300 is outside 0..247"),
         ({"cmd": "offline", "unit": 1, "bus": "nope"}, "unknown_bus", "nope"),
         ({"cmd": "fault", "unit": 1, "no_reply": 2}, "bad_argument", "no_reply: 2 is outside 0..1"),
         ({"cmd": "fault", "unit": 1, "late": "often"}, "bad_argument", "late: must be a number"),

@@ -59,7 +59,7 @@ def test_flags_for_several_buses_and_the_sizes_down_a_column() -> None:
         ({"channels": 60}, "--channels: 60 is outside 1..48"),
         ({"frame": "7X1"}, "--format: '7X1' is not one of"),
         ({"baud": 10}, "--baud: 10 is outside"),
-        ({"family": "kerong"}, "--family: 'kerong' is not 'reference' or 'relay'"),
+        ({"family": "kerong"}, "--family: 'kerong' is not one of reference, relay, kerong_cu16"),
     ],
 )
 def test_flag_errors_name_the_flag(kwargs: dict[str, object], message: str) -> None:

@@ -1,0 +1,26 @@
+"""Kerong lock boards: KR-CU16 and KR-CU48 (not Modbus).
+
+    frame   the 8-bit SUM, reply formats, the host-side reply reader (content
+            framing, or framing by silence where reply lengths vary)
+    cu16    16 locks + 16 infrared item sensors, `02 ADDR CMD 03 SUM`
+    cu48    48 locks, hook feedback only, `02 ADDR LOCK CMD 03 SUM`, unlock
+            without a reply, broadcast address; and a firmware variant
+
+Pure like the rest of `protocol`: bytes in, typed values or `BusFault` out.
+"""
+
+from . import cu16, cu48
+from .frame import ETX, MAX_BOARD, STX, KerongReader, ReplyFormat, checksum, read_frame, seal
+
+__all__ = [
+    "ETX",
+    "MAX_BOARD",
+    "STX",
+    "KerongReader",
+    "ReplyFormat",
+    "checksum",
+    "cu16",
+    "cu48",
+    "read_frame",
+    "seal",
+]
