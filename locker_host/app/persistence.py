@@ -130,6 +130,7 @@ def _locker_part(state: LockerState) -> tuple[object, ...]:
         state.code_guard,
         state.next_open_seq,
         state.next_receipt_seq,
+        state.alarm_acks,
     )
 
 

@@ -5,7 +5,7 @@ as a document refers to them."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,8 @@ from hypothesis import given, settings
 
 from locker_host.app import Saved, plan, restore
 from locker_host.app.persistence import EMPTY
-from locker_host.domain import LockerState
+from locker_host.domain import LockerState, initial_state
+from locker_host.domain.state import AlarmAck
 from locker_host.store import (
     PersonalRecord,
     Store,
@@ -24,7 +25,7 @@ from locker_host.store import (
     audit,
 )
 from locker_host.store.codec import canonical_json, reject_personal_fields
-from tests.domain.helpers import ALICE_ID, BOB_ID, CAROL_ID, EXAMPLES, PROPERTY
+from tests.domain.helpers import ALICE_ID, BOB_ID, CAROL_ID, EXAMPLES, PROPERTY, config
 from tests.domain.test_serde import values_of
 
 from .harness import Locker
@@ -123,6 +124,19 @@ def test_any_state_round_trips_and_rows_live_as_long_as_they_are_referenced(
         assert loaded == state
         referenced = set().union(*loaded_saved.index.doc_refs.values())
         assert referenced == set().union(*saved.index.doc_refs.values()) == disk.live_refs()
+
+
+def test_an_alarm_acknowledgement_alone_is_saved() -> None:
+    """Regression: the locker document was rewritten only when its other fields changed."""
+    disk = FakeDisk()
+    state = initial_state(config())
+    planned = plan(EMPTY, state, bare_key_version=1)
+    disk.commit(planned.work)
+    acked = replace(state, alarm_acks={"door_forced@A01": AlarmAck("http:ops", 1.0)})
+    planned = plan(planned.saved, acked, bare_key_version=1)
+    disk.commit(planned.work)
+    loaded, _ = disk.restore()
+    assert loaded == acked
 
 
 async def test_a_failed_commit_changes_nothing_and_the_command_can_come_again(

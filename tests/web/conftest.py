@@ -26,7 +26,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from tests.e2e.conftest import (  # noqa: F401  (fixtures)
-    commissioned_db,
+    commissioned_dbs,
     locker,
     locker_overrides,
     rig,
