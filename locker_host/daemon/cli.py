@@ -5,6 +5,7 @@
     lockerd commission STEP ...          scan, set-address, walk, status (cli_commission.py)
     lockerd check-config FILE            validate a configuration (and its secrets file)
     lockerd hash-card --config FILE      a staff card's digest for [[staff]] (number on stdin)
+    lockerd demo [--port N] [--keep]     the whole locker on this machine (demo.py)
 
 Exit codes: 0 ok, 1 refused / failed / cannot reach the daemon, 2 a usage or
 configuration error (one line naming the key and the problem).
@@ -26,6 +27,7 @@ from locker_host.readers import staff_card_digests
 from . import cli_admin, cli_commission, logs
 from .config import DaemonConfig, load_config
 from .config_fields import ConfigError
+from .demo import DemoOptions, run_demo
 from .instance import AlreadyRunning
 from .runtime import check_keys, run_daemon
 from .wiring import wiring_hash
@@ -48,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _check(args.file)
             case "hash-card":
                 return _hash_card(args)
+            case "demo":
+                return run_demo(DemoOptions(args.port, args.keep, not args.no_browser_hint))
     except (ConfigError, SecretsError, cli_admin.UsageProblem, cli_commission.UsageProblem) as exc:
         print(f"lockerd: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -139,4 +143,14 @@ def _parser() -> argparse.ArgumentParser:
     card.add_argument("--staff-id", default="FILL-IN")
     card.add_argument("--department", default="FILL-IN")
     card.add_argument("--role", choices=("clerk", "supervisor", "technician"), default="clerk")
+    demo = sub.add_parser(
+        "demo", help="simulator, broker, daemon and a seeded hall on this machine (Ctrl-C stops)"
+    )
+    demo.add_argument("--port", type=int, help="the HTTP port on 127.0.0.1 (default: a free one)")
+    demo.add_argument("--keep", action="store_true", help="keep the run directory afterwards")
+    demo.add_argument(
+        "--no-browser-hint",
+        action="store_true",
+        help="print the URLs without the hint to open them",
+    )
     return parser
