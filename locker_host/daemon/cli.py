@@ -5,6 +5,7 @@
     lockerd commission STEP ...          scan, set-address, walk, status (cli_commission.py)
     lockerd check-config FILE            validate a configuration (and its secrets file)
     lockerd hash-card --config FILE      a staff card's digest for [[staff]] (number on stdin)
+    lockerd backup --config FILE DEST    an online copy of the database (daemon running or not)
     lockerd demo [--port N] [--keep]     the whole locker on this machine (demo.py)
 
 Exit codes: 0 ok, 1 refused / failed / cannot reach the daemon, 2 a usage or
@@ -20,9 +21,11 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from locker_host.app import AppError, SecretsError, load_keys
 from locker_host.readers import staff_card_digests
+from locker_host.store import StoreError, backup_database
 
 from . import cli_admin, cli_commission, logs
 from .config import DaemonConfig, load_config
@@ -50,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _check(args.file)
             case "hash-card":
                 return _hash_card(args)
+            case "backup":
+                return _backup(args)
             case "demo":
                 return run_demo(DemoOptions(args.port, args.keep, not args.no_browser_hint))
     except (ConfigError, SecretsError, cli_admin.UsageProblem, cli_commission.UsageProblem) as exc:
@@ -121,6 +126,17 @@ def _hash_card(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _backup(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    try:
+        report = backup_database(config.paths.database, Path(args.destination))
+    except StoreError as exc:
+        print(f"lockerd: backup failed ({exc.code}): {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{report.destination}: {report.pages} pages, {report.size_bytes} bytes, integrity ok")
+    return EXIT_OK
+
+
 def _card_number() -> str:
     if sys.stdin.isatty():
         return getpass.getpass("staff card number (not echoed): ").strip()
@@ -143,6 +159,9 @@ def _parser() -> argparse.ArgumentParser:
     card.add_argument("--staff-id", default="FILL-IN")
     card.add_argument("--department", default="FILL-IN")
     card.add_argument("--role", choices=("clerk", "supervisor", "technician"), default="clerk")
+    backup = sub.add_parser("backup", help="an online, checked copy of the database")
+    backup.add_argument("--config", required=True)
+    backup.add_argument("destination", help="the new file (never overwritten)")
     demo = sub.add_parser(
         "demo", help="simulator, broker, daemon and a seeded hall on this machine (Ctrl-C stops)"
     )
