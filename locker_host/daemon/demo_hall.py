@@ -212,6 +212,11 @@ door_ajar_timeout_s = 120.0
 [kiosk]
 dropoff_arm_timeout_s = 120.0
 
+[mqtt]
+host = "127.0.0.1"   # the demo's own Mosquitto (anonymous, loopback only)
+port = {hall.mqtt_port}
+resend_unacked_after_s = 0   # nobody acknowledges events in the demo: do not re-send them
+
 [[buses]]
 name = "bus0"
 port = "{sim.bus}"
