@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -171,6 +172,34 @@ def test_the_printed_swipe_opens_the_certificate_in_the_simulator(demo: Demo) ->
         return view["state"] == "free" and not view["items"]
 
     wait_for(collected, timeout=20, what=f"{cid} free after the pickup", interval=0.3)
+
+
+def test_the_broker_holds_the_lockers_retained_status_and_state(demo: Demo) -> None:
+    argv = shlex.split(next(ln for ln in demo.lines if "mosquitto_sub" in ln))
+    root = argv[argv.index("-t") + 1].removesuffix("#")
+    assert root == "lockers/v1/demo-hall/L01/"
+    argv = [a for a in argv if a != argv[argv.index("-t") + 1] and a != "-t"]
+    done = subprocess.run(
+        [*argv, "-t", f"{root}status", "-t", f"{root}state", "-C", "2", "-W", "30"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    received = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    assert json.loads(received[f"{root}status"])["state"] == "online"
+    state = json.loads(received[f"{root}state"])
+    stages = [i["stage"] for c in state["compartments"] for i in c["items"]]
+    assert len(state["compartments"]) == 48 and "overdue" in stages, stages
+
+
+def test_the_printed_lockerctl_shows_the_hall(demo: Demo) -> None:
+    done = subprocess.run(
+        demo.command("lockerctl"), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "HH-2025-PS-0088 (overdue, social)" in done.stdout, done.stdout
 
 
 def test_no_specimen_number_reaches_a_log_or_the_database(demo: Demo) -> None:
