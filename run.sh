@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-SYSTEM_PACKAGES=(mosquitto mosquitto-clients mbpoll openssl)
+# chromium + a CJK font: the browser tests of the pages (tests/web), screenshots in Chinese.
+SYSTEM_PACKAGES=(mosquitto mosquitto-clients mbpoll openssl chromium fonts-wqy-microhei)
 VENV=.venv
 
 need_cmd() { command -v "$1" >/dev/null 2>&1; }

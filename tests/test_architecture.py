@@ -47,6 +47,7 @@ ADAPTERS = [
     "locker_host.store",
     "locker_host.readers",
     "locker_host.api",
+    "locker_host.printer",
     "mqtt_bridge",
 ]
 

@@ -34,6 +34,8 @@ class KioskSettings:
     # A drop-off armed at the kiosk (or with `lockerd admin arm_dropoff`) waits this
     # long for the citizen's card; after it, a swipe is a pickup again.
     dropoff_arm_timeout_s: float = 120.0
+    # An ESC/POS receipt printer's device file (/dev/usb/lp0); None: no printed receipt.
+    receipt_printer: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,12 @@ def parse_housekeeping(root: Table) -> Housekeeping:
 
 def parse_kiosk(root: Table) -> KioskSettings:
     t = root.table("kiosk")
+    printer = t.optional_text("receipt_printer")
+    if printer is not None and not Path(printer).is_absolute():
+        raise ConfigError(t.where("receipt_printer"), "an absolute device path, e.g. /dev/usb/lp0")
     settings = KioskSettings(
-        t.positive("dropoff_arm_timeout_s", KioskSettings.dropoff_arm_timeout_s, hi=3_600.0)
+        t.positive("dropoff_arm_timeout_s", KioskSettings.dropoff_arm_timeout_s, hi=3_600.0),
+        None if printer is None else Path(printer),
     )
     t.finish()
     return settings
