@@ -31,8 +31,10 @@ import socket
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -142,7 +144,16 @@ class _Demo:
             what="lockerd to read every board",
             children=[lockerd],
         )
-        self.say(f"lockerd: running (pid {lockerd.pid})")
+
+        def http_health() -> bool:
+            url = f"{hall.base_url}/api/v1/health"
+            with urllib.request.urlopen(url, timeout=5) as reply:
+                return bool(reply.status == HTTPStatus.OK)
+
+        wait_for(
+            http_health, timeout=START_TIMEOUT_S, what="lockerd's HTTP server", children=[lockerd]
+        )
+        self.say(f"lockerd: running (pid {lockerd.pid}), HTTP on {hall.base_url}")
         self.say("seeding the hall through the admin socket, the scanner and the simulator:")
         seeded = Seeder(hall, control, self.scanner, children=self.children, say=self.say).seed()
         self._print_ready(hall, seeded)
@@ -190,6 +201,14 @@ class _Demo:
 
     def _print_ready(self, hall: Hall, seeded: SeededHall) -> None:
         say, sim_dir = self.say, self.run_dir / "sim"
+        say()
+        say(f"  kiosk:      {hall.base_url}/kiosk/#token={hall.kiosk_token}")
+        say(f"  dashboard:  {hall.base_url}/staff/#token={hall.staff_token}")
+        say(f"  metrics:    {hall.base_url}/metrics")
+        say(f"  health:     {hall.base_url}/api/v1/health")
+        if self.options.browser_hint:
+            say("Open the kiosk and the dashboard in a browser on this machine: the token after")
+            say("#token= signs the page in (kiosk: the touch screen; dashboard: staff).")
         say()
         say("The hall (the ID numbers are GB 11643 specimen numbers, not people's):")
         for c in seeded.certificates:

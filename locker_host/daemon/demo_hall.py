@@ -18,6 +18,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from locker_host.api import token_digest
 from locker_host.domain import Keyring, owner_refs, validate_id_number
 from locker_host.readers import staff_card_digests
 
@@ -88,6 +89,10 @@ class Hall:
     staff_token: str
     http_port: int
     mqtt_port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
 
     def owner_key(self, citizen: Citizen) -> str:
         """What the central system would send for this citizen (it knows the same secret)."""
@@ -216,6 +221,20 @@ dropoff_arm_timeout_s = 120.0
 host = "127.0.0.1"   # the demo's own Mosquitto (anonymous, loopback only)
 port = {hall.mqtt_port}
 resend_unacked_after_s = 0   # nobody acknowledges events in the demo: do not re-send them
+
+[http]
+bind = "127.0.0.1"
+port = {hall.http_port}
+
+[[http.tokens]]
+name = "demo-kiosk"
+role = "kiosk"
+sha256 = "{token_digest(hall.kiosk_token)}"
+
+[[http.tokens]]
+name = "demo-staff"
+role = "staff"
+sha256 = "{token_digest(hall.staff_token)}"
 
 [[buses]]
 name = "bus0"

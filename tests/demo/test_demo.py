@@ -17,6 +17,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +142,43 @@ def test_the_hall_is_seeded_as_printed(demo: Demo) -> None:
     assert "specimen" in demo.text
     printed = set(re.findall(r"specimen ID (\S+?)[,\s]", demo.text + "\n"))
     assert printed and printed <= SPECIMENS, printed
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, str, str]:
+    request = urllib.request.Request(url)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=20) as reply:
+        return reply.status, reply.headers.get("Content-Type", ""), reply.read().decode()
+
+
+def test_the_printed_urls_serve_the_kiosk_the_dashboard_metrics_and_health(demo: Demo) -> None:
+    kiosk = demo.value(r"^  kiosk:\s+(\S+)$")
+    dashboard = demo.value(r"^  dashboard:\s+(\S+)$")
+    base = demo.value(r"^  metrics:\s+(\S+)/metrics$")
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", base), base
+    assert kiosk.startswith(f"{base}/kiosk/#token=") and dashboard.startswith(
+        f"{base}/staff/#token="
+    )
+    for page in (kiosk, dashboard, f"{base}/"):  # / redirects to the kiosk
+        status, kind, body = _get(page.split("#")[0])
+        assert status == 200 and kind.startswith("text/html") and "<html" in body.lower()
+    status, kind, body = _get(f"{base}/metrics")
+    assert status == 200 and kind.startswith("text/plain")
+    assert re.search(r"^\w+ ", body, re.MULTILINE), body[:500]
+    status, _, body = _get(demo.value(r"^  health:\s+(\S+)$"))
+    health = json.loads(body)
+    assert health["ok"] and health["commissioned"] is True, health
+    # The printed tokens sign in: the staff token reads the items, the kiosk one may not.
+    staff_token = dashboard.split("#token=")[1]
+    kiosk_token = kiosk.split("#token=")[1]
+    _, _, body = _get(f"{base}/api/v1/items", staff_token)
+    stages = sorted((i["kind"], i["stage"]) for i in json.loads(body)["items"])
+    assert ("certificate", "overdue") in stages and ("dossier", "held") in stages, stages
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _get(f"{base}/api/v1/items", kiosk_token)
+    assert refused.value.code == 403
+    refused.value.close()
 
 
 def test_the_daemon_is_commissioned_and_reads_every_board(demo: Demo) -> None:
