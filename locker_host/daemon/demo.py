@@ -25,6 +25,7 @@ failed). Every wait is bounded and names what it waited for.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import socket
@@ -70,7 +71,10 @@ def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
 
 def run_demo(options: DemoOptions, out: TextIO = sys.stdout) -> int:
     def say(text: str = "") -> None:
-        print(text, file=out, flush=True)
+        # A reader that went away (`lockerd demo | tee`, both hit by one Ctrl-C)
+        # must not cut the clean-up short: the text is lost, the children are not.
+        with contextlib.suppress(BrokenPipeError):
+            print(text, file=out, flush=True)
 
     if not Path(MOSQUITTO).exists():
         say("lockerd demo: mosquitto is not installed (`./run.sh demo` installs it)")
