@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.e2e.conftest import commissioned_db, locker, rig  # noqa: F401  (fixtures)
+from tests.e2e.conftest import commissioned_db, locker, locker_overrides, rig  # noqa: F401  (fixtures)
 from tests.mqtt.broker import free_port
 
 CHROMIUM = "/usr/bin/chromium"
