@@ -59,46 +59,13 @@ setup() {
     install_python_packages
 }
 
-# Until the daemon exists the demo is the simulated locker: serve it, print
-# how to poke it, and keep a live front view of the locker on screen.
-demo() {
-    local run_dir log
-    run_dir="$(mktemp -d "${TMPDIR:-/tmp}/locker-demo.XXXXXX")"
-    log="$run_dir/serve.log"
-    "$VENV/bin/locker-sim" serve --run-dir "$run_dir" "$@" >"$log" 2>&1 &
-    DEMO_PID=$!
-    DEMO_DIR=$run_dir
-    # globals: the EXIT trap runs after this function has returned
-    trap 'trap "" INT TERM; kill "$DEMO_PID" 2>/dev/null || true; wait "$DEMO_PID" 2>/dev/null || true; rm -rf "$DEMO_DIR"' EXIT
-    trap 'exit 130' INT TERM
-    for _ in $(seq 100); do
-        grep -q '^control: ' "$log" 2>/dev/null && break
-        kill -0 "$DEMO_PID" 2>/dev/null || { cat "$log" >&2; exit 1; }
-        sleep 0.1
-    done
-    grep -q '^control: ' "$log" || { echo "run.sh: the simulator did not start" >&2; cat "$log" >&2; exit 1; }
-    head -n 2 "$log"
-    cat <<HINTS
-
-Try, in another terminal:
-  $VENV/bin/locker-sim --help
-  $VENV/bin/locker-sim force A03 --run-dir $run_dir       # a door forced open
-  $VENV/bin/locker-sim put A03 --run-dir $run_dir         # an item goes in
-  $VENV/bin/locker-sim close A03 --run-dir $run_dir
-  mbpoll -m rtu -b 19200 -P even -a 1 -t 3 -0 -r 0 -c 8 -1 $(sed -n 's/^serial: //p' "$log")
-
-Live view below; Ctrl-C stops everything.
-HINTS
-    sleep 2
-    "$VENV/bin/locker-sim" status --watch 1 --run-dir "$run_dir" 2>/dev/null || true
-}
-
 cmd="${1:-}"
 shift || true
 case "$cmd" in
     demo)
         setup
-        demo "$@"
+        # simulator, broker, daemon and a seeded hall; Ctrl-C stops them all
+        exec "$VENV/bin/lockerd" demo "$@"
         ;;
     test)
         setup

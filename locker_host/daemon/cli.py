@@ -5,6 +5,8 @@
     lockerd commission STEP ...          scan, set-address, walk, status (cli_commission.py)
     lockerd check-config FILE            validate a configuration (and its secrets file)
     lockerd hash-card --config FILE      a staff card's digest for [[staff]] (number on stdin)
+    lockerd backup --config FILE DEST    an online copy of the database (daemon running or not)
+    lockerd demo [--port N] [--keep]     the whole locker on this machine (demo.py)
     lockerd hash-token --name N --role R an HTTP token's digest for [[http.tokens]] (token on
                                          stdin, or --generate a new one)
 
@@ -22,14 +24,17 @@ import secrets
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from locker_host.api import Role, token_digest
 from locker_host.app import AppError, SecretsError, load_keys
 from locker_host.readers import staff_card_digests
+from locker_host.store import StoreError, backup_database
 
 from . import cli_admin, cli_commission, logs
 from .config import DaemonConfig, load_config
 from .config_fields import ConfigError
+from .demo import DemoOptions, run_demo
 from .instance import AlreadyRunning
 from .runtime import check_keys, link_config, run_daemon
 from .wiring import wiring_hash
@@ -52,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _check(args.file)
             case "hash-card":
                 return _hash_card(args)
+            case "backup":
+                return _backup(args)
+            case "demo":
+                return run_demo(DemoOptions(args.port, args.keep, not args.no_browser_hint))
             case "hash-token":
                 return _hash_token(args)
     except (ConfigError, SecretsError, cli_admin.UsageProblem, cli_commission.UsageProblem) as exc:
@@ -131,6 +140,17 @@ def _hash_card(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _backup(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    try:
+        report = backup_database(config.paths.database, Path(args.destination))
+    except StoreError as exc:
+        print(f"lockerd: backup failed ({exc.code}): {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{report.destination}: {report.pages} pages, {report.size_bytes} bytes, integrity ok")
+    return EXIT_OK
+
+
 MIN_TOKEN = 16  # a token is a long random string: a short one could be guessed
 
 
@@ -175,6 +195,19 @@ def _parser() -> argparse.ArgumentParser:
     card.add_argument("--staff-id", default="FILL-IN")
     card.add_argument("--department", default="FILL-IN")
     card.add_argument("--role", choices=("clerk", "supervisor", "technician"), default="clerk")
+    backup = sub.add_parser("backup", help="an online, checked copy of the database")
+    backup.add_argument("--config", required=True)
+    backup.add_argument("destination", help="the new file (never overwritten)")
+    demo = sub.add_parser(
+        "demo", help="simulator, broker, daemon and a seeded hall on this machine (Ctrl-C stops)"
+    )
+    demo.add_argument("--port", type=int, help="the HTTP port on 127.0.0.1 (default: a free one)")
+    demo.add_argument("--keep", action="store_true", help="keep the run directory afterwards")
+    demo.add_argument(
+        "--no-browser-hint",
+        action="store_true",
+        help="print the URLs without the hint to open them",
+    )
     token = sub.add_parser("hash-token", help="digest an HTTP API token (read from stdin)")
     token.add_argument("--name", default="FILL-IN", help="shown in the audit log as http:NAME")
     token.add_argument("--role", choices=[r.value for r in Role], default="staff")

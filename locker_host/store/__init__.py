@@ -11,6 +11,7 @@ Layout (each module has one job; import from here, not from them):
 - ``personal``     owner keys and hashed pickup codes, and their purge
 - ``commands``     command de-duplication (command_id -> reply)
 - ``boots``        one row per process start
+- ``backup``       an online, checked copy of the file while the daemon runs
 - ``migrations``   versioned schema, ``PRAGMA user_version``
 - ``database``     connect (WAL, synchronous=FULL, quick_check), transactions
 - ``codec``        canonical JSON, UTC timestamps, id types
@@ -32,6 +33,7 @@ from .audit import (
     ChainProblem,
     ChainVerification,
 )
+from .backup import BackupReport, backup_database
 from .boots import Boot
 from .codec import (
     BootId,
@@ -76,6 +78,7 @@ __all__ = [
     "AuditEntry",
     "AuditOutcome",
     "AuditRecord",
+    "BackupReport",
     "Boot",
     "BootId",
     "ChainBroken",
@@ -118,6 +121,7 @@ __all__ = [
     "StoredPersonalRecord",
     "UnitOfWork",
     "UnknownPersonalRef",
+    "backup_database",
     "hash_pickup_code",
     "new_personal_ref",
 ]
