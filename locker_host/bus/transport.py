@@ -14,11 +14,12 @@ asyncio's timers are good to about a millisecond, so a timeout ends at most
 ~1 ms late. The inter-frame silence (t3.5: 4.0 ms at 9600 8E1, 1.75 ms above
 19200 bps) must never be *undercut*, and every error here is on the long
 side: a byte is stamped when the callback runs, never before it arrived, so
-the silence measured from its stamp is at most the true silence; the loop's
-sleep rounds its timeout up to the next millisecond (epoll), so the wait
-before a request ends late, not early; and just before writing, a direct
-non-blocking read catches bytes the loop has not delivered yet and restarts
-the wait. A late stamp (a busy loop) makes the host wait longer, and shows in
+the silence measured from its stamp is at most the true silence; the wait
+before a request is a timerfd armed in nanoseconds (fine_timer.py; asyncio's
+own sleep, which ends on epoll's millisecond grid, where there is none), and
+it ends late, never early, and is checked against the clock before the
+request goes; and just before writing, a direct non-blocking read catches
+bytes the loop has not delivered yet and restarts the wait. A late stamp (a busy loop) makes the host wait longer, and shows in
 round-trip times; it cannot make it send into a reply. A thread would give
 tighter stamps but move every transaction across threads for no gain in
 safety. Before declaring a timeout the transport reads once more directly,
@@ -50,6 +51,7 @@ import serial
 from protocol.timing import SerialFormat
 
 from .errors import ConfigError, PortError, PortLost, PortUnavailable
+from .fine_timer import FineTimer
 
 _CHUNK = 4096
 # Bytes kept while nobody is reading (a babbling line between transactions):
@@ -121,6 +123,7 @@ class SerialTransport:
         # Opening counts as activity: the first request waits a full gap.
         self.last_rx = clock()
         self._tx_end = self.last_rx
+        self._timer = FineTimer.open()
         self._loop.add_reader(self._fd, self._on_readable)
 
     @classmethod
@@ -188,6 +191,8 @@ class SerialTransport:
         if self._lost is None:
             self._loop.remove_reader(self._fd)
         self._wake()
+        if self._timer is not None:
+            self._timer.close()
         with contextlib.suppress(serial.SerialException, OSError):
             self._port.close()
 
@@ -206,7 +211,10 @@ class SerialTransport:
             remaining = self.quiet_since + gap - self._clock()
             if remaining <= 0:
                 return discarded
-            await asyncio.sleep(remaining)
+            if self._timer is None:
+                await asyncio.sleep(remaining)
+            else:
+                await self._timer.sleep(remaining)
 
     def write(self, frame: bytes) -> float:
         """Send one frame; returns when it was handed to the driver. Raises `PortLost`."""
