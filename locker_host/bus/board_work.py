@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from protocol import BusFault, FaultKind
-from protocol.modbus import Reply
+from protocol.modbus import Reply, Request
 
 from .board_state import BoardState
 from .config import BusConfig
@@ -51,6 +51,7 @@ class BoardWork:
         self._policy = policy
         self._clock = clock
         self._gap = inter_frame_gap(config.format, config.min_gap)
+        self._timeouts: dict[Request, float] = {}
 
     def record(self, state: BoardState, event: HealthEvent, detail: str = "") -> None:
         state.record(event, self._policy, self._clock(), detail)
@@ -119,16 +120,23 @@ class BoardWork:
         else:
             self.record(state, _NO_REPLY, f"acknowledge: {reply}")
 
+    def _timeout(self, request: Request) -> float:
+        # The same few requests go out all day: encode each one's size once.
+        timeout = self._timeouts.get(request)
+        if timeout is None:
+            timeout = self._timeouts[request] = response_timeout(
+                self._config.format,
+                request,
+                slave_allowance=self._config.slave_allowance,
+                adapter_allowance=self._config.adapter_allowance,
+            )
+        return timeout
+
     async def exchange(self, state: BoardState, exchange: Exchange) -> Reply | BusFault:
         transport = self._port.transport
         if transport is None:
             raise PortLost(self._config.port, "other", None, "the port is closed")
-        timeout = state.response_timeout or response_timeout(
-            self._config.format,
-            exchange.request,
-            slave_allowance=self._config.slave_allowance,
-            adapter_allowance=self._config.adapter_allowance,
-        )
+        timeout = state.response_timeout or self._timeout(exchange.request)
         # Retrying a read of a board that is already failing would double what
         # a dead board costs; a healthy board's single glitch is worth one more try.
         retry = (

@@ -19,8 +19,9 @@ before a request is a timerfd armed in nanoseconds (fine_timer.py; asyncio's
 own sleep, which ends on epoll's millisecond grid, where there is none), and
 it ends late, never early, and is checked against the clock before the
 request goes; and just before writing, a direct non-blocking read catches
-bytes the loop has not delivered yet and restarts the wait. A late stamp (a busy loop) makes the host wait longer, and shows in
-round-trip times; it cannot make it send into a reply. A thread would give
+bytes the loop has not delivered yet and restarts the wait. A late stamp (a
+busy loop) makes the host wait longer, and shows in round-trip times; it
+cannot make it send into a reply. A thread would give
 tighter stamps but move every transaction across threads for no gain in
 safety. Before declaring a timeout the transport reads once more directly,
 so a loop that was busy past the deadline does not turn a reply that did
@@ -247,12 +248,16 @@ class SerialTransport:
                 self._read_now()
                 self._check()
                 break
+            # One future and one timer handle per wait (asyncio.wait would add
+            # a second future, callbacks and a set): this runs for every chunk
+            # of every reply.
             waiter = self._waiter = self._loop.create_future()
+            timeout = self._loop.call_later(remaining, _release, waiter)
             try:
-                await asyncio.wait({waiter}, timeout=remaining)
+                await waiter
             finally:
                 self._waiter = None
-                waiter.cancel()
+                timeout.cancel()
         data = bytes(self._rx)
         self._rx.clear()
         return data
@@ -299,8 +304,13 @@ class SerialTransport:
         return self._lost
 
     def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        if self._waiter is not None:
+            _release(self._waiter)
+
+
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _errno_of(exc: BaseException) -> int | None:
