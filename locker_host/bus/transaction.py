@@ -6,7 +6,10 @@
 2. Write the request once.
 3. Feed what arrives to a `ReplyReader` until it names an outcome or the
    response timeout passes; then `give_up()` says why (timeout, bad CRC,
-   truncated, noise). Faults are values; only a lost port raises.
+   truncated, noise). Faults are values; only a lost port raises. The
+   transport is told how many bytes the expected reply has, so that it
+   hands them over at once rather than chunk by chunk (it still hands over
+   a shorter reply, an exception, once the line falls silent).
 
 A well-formed reply from another unit is most often a late reply to an
 earlier request, so it is set aside and the wait for our own reply goes on;
@@ -19,11 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from protocol import BusFault, FaultKind
 from protocol.modbus import Reply, ReplyReader, Request, encode_request, reply_length
 
 from .transport import SerialTransport
+
+# A bus sends the same few requests all day (one status read per board, a
+# few writes): their frames, CRC included, are encoded once.
+_frame = lru_cache(maxsize=1024)(encode_request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +53,7 @@ async def transact(
     timeout: float,
     clock: Callable[[], float],
 ) -> Attempt:
-    frame = encode_request(unit, request)
+    frame = _frame(unit, request)
     stray = await transport.wait_quiet(gap)
     left = clock() - transport.quiet_since
     sent_at = transport.write(frame)
@@ -53,8 +61,9 @@ async def transact(
     reader = ReplyReader(unit, request)
     set_aside: BusFault | None = None
     received = 0
+    expected = reply_length(request)
     while True:
-        data = await transport.receive(deadline)
+        data = await transport.receive(deadline, max(1, expected - received))
         if not data:
             return Attempt(set_aside or reader.give_up(), sent_at, None, left, stray, 0)
         received += len(data)

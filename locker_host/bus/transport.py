@@ -116,6 +116,11 @@ class SerialTransport:
         self._loop = asyncio.get_running_loop()
         self._rx = bytearray()
         self._waiter: asyncio.Future[None] | None = None
+        # While receive() waits: how many bytes end the wait, the wait's
+        # timer, and the loop time it must not pass.
+        self._want = 1
+        self._timer_handle: asyncio.TimerHandle | None = None
+        self._until = 0.0
         self._lost: PortLost | None = None
         self._closed = False
         self.frames_sent = 0
@@ -238,26 +243,41 @@ class SerialTransport:
         self.frames_sent += 1
         return sent_at
 
-    async def receive(self, deadline: float) -> bytes:
-        """The bytes received so far, waiting for some until `deadline`
-        (monotonic); b"" when it passed with nothing. Raises `PortLost`."""
-        while not self._rx:
+    async def receive(self, deadline: float, expect: int = 1) -> bytes:
+        """The bytes received so far, once `expect` of them are in, or once
+        the line has been silent for t1.5 after the last of them (the frame
+        ended, Modbus over Serial Line 2.5.1.1), or when `deadline`
+        (monotonic) passes; b"" when it passed with nothing. Raises `PortLost`.
+
+        `expect` only saves wake-ups: a caller that knows how long the reply
+        should be is not woken for every chunk of it (three or four at 115200
+        bps, one per byte or two at 9600), and whatever arrived is still
+        handed over when the line falls silent, a shorter reply included."""
+        while len(self._rx) < expect:
             self._check()
-            remaining = deadline - self._clock()
+            now = self._clock()
+            if self._rx and now - self.last_rx >= self.format.t15:
+                break  # part of a frame, then silence: hand over what came
+            remaining = deadline - now
             if remaining <= 0:
                 self._read_now()
                 self._check()
                 break
+            wait = remaining
+            if self._rx:
+                wait = min(remaining, self.last_rx + self.format.t15 - now)
             # One future and one timer handle per wait (asyncio.wait would add
-            # a second future, callbacks and a set): this runs for every chunk
-            # of every reply.
+            # a second future, callbacks and a set): this runs for every reply.
             waiter = self._waiter = self._loop.create_future()
-            timeout = self._loop.call_later(remaining, _release, waiter)
+            self._want = expect
+            self._until = self._loop.time() + remaining
+            self._timer_handle = self._loop.call_later(wait, _release, waiter)
             try:
                 await waiter
             finally:
                 self._waiter = None
-                timeout.cancel()
+                self._timer_handle.cancel()
+                self._timer_handle = None
         data = bytes(self._rx)
         self._rx.clear()
         return data
@@ -271,8 +291,19 @@ class SerialTransport:
             raise PortLost(self.path, "other", None, "the transport was closed")
 
     def _on_readable(self) -> None:
-        if self._read_now():
-            self._wake()
+        if not self._read_now():
+            return
+        waiter, handle = self._waiter, self._timer_handle
+        if waiter is None or handle is None:
+            return
+        if self._lost is not None or len(self._rx) >= self._want:
+            _release(waiter)
+            return
+        # Part of a reply: wake for the rest, or t1.5 after this chunk if no
+        # more comes (a new timer costs less than waking the receiver).
+        handle.cancel()
+        when = min(self._loop.time() + self.format.t15, self._until)
+        self._timer_handle = self._loop.call_at(when, _release, waiter)
 
     def _read_now(self) -> bool:
         """One non-blocking read; True if it got bytes or found the port lost."""

@@ -110,6 +110,7 @@ class ReferenceDriver:
         self._mask = (1 << config.channels) - 1  # bits past the last channel mean nothing
         self._table = state_table(config.channels, self._capabilities)
         self._last: tuple[tuple[int, ...], Reading] | None = None
+        self._poll = (Exchange(config.unit, rb.status_request(config.channels)),)
 
     @property
     def board(self) -> BoardId:
@@ -161,7 +162,7 @@ class ReferenceDriver:
         return None
 
     def poll(self) -> tuple[Exchange, ...]:
-        return (Exchange(self._config.unit, rb.status_request(self._config.channels)),)
+        return self._poll
 
     def decode(self, replies: tuple[Reply, ...]) -> Reading | BusFault:
         (reply,) = replies
