@@ -21,11 +21,11 @@ it ends late, never early, and is checked against the clock before the
 request goes; and just before writing, a direct non-blocking read catches
 bytes the loop has not delivered yet and restarts the wait. A late stamp (a
 busy loop) makes the host wait longer, and shows in round-trip times; it
-cannot make it send into a reply. A thread would give
-tighter stamps but move every transaction across threads for no gain in
-safety. Before declaring a timeout the transport reads once more directly,
-so a loop that was busy past the deadline does not turn a reply that did
-arrive into a timeout.
+cannot make it send into a reply. A thread would give tighter stamps but
+move every transaction across threads for no gain in safety. Before
+declaring a timeout the transport reads once more directly, so a loop that
+was busy past the deadline does not turn a reply that did arrive into a
+timeout.
 
 `set_low_latency_mode(True)` (FTDI: 1 ms latency timer instead of 16 ms,
 modbus-timing 2.3) is tried and its failure recorded: a pty refuses it with
