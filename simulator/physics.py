@@ -96,8 +96,12 @@ class Compartment:
         # signal transition counters, for boards
         self.door_edges = 0
         self.item_edges = 0
+        # +1 on every change of state: a board re-reads this compartment's
+        # signals only when it moved since its last sample
+        self.version = 0
         self._released_at: float | None = None  # armed for the automatic user
         self._opened_at: float | None = None
+        self._due: float | None = None  # next_deadline(), kept up to date by _changed
         self._last = self._signals()
 
     # -- what the wires carry -------------------------------------------
@@ -185,14 +189,18 @@ class Compartment:
 
     def set_user(self, user: UserBehaviour) -> None:
         self.user = user
+        self._due = self._deadline()
 
     # -- timers -------------------------------------------------------------
 
     def next_deadline(self) -> float | None:
-        due = (self._auto_open_deadline(), self._auto_close_deadline())
-        return min((d for d in due if d is not None), default=None)
+        return self._due
 
     def tick(self, now: float) -> None:
+        # Called for every compartment at every frame on the bus: the common
+        # case, nothing due, must cost one comparison.
+        if self._due is None or self._due > now:
+            return
         open_at = self._auto_open_deadline()
         if open_at is not None and open_at <= now and self.released and not self.door_open:
             self._open(open_at)
@@ -201,6 +209,10 @@ class Compartment:
             self.close_door(close_at)
 
     # -- internals -----------------------------------------------------------
+
+    def _deadline(self) -> float | None:
+        due = (self._auto_open_deadline(), self._auto_close_deadline())
+        return min((d for d in due if d is not None), default=None)
 
     def _auto_open_deadline(self) -> float | None:
         # _released_at is cleared when the bolt locks again or the door opens
@@ -243,3 +255,5 @@ class Compartment:
         self.door_edges += door != self._last[0]
         self.item_edges += item != self._last[1]
         self._last = (door, item)
+        self.version += 1
+        self._due = self._deadline()

@@ -56,6 +56,7 @@ class BoardWork:
         self._clock = clock
         self._gap = inter_frame_gap(config.format, config.min_gap)
         self._silence = frame_silence(config.format, config.adapter_allowance)
+        self._timeouts: dict[WireExchange[Any], float] = {}
 
     def record(self, state: BoardState, event: HealthEvent, detail: str = "") -> None:
         state.record(event, self._policy, self._clock(), detail)
@@ -138,18 +139,26 @@ class BoardWork:
         else:
             self.record(state, _NO_REPLY, f"acknowledge: {reply}")
 
+    def _timeout(self, exchange: WireExchange[Any]) -> float:
+        # The same few exchanges go out all day (exchanges are frozen values):
+        # each one's response timeout is worked out once.
+        timeout = self._timeouts.get(exchange)
+        if timeout is None:
+            timeout = self._timeouts[exchange] = response_timeout(
+                self._config.format,
+                exchange.request_bytes,
+                exchange.reply_bytes,
+                slave_allowance=self._config.slave_allowance,
+                adapter_allowance=self._config.adapter_allowance,
+            )
+        return timeout
+
     async def exchange(self, state: BoardState, exchange: WireExchange[Any]) -> object:
         """The reply, a `BusFault`, or `Sent` for an exchange that expects no reply."""
         transport = self._port.transport
         if transport is None:
             raise PortLost(self._config.port, "other", None, "the port is closed")
-        timeout = state.response_timeout or response_timeout(
-            self._config.format,
-            exchange.request_bytes,
-            exchange.reply_bytes,
-            slave_allowance=self._config.slave_allowance,
-            adapter_allowance=self._config.adapter_allowance,
-        )
+        timeout = state.response_timeout or self._timeout(exchange)
         # Retrying a read of a board that is already failing would double what
         # a dead board costs; a healthy board's single glitch is worth one more try.
         retry = (

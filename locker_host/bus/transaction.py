@@ -13,6 +13,9 @@
    check, truncated, noise). A silence-framed reply (drivers/port.py) ends
    where the line has been quiet for `silence` after its last byte; the
    reader then frames what it got. Faults are values; only a lost port raises.
+   The transport is told how many bytes a content-framed reply has, so that
+   it hands them over at once rather than chunk by chunk (a shorter reply,
+   an exception, still comes once the line falls silent for t1.5).
 
 A well-formed reply from another unit is most often a late reply to an
 earlier request, so it is set aside and the wait for our own reply goes on;
@@ -69,11 +72,13 @@ async def transact(
     reader = exchange.reader()
     set_aside: BusFault | None = None
     received = 0
+    # Content-framed replies have a known length; silence-framed ones end on silence.
+    expected = 1 if exchange.silence_framed else exchange.reply_bytes
     while True:
         until = deadline
         if exchange.silence_framed and reader.received:
             until = transport.last_rx + silence
-        data = await transport.receive(until)
+        data = await transport.receive(until, max(1, expected - received))
         if data:
             received += len(data)
             outcome = reader.feed(data)

@@ -14,16 +14,18 @@ asyncio's timers are good to about a millisecond, so a timeout ends at most
 ~1 ms late. The inter-frame silence (t3.5: 4.0 ms at 9600 8E1, 1.75 ms above
 19200 bps) must never be *undercut*, and every error here is on the long
 side: a byte is stamped when the callback runs, never before it arrived, so
-the silence measured from its stamp is at most the true silence; the loop's
-sleep rounds its timeout up to the next millisecond (epoll), so the wait
-before a request ends late, not early; and just before writing, a direct
-non-blocking read catches bytes the loop has not delivered yet and restarts
-the wait. A late stamp (a busy loop) makes the host wait longer, and shows in
-round-trip times; it cannot make it send into a reply. A thread would give
-tighter stamps but move every transaction across threads for no gain in
-safety. Before declaring a timeout the transport reads once more directly,
-so a loop that was busy past the deadline does not turn a reply that did
-arrive into a timeout.
+the silence measured from its stamp is at most the true silence; the wait
+before a request is a timerfd armed in nanoseconds (fine_timer.py; asyncio's
+own sleep, which ends on epoll's millisecond grid, where there is none), and
+it ends late, never early, and is checked against the clock before the
+request goes; and just before writing, a direct non-blocking read catches
+bytes the loop has not delivered yet and restarts the wait. A late stamp (a
+busy loop) makes the host wait longer, and shows in round-trip times; it
+cannot make it send into a reply. A thread would give tighter stamps but
+move every transaction across threads for no gain in safety. Before
+declaring a timeout the transport reads once more directly, so a loop that
+was busy past the deadline does not turn a reply that did arrive into a
+timeout.
 
 `set_low_latency_mode(True)` (FTDI: 1 ms latency timer instead of 16 ms,
 modbus-timing 2.3) is tried and its failure recorded: a pty refuses it with
@@ -50,6 +52,7 @@ import serial
 from protocol.timing import SerialFormat
 
 from .errors import ConfigError, PortError, PortLost, PortUnavailable
+from .fine_timer import FineTimer
 
 _CHUNK = 4096
 # Bytes kept while nobody is reading (a babbling line between transactions):
@@ -113,6 +116,11 @@ class SerialTransport:
         self._loop = asyncio.get_running_loop()
         self._rx = bytearray()
         self._waiter: asyncio.Future[None] | None = None
+        # While receive() waits: how many bytes end the wait, the wait's
+        # timer, and the loop time it must not pass.
+        self._want = 1
+        self._timer_handle: asyncio.TimerHandle | None = None
+        self._until = 0.0
         self._lost: PortLost | None = None
         self._closed = False
         self.frames_sent = 0
@@ -121,6 +129,7 @@ class SerialTransport:
         # Opening counts as activity: the first request waits a full gap.
         self.last_rx = clock()
         self._tx_end = self.last_rx
+        self._timer = FineTimer.open()
         self._loop.add_reader(self._fd, self._on_readable)
 
     @classmethod
@@ -188,6 +197,8 @@ class SerialTransport:
         if self._lost is None:
             self._loop.remove_reader(self._fd)
         self._wake()
+        if self._timer is not None:
+            self._timer.close()
         with contextlib.suppress(serial.SerialException, OSError):
             self._port.close()
 
@@ -206,7 +217,10 @@ class SerialTransport:
             remaining = self.quiet_since + gap - self._clock()
             if remaining <= 0:
                 return discarded
-            await asyncio.sleep(remaining)
+            if self._timer is None:
+                await asyncio.sleep(remaining)
+            else:
+                await self._timer.sleep(remaining)
 
     def write(self, frame: bytes) -> float:
         """Send one frame; returns when it was handed to the driver. Raises `PortLost`."""
@@ -229,22 +243,41 @@ class SerialTransport:
         self.frames_sent += 1
         return sent_at
 
-    async def receive(self, deadline: float) -> bytes:
-        """The bytes received so far, waiting for some until `deadline`
-        (monotonic); b"" when it passed with nothing. Raises `PortLost`."""
-        while not self._rx:
+    async def receive(self, deadline: float, expect: int = 1) -> bytes:
+        """The bytes received so far, once `expect` of them are in, or once
+        the line has been silent for t1.5 after the last of them (the frame
+        ended, Modbus over Serial Line 2.5.1.1), or when `deadline`
+        (monotonic) passes; b"" when it passed with nothing. Raises `PortLost`.
+
+        `expect` only saves wake-ups: a caller that knows how long the reply
+        should be is not woken for every chunk of it (three or four at 115200
+        bps, one per byte or two at 9600), and whatever arrived is still
+        handed over when the line falls silent, a shorter reply included."""
+        while len(self._rx) < expect:
             self._check()
-            remaining = deadline - self._clock()
+            now = self._clock()
+            if self._rx and now - self.last_rx >= self.format.t15:
+                break  # part of a frame, then silence: hand over what came
+            remaining = deadline - now
             if remaining <= 0:
                 self._read_now()
                 self._check()
                 break
+            wait = remaining
+            if self._rx:
+                wait = min(remaining, self.last_rx + self.format.t15 - now)
+            # One future and one timer handle per wait (asyncio.wait would add
+            # a second future, callbacks and a set): this runs for every reply.
             waiter = self._waiter = self._loop.create_future()
+            self._want = expect
+            self._until = self._loop.time() + remaining
+            self._timer_handle = self._loop.call_later(wait, _release, waiter)
             try:
-                await asyncio.wait({waiter}, timeout=remaining)
+                await waiter
             finally:
                 self._waiter = None
-                waiter.cancel()
+                self._timer_handle.cancel()
+                self._timer_handle = None
         data = bytes(self._rx)
         self._rx.clear()
         return data
@@ -258,8 +291,19 @@ class SerialTransport:
             raise PortLost(self.path, "other", None, "the transport was closed")
 
     def _on_readable(self) -> None:
-        if self._read_now():
-            self._wake()
+        if not self._read_now():
+            return
+        waiter, handle = self._waiter, self._timer_handle
+        if waiter is None or handle is None:
+            return
+        if self._lost is not None or len(self._rx) >= self._want:
+            _release(waiter)
+            return
+        # Part of a reply: wake for the rest, or t1.5 after this chunk if no
+        # more comes (a new timer costs less than waking the receiver).
+        handle.cancel()
+        when = min(self._loop.time() + self.format.t15, self._until)
+        self._timer_handle = self._loop.call_at(when, _release, waiter)
 
     def _read_now(self) -> bool:
         """One non-blocking read; True if it got bytes or found the port lost."""
@@ -291,8 +335,13 @@ class SerialTransport:
         return self._lost
 
     def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        if self._waiter is not None:
+            _release(self._waiter)
+
+
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _errno_of(exc: BaseException) -> int | None:

@@ -99,6 +99,9 @@ class _Channel:
     failed_pulse: bool = False
     door_edges_seen: int = 0
     item_edges_seen: int = 0
+    # The compartment's version at the last sample (0 with nothing wired), -1
+    # to force the next one: a sample with the same inputs changes nothing.
+    version_seen: int = -1
     # the status bits as last sampled
     door_closed: bool = False
     item_present: bool = False
@@ -149,6 +152,7 @@ class ReferenceBoard:
                 ch.item_edges_seen = ch.compartment.item_edges
             ch.door_closed, ch.item_present, ch.lock_fault = self._reported(ch)
             ch.latch = not ch.door_closed
+            ch.version_seen = -1
 
     def next_deadline(self) -> float | None:
         deadlines = [c.pulse_deadline for c in self._ch if c.pulse_deadline is not None]
@@ -164,6 +168,8 @@ class ReferenceBoard:
 
     def on_request(self, frame: bytes, now: float) -> bytes | None:
         self.tick(now)
+        if frame and frame[0] != self._unit and frame[0] != BROADCAST:
+            return None  # another board's frame, valid or not: nothing to decode
         decoded = decode_request(frame)
         match decoded:
             case Ignored():
@@ -304,10 +310,18 @@ class ReferenceBoard:
             self._bump(changed)
             ch.door_closed, ch.item_present, ch.lock_fault = door_closed, item_present, lock_fault
             ch.latch = ch.latch or not door_closed
+            ch.version_seen = -1  # the next sample reads the inputs through the new polarity
 
     def _sample(self) -> None:
+        # Every frame on the bus samples every board: only the channels whose
+        # compartment moved since their last sample are read again (the
+        # others' sample would find the same levels and no edge). Outputs and
+        # polarity change through _output / _set_polarity, which sample or
+        # force the next sample themselves.
         for ch in self._ch:
-            self._sample_channel(ch)
+            comp = ch.compartment
+            if ch.version_seen != (0 if comp is None else comp.version):
+                self._sample_channel(ch)
 
     def _sample_channel(self, ch: _Channel) -> None:
         door_edges = item_edges = 0
@@ -325,6 +339,7 @@ class ReferenceBoard:
         if door_edges or not door_closed:
             ch.latch = True
         ch.door_closed, ch.item_present, ch.lock_fault = door_closed, item_present, lock_fault
+        ch.version_seen = 0 if comp is None else comp.version
 
     def _feedback_released(self, ch: _Channel) -> bool:
         raw = ch.compartment is not None and ch.compartment.lock_released_signal

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from protocol import BusFault
@@ -55,6 +56,9 @@ from ..model import BoardId, ChannelState
 R_co = TypeVar("R_co", covariant=True)
 R_contra = TypeVar("R_contra", contravariant=True)
 _RTU_OVERHEAD = 3  # unit byte + 2 CRC bytes around the PDU
+# A bus sends the same few requests all day (one status read per board, a
+# few writes): their frames, CRC included, are encoded once.
+_encode = lru_cache(maxsize=1024)(encode_request)
 
 
 class WireReader(Protocol[R_co]):
@@ -128,7 +132,7 @@ class Exchange:
         return reply_length(self.request)
 
     def encode(self) -> bytes:
-        return encode_request(self.unit, self.request)
+        return _encode(self.unit, self.request)
 
     def reader(self) -> ReplyReader:
         return ReplyReader(self.unit, self.request)

@@ -1,0 +1,96 @@
+"""SerialTransport.receive with an expected length, on a real pseudo-terminal:
+the bytes are handed over once all of them are in, and a shorter frame (an
+exception reply) or a partial one is never held back until the deadline
+once the line has fallen silent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import tty
+from collections.abc import Iterator
+
+import pytest
+
+from locker_host.bus.transport import SerialTransport
+from protocol.timing import SerialFormat
+
+FMT = SerialFormat(115200, "E", 1)
+FAR = 60.0  # a deadline no test should get near
+
+
+@pytest.fixture
+def pty() -> Iterator[tuple[int, str]]:
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    yield master, os.ttyname(slave)
+    os.close(slave)
+    os.close(master)
+
+
+def test_a_reply_arriving_in_chunks_is_handed_over_whole(pty: tuple[int, str]) -> None:
+    """Chunks a little apart (written from a thread, as a UART delivers them).
+    A handover before all 25 bytes are in is allowed only after t1.5 of
+    silence (a loaded machine may delay the writer that long); nothing is
+    lost or reordered either way."""
+    master, path = pty
+    reply = bytes(range(1, 26))
+
+    def line() -> None:
+        for start in range(0, len(reply), 7):
+            os.write(master, reply[start : start + 7])
+            time.sleep(0.0002)
+
+    async def main() -> tuple[bytes, list[float]]:
+        transport = SerialTransport.open(path, FMT)
+        early_silences: list[float] = []
+        try:
+            writer = asyncio.create_task(asyncio.to_thread(line))
+            got = b""
+            while len(got) < len(reply):
+                got += await transport.receive(time.monotonic() + FAR, expect=len(reply) - len(got))
+                silence = time.monotonic() - transport.last_rx
+                if len(got) < len(reply) and silence < FMT.t15:
+                    early_silences.append(silence)
+            await writer
+            return got, early_silences
+        finally:
+            transport.close()
+
+    assert asyncio.run(main()) == (reply, [])
+
+
+@pytest.mark.parametrize("sent", [b"\x01\x84\x02\xc2\xc1", b"\x01\x04\x14"])
+def test_fewer_bytes_than_expected_are_handed_over_once_the_line_is_silent(
+    pty: tuple[int, str], sent: bytes
+) -> None:
+    """An exception reply (5 bytes where 25 were expected), or the head of a
+    reply whose rest never comes: what came is handed over, not held until
+    the deadline (the reply reader decides what it is)."""
+    master, path = pty
+
+    async def main() -> tuple[bytes, bool]:
+        transport = SerialTransport.open(path, FMT)
+        try:
+            deadline = time.monotonic() + FAR
+            os.write(master, sent)
+            data = await transport.receive(deadline, expect=25)
+            return data, time.monotonic() < deadline
+        finally:
+            transport.close()
+
+    assert asyncio.run(main()) == (sent, True)
+
+
+def test_nothing_by_the_deadline_is_empty(pty: tuple[int, str]) -> None:
+    _, path = pty
+
+    async def main() -> bytes:
+        transport = SerialTransport.open(path, FMT)
+        try:
+            return await transport.receive(time.monotonic() + 0.01, expect=25)
+        finally:
+            transport.close()
+
+    assert asyncio.run(main()) == b""
