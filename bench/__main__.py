@@ -3,7 +3,7 @@
 ./run.sh bench                     # print
 ./run.sh bench --write             # also rewrite the tables in docs/benchmarks.md
 ./run.sh bench --quick             # fewer transactions, rounds and swipes, for a smoke run
-./run.sh bench --only bus,daemon   # a subset: wire, bus, daemon
+./run.sh bench --only bus,daemon   # a subset: wire, bus, daemon, mqtt
 
 With --write the run first waits (at most 5 minutes, checking every 15 s)
 for the 1-minute load average to fall below 1.0, and records the load at
@@ -15,18 +15,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import re
 import time
 from pathlib import Path
 
-from . import bus_owner, daemon_load
-from .harness import machine, markdown_table
+from . import bus_owner, daemon_load, mqtt_link
+from .harness import machine, markdown_table, replace_block
 from .wire_time import run_one
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 WIRE_CASES = [(9600, "8E1"), (19200, "8E1"), (115200, "8E1"), (115200, "8N1")]
-SECTIONS = ("wire", "bus", "daemon")
+SECTIONS = ("wire", "bus", "daemon", "mqtt")
 QUIET_LOAD = 1.0
 QUIET_WAIT = 300.0
 QUIET_POLL = 15.0
@@ -89,13 +88,6 @@ def daemon_section(window: float) -> str:
     return markdown_table(bus_owner.SUMMARY_HEADER, daemon_load.summary_rows(results))
 
 
-def replace_block(text: str, name: str, body: str) -> str:
-    pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.DOTALL)
-    if not pattern.search(text):
-        raise SystemExit(f"docs/benchmarks.md lacks the {name} markers")
-    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
-
-
 def wait_for_quiet_machine() -> None:
     """Bounded: a shared VM may never get quiet; the load is recorded either way."""
     deadline = time.monotonic() + QUIET_WAIT
@@ -143,6 +135,11 @@ def main() -> None:
         table = daemon_section(5.0 if args.quick else 15.0)
         print(table)
         blocks["daemon-load"] = table
+    if "mqtt" in only:
+        print("mqtt link: the bridge over a loopback Mosquitto against bare paho", flush=True)
+        table = mqtt_link.run(quick=args.quick)
+        print(table)
+        blocks["mqtt"] = table
     end_load = os.getloadavg()[0]
     elapsed = time.monotonic() - started
     print(f"load average {end_load:.2f} at the end; {elapsed:.0f} s")

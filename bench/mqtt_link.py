@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import re
 import tempfile
 import threading
 import time
@@ -41,14 +40,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from locker_host.daemon.mqtt_link import ServicePort
 from locker_host.store import OutgoingEvent, Store, UnitOfWork
 from mqtt_bridge import BridgeConfig, MqttBridge, Topics
 from mqtt_bridge.link import tcp_no_delay
 from tests.app.harness import Locker
-from tests.mqtt.app_port import ServicePort
 from tests.mqtt.broker import Mosquitto
 
-from .harness import machine, markdown_table, percentile
+from .harness import machine, markdown_table, percentile, replace_block
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -301,9 +300,8 @@ def run(quick: bool = False) -> str:
         )
         for d in (drain, bare_drain)
     ]
-    facts = f"Run {dt.date.today().isoformat()}: {machine()}, Mosquitto on loopback\n\n"
     return (
-        facts
+        "Mosquitto on loopback.\n\n"
         + markdown_table(
             ("command -> reply", "commands", "p50 ms", "p99 ms", "p50 / bare"), lat_rows
         )
@@ -312,22 +310,15 @@ def run(quick: bool = False) -> str:
     )
 
 
-def replace_block(text: str, body: str) -> str:
-    pattern = re.compile(r"(<!-- mqtt:begin -->\n).*?(<!-- mqtt:end -->)", re.DOTALL)
-    if not pattern.search(text):
-        raise SystemExit("docs/benchmarks.md lacks the mqtt markers")
-    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench.mqtt_link")
     parser.add_argument("--quick", action="store_true", help="100 commands, 1000 events")
     parser.add_argument("--write", action="store_true", help="record the table in docs/")
     args = parser.parse_args(argv)
-    section = run(quick=args.quick)
+    section = f"Run {dt.date.today().isoformat()}: {machine()}\n\n{run(quick=args.quick)}"
     print(section)
     if args.write:
-        DOC.write_text(replace_block(DOC.read_text(), section))
+        DOC.write_text(replace_block(DOC.read_text(), "mqtt", section))
         print(f"wrote {DOC.relative_to(ROOT)}")
 
 

@@ -54,7 +54,7 @@ from .layout_change import LayoutChange, reconcile_layout
 from .persistence import Plan, Restored, Saved, plan, restore
 from .ports import Clock, CodeSource, LockDriver, PulseOutcome, StaffDirectory
 from .replies import JsonDict
-from .secrets import Keys, load_keys
+from .secrets import Keys, load_keys, load_table
 from .service import (
     CentralContext,
     LockerService,
@@ -113,6 +113,7 @@ __all__ = [
     "UnknownCard",
     "UnknownCommand",
     "load_keys",
+    "load_table",
     "parse_command",
     "plan",
     "reconcile_layout",

@@ -19,6 +19,10 @@ never strands an item::
     [staff_keys]            # optional: staff card digests (the daemon's staff directory)
     current = 1
     secrets = { 1 = "57af…" }
+
+Other tables belong to the adapters that need a secret (the MQTT link's
+password and command keys: ``[mqtt]``); ``load_table`` hands one out after
+the same checks of the file.
 """
 
 from __future__ import annotations
@@ -48,6 +52,16 @@ def load_keys(path: str | os.PathLike[str]) -> Keys:
     data = _read(Path(path))
     staff = _keyring(data, "staff_keys") if "staff_keys" in data else None
     return Keys(owner=_keyring(data, "owner_keys"), codes=_keyring(data, "code_keys"), staff=staff)
+
+
+def load_table(path: str | os.PathLike[str], section: str) -> dict[str, Any] | None:
+    """One table of the secrets file (None when absent), read with the same checks."""
+    table = _read(Path(path)).get(section)
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise SecretsMalformed(f"[{section}] must be a table", field=section)
+    return table
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from . import cli_admin, cli_commission, logs
 from .config import DaemonConfig, load_config
 from .config_fields import ConfigError
 from .instance import AlreadyRunning
-from .runtime import check_keys, run_daemon
+from .runtime import check_keys, link_config, run_daemon
 from .wiring import wiring_hash
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -94,7 +94,15 @@ def _check(path: str) -> int:
         print(f"secrets: not checked: {exc}")
         return EXIT_OK
     check_keys(config, keys)
+    link = link_config(config)
     print(f"secrets: ok ({config.paths.secrets})")
+    if link is None:
+        print("mqtt: not configured (no link to the central system)")
+    else:
+        print(
+            f"mqtt: {link.host}:{link.port} as {link.mqtt_client_id}, root {link.topic_prefix}/"
+            f"{link.site}/{link.locker}, tls {'on' if link.tls else 'off'}"
+        )
     return EXIT_OK
 
 

@@ -17,6 +17,7 @@ Relative paths are relative to the configuration file's directory.
     config_readers  [[readers]]
     config_people   [[departments]], [[services]], [[staff]]
     config_policy   [policy], [timers], [housekeeping], [kiosk], [clock]
+    config_mqtt     [mqtt] (and the secrets file's [mqtt] table)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from locker_host.domain import LockerConfig
 from .config_buses import parse_buses
 from .config_fields import ConfigError, Table
 from .config_layout import parse_layout
+from .config_mqtt import MqttSetting, parse_mqtt
 from .config_people import (
     Department,
     DropoffService,
@@ -77,6 +79,7 @@ class DaemonConfig:
     housekeeping: Housekeeping
     kiosk: KioskSettings
     clock: ClockSettings
+    mqtt: MqttSetting | None = None  # None: no link to the central system
 
     def service(self, name: str) -> DropoffService | None:
         return next((s for s in self.services if s.name == name), None)
@@ -118,6 +121,7 @@ def parse_config(
         housekeeping=parse_housekeeping(root),
         kiosk=parse_kiosk(root),
         clock=parse_clock(root, base),
+        mqtt=parse_mqtt(root, base),
     )
     root.finish()
     return config

@@ -13,7 +13,9 @@ Start-up, in order, each step best effort where the hardware is concerned:
    first snapshots reconcile the readings (a latch from before nobody saw
    raises no alarm). A board or a port that does not answer at start-up
    costs nothing: the owner retries with back-off (field lessons #3);
-4. the card readers, the admin socket, the timer loop and housekeeping.
+4. the card readers, the admin socket, the timer loop and housekeeping;
+5. the MQTT link to the central system when `[mqtt]` is configured
+   (mqtt_link.py): woken by every commit, restarted with back-off if it fails.
 
 While it runs, every reading of a reader goes to `Presentations`, every
 snapshot of a bus owner to `SnapshotTranslator` and then
@@ -23,9 +25,11 @@ asks `next_wakeup` at least every `TIMER_TICK_S` (new deadlines are always
 further away than that) and calls `on_timer` when it is due.
 
 SIGTERM or SIGINT set `stop`: readers stop (no new presentations), the admin
-socket closes, the loops and effects are cancelled, the buses stop, and the
-store is closed last. Any task that fails stops the daemon with its error
-(exceptions always propagate; systemd restarts the daemon).
+socket closes, the MQTT link says `offline` and disconnects, the loops and
+effects are cancelled, the buses stop, and the store is closed last. Any
+task that fails stops the daemon with its error (exceptions always
+propagate; systemd restarts the daemon), except the MQTT link, which is
+restarted in place: the locker serves the hall without its central system.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from locker_host.app import (
     SystemClock,
     SystemCodeSource,
     load_keys,
+    load_table,
 )
 from locker_host.bus import BoardSnapshot, BusOwner, Health, SnapshotConsumer
 from locker_host.domain import Decision
@@ -58,15 +63,18 @@ from locker_host.readers import (
     line_reader,
     sam_reader,
 )
+from mqtt_bridge import BridgeConfig
 
 from .admin import AdminServer
 from .admin_commands import AdminHandler
 from .commissioning import load_record, status_of
 from .config import DaemonConfig
 from .config_fields import ConfigError
+from .config_mqtt import bridge_config, parse_mqtt_secrets
 from .config_readers import ReaderSetting
 from .housekeeping import Housekeeper
 from .instance import exclusive
+from .mqtt_link import MqttLink, ServicePort
 from .presentations import Presentations
 from .staff import StaffCards
 from .translate import BusLockDriver, SnapshotTranslator
@@ -98,11 +106,22 @@ class _Tasks:
 async def run_daemon(config: DaemonConfig, stop: asyncio.Event) -> None:
     keys = load_keys(config.paths.secrets)
     check_keys(config, keys)
+    link = link_config(config)
     with exclusive(config.paths.database, "starting lockerd"):
-        await _run(config, keys, stop)
+        await _run(config, keys, link, stop)
 
 
-async def _run(config: DaemonConfig, keys: Keys, stop: asyncio.Event) -> None:
+def link_config(config: DaemonConfig) -> BridgeConfig | None:
+    """The bridge's settings from `[mqtt]` and the secrets file (None: no link)."""
+    if config.mqtt is None:
+        return None
+    secrets = parse_mqtt_secrets(load_table(config.paths.secrets, "mqtt"))
+    return bridge_config(config.mqtt, secrets, site=config.locker.site, locker=config.locker.locker)
+
+
+async def _run(
+    config: DaemonConfig, keys: Keys, link: BridgeConfig | None, stop: asyncio.Event
+) -> None:
     translator = SnapshotTranslator(config.locker.layout)
     driver = BusLockDriver(translator)
     clock = SystemClock(config.clock.synchronised_flag)
@@ -124,7 +143,15 @@ async def _run(config: DaemonConfig, keys: Keys, stop: asyncio.Event) -> None:
         },
     )
     try:
-        await _serve(config, keys, service=service, translator=translator, driver=driver, stop=stop)
+        await _serve(
+            config,
+            keys,
+            service=service,
+            translator=translator,
+            driver=driver,
+            link_config=link,
+            stop=stop,
+        )
     finally:
         await service.aclose()
         logger.info("store closed")
@@ -137,6 +164,7 @@ async def _serve(
     service: LockerService,
     translator: SnapshotTranslator,
     driver: BusLockDriver,
+    link_config: BridgeConfig | None,
     stop: asyncio.Event,
 ) -> None:
     record = await service.runner.run(load_record)
@@ -158,6 +186,10 @@ async def _serve(
         kiosk, service, staff, arm_timeout_s=config.kiosk.dropoff_arm_timeout_s
     )
     readers = [build_reader(r, keys) for r in config.readers]
+    api = CommandApi(service, SystemCodeSource())
+    link = (
+        None if link_config is None else MqttLink(link_config, ServicePort(api, service), service)
+    )
     async with asyncio.TaskGroup() as group:
         effects, loops = _Tasks(group), _Tasks(group)
         owners = {
@@ -170,12 +202,13 @@ async def _serve(
                 "readers": [_reader_health(reader) for reader in readers],
                 "service": vars(service.statistics()),
                 "commissioned": commissioning.commissioned,
+                "mqtt": None if link is None else link.statistics(),
             }
 
         handler = AdminHandler(
             config,
             service,
-            api=CommandApi(service, SystemCodeSource()),
+            api=api,
             presentations=presentations,
             commissioning=commissioning,
             health=health,
@@ -194,12 +227,14 @@ async def _serve(
             stack.push_async_callback(admin.close)
             loops.spawn(_timer_loop(service))
             loops.spawn(Housekeeper(service, config.housekeeping).run())
+            link_task = None if link is None else group.create_task(link.run())
             logger.info(
                 "running",
                 extra={
                     "buses": len(owners),
                     "readers": len(readers),
                     "admin_socket": str(config.paths.admin_socket),
+                    "mqtt": None if link is None else link.statistics()["broker"],
                 },
             )
             await stop.wait()
@@ -207,6 +242,8 @@ async def _serve(
             # No new presentations or commands first (the admin socket, the readers),
             # then what is in flight, then the loops and the buses.
             await stack.aclose()
+            if link is not None and link_task is not None:
+                await link.stop(link_task)
             effects.cancel()
             loops.cancel()
     driver.detach()

@@ -166,13 +166,22 @@ def _config_for(rig: Rig, workdir: Path) -> tuple[dict[str, Any], Path | None, d
 
 
 @pytest.fixture
-def locker(rig: Rig, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Locker]:
+def locker_overrides() -> dict[str, Any]:
+    """Configuration a test module adds at run time (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def locker(
+    rig: Rig, tmp_path: Path, request: pytest.FixtureRequest, locker_overrides: dict[str, Any]
+) -> Iterator[Locker]:
     workdir = tmp_path / "lockerd"
     workdir.mkdir()
     config, hil_db, cards = _config_for(rig, workdir)
     marker = request.node.get_closest_marker("locker_config")
     if marker is not None:
         config = merged(config, marker.args[0])
+    config = merged(config, locker_overrides)
     path = write_config(workdir / "lockerd.toml", config)
     database = Path(config["paths"]["database"])
     if request.node.get_closest_marker("uncommissioned") is None:

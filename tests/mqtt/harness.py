@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from locker_host.daemon.mqtt_link import ServicePort
 from mqtt_bridge import BridgeConfig, MqttBridge, Topics
 from tests.app.harness import HOUR, Locker, iso
 
-from .app_port import ServicePort
 from .broker import Mosquitto
 from .central import Central, Message
 from .contract import Contract

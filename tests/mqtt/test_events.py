@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from locker_host.daemon.mqtt_link import ServicePort
 from tests.app.harness import Locker
 from tests.domain.helpers import BOB_ID
 
-from .app_port import ServicePort
 from .consumer import Consumer
 from .harness import TOPICS, WAIT_S, bridge_config, bridge_for, expires_in, linked, running
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from locker_host.daemon.mqtt_link import ServicePort
 from mqtt_bridge import BridgeFailed
 from tests.app.harness import Locker
 
-from .app_port import ServicePort
 from .broker import persistence_lines
 from .central import Central
 from .consumer import Consumer
