@@ -12,7 +12,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-DEFAULT_EXAMPLES = 150
+DEFAULT_EXAMPLES = 100
 EXAMPLES = int(os.environ.get("LOCKER_FUZZ_EXAMPLES", DEFAULT_EXAMPLES))
 
 fuzz = settings(

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
+from locker_host.daemon.mqtt_link import ServicePort
 from tests.app.harness import Locker
-from tests.mqtt.app_port import ServicePort
 from tests.mqtt.broker import persistence_lines
 from tests.mqtt.consumer import Consumer
 from tests.mqtt.harness import TOPICS, bridge_config, bridge_for, expires_in, running

@@ -12,8 +12,10 @@ during a pulse, with a door open, while idle), then:
   reconciled, and redelivered commands (same command_id, now expired) pulse nothing;
 * no item lost: every certificate the outbox says was loaded and not since collected,
   and every reservation that was acknowledged, is in the restarted daemon's state;
-* the outbox seq is gap-free across all boots (no acknowledging consumer here: the
-  outbox keeps the whole history);
+* event seq gap-free at the central system's acknowledging consumer (lockerd's MQTT
+  bridge to a real Mosquitto with persistence; tests/mqtt/consumer.py): every event up
+  to the moment the outbox is empty again arrived, in order, across every boot, and a
+  duplicate is only a repeat of the same seq and event_id;
 * a command that arrives after its expires_at is refused `expired` and pulses nothing;
 * overall, unlock writes <= 2 x opens (a pulse and at most one retry each).
 """
@@ -27,8 +29,11 @@ from typing import Any
 
 import pytest
 
+from mqtt_bridge import Topics
 from tests.e2e.lockerd import MARKET_CLERK
+from tests.mqtt.broker import Mosquitto, persistence_lines
 
+from .central import CentralSide, ConsumerJournal
 from .daemon import Run, audit_chain_intact, iso_in, running_locker, unlock_writes
 from .people import People
 from .profile import Profile
@@ -121,12 +126,46 @@ def check_after_restart(run: Run, flows: Flows) -> None:
         assert application in held or application in gone, f"{application} was lost"
 
 
+def mqtt_settings(port: int) -> dict[str, Any]:
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "keepalive_s": 5,
+        "reconnect_min_s": 1,
+        "reconnect_max_s": 1,
+    }
+
+
 def test_kill_9_at_random_points_loses_nothing_and_repeats_nothing(
     tmp_path: Path, commissioned_db: Path, profile: Profile, record_property: Any
 ) -> None:
     rng = random.Random(7002)
-    changes = {"housekeeping": {"checkpoint_interval_s": 1.0}}
+    broker = Mosquitto(
+        tmp_path / "broker", lines=["allow_anonymous true", *persistence_lines(tmp_path / "broker")]
+    )
+    broker.start()
+    central = CentralSide(broker.port, Topics("e2e", "L01"))
+    central.start()
+    changes = {"housekeeping": {"checkpoint_interval_s": 1.0}, "mqtt": mqtt_settings(broker.port)}
+    try:
+        crash_loop(tmp_path, commissioned_db, profile, record_property, rng, changes, central)
+    finally:
+        central.stop()
+        broker.kill()
+    assert not central.contract.violations, central.contract.violations[:10]
+
+
+def crash_loop(
+    tmp_path: Path,
+    commissioned_db: Path,
+    profile: Profile,
+    record_property: Any,
+    rng: random.Random,
+    changes: dict[str, Any],
+    central: CentralSide,
+) -> None:
     with running_locker(tmp_path, commissioned_db, changes) as run:
+        run.journal = ConsumerJournal(run.lockerd, central=central)
         rig, lockerd = run.rig, run.lockerd
         rig.doors_open_by_themselves(None, close_after=0.4)
         people = People(rig)
@@ -175,7 +214,7 @@ def test_kill_9_at_random_points_loses_nothing_and_repeats_nothing(
         )
         summary = (
             f"{profile.crash_kills} kills, {restarted} restarts, {len(journal.events)} events "
-            f"(seq gap-free), {len(flows.reserved)} reservations acknowledged, "
+            f"(seq gap-free at the consumer), {len(flows.reserved)} reservations acknowledged, "
             f"{len(journal.of('certificate.loaded'))} loaded, "
             f"{len(journal.of('certificate.collected'))} collected, {len(opens)} opens, "
             f"{len(writes)} unlock writes, {unknown} outcome_unknown ({in_flight} kills with "
@@ -183,8 +222,13 @@ def test_kill_9_at_random_points_loses_nothing_and_repeats_nothing(
             f"commands, {flows.stale_refused} stale commands refused, "
             f"people {len(people.done)} actions, {elapsed:.0f} s"
         )
+        duplicates = central.duplicates()
+        accepted = central.accepted()
+        summary += f"; consumer accepted {len(accepted)}, duplicates {len(duplicates)}"
         record_property("crash", summary)
         print(summary)
+        for duplicate in duplicates:  # at least once: a repeat, never a different event
+            assert accepted[duplicate["seq"] - 1]["event_id"] == duplicate["event_id"]
         assert restarted == profile.crash_kills
         assert len(writes) <= 2 * len(opens), summary
         assert len(journal.of("certificate.loaded")) > 0, summary  # the flows did run
