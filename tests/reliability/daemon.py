@@ -72,6 +72,19 @@ class Journal:
         event: dict[str, Any] = wait_for(found, timeout=timeout, what=f"the outcome of {open_id}")
         return event
 
+    def wait_event_type(self, kind: str, timeout: float = 10.0, **match: Any) -> dict[str, Any]:
+        """The first event of `kind` whose payload has `match`, reading on until it comes."""
+
+        def found() -> dict[str, Any] | None:
+            self.refresh()
+            for event in self.of(kind):
+                if all(event["payload"].get(k) == v for k, v in match.items()):
+                    return event
+            return None
+
+        event: dict[str, Any] = wait_for(found, timeout=timeout, what=f"event {kind} {match}")
+        return event
+
     def assert_gap_free(self) -> None:
         seqs = [e["seq"] for e in self.events]
         assert seqs == list(range(1, len(seqs) + 1)), f"seq gaps or repeats: {seqs[:5]}..."
@@ -171,10 +184,15 @@ def unlock_writes(rig: SimRig) -> list[tuple[int, int, float]]:
 
 @contextmanager
 def running_locker(
-    tmp_path: Path, commissioned_db: Path, changes: dict[str, Any] | None = None
+    tmp_path: Path,
+    commissioned_db: Path,
+    changes: dict[str, Any] | None = None,
+    *,
+    secrets: str = "",
 ) -> Iterator[Run]:
     """A simulator, a commissioned database and a running lockerd; SIGTERM and a scan for
-    raw ID numbers in the logs and every SQLite file (WAL included) at the end."""
+    raw ID numbers in the logs and every SQLite file (WAL included) at the end.
+    `changes` are merged into lockerd.toml, `secrets` appended to the secrets file."""
     rig = SimRig(tmp_path / "run")
     try:
         workdir = tmp_path / "lockerd"
@@ -182,6 +200,9 @@ def running_locker(
         config, _, cards = _config_for(rig, workdir)
         config = merged(config, changes or {})
         path = write_config(workdir / "lockerd.toml", config)
+        if secrets:  # more tables for the secrets file (e.g. [mqtt] command_keys)
+            secrets_file = Path(config["paths"]["secrets"])
+            secrets_file.write_text(secrets_file.read_text(encoding="utf-8") + secrets)
         database = Path(config["paths"]["database"])
         for suffix in ("", "-wal"):
             if Path(f"{commissioned_db}{suffix}").exists():
