@@ -3,6 +3,9 @@
 #   ./run.sh demo   set everything up, then start the demo
 #   ./run.sh test   set everything up, then run the default test suite
 #   ./run.sh bench  set everything up, then run the benchmarks
+#   ./run.sh reliability [--long]
+#                   the fault, crash, network, security and fuzz suite (docs/reliability.md):
+#                   the CI profile (a few minutes), or the long one
 # Set-up is idempotent: system packages are installed only when missing (and
 # only when we may: as root, or through sudo), the virtual environment lives in
 # .venv and is refreshed when pyproject.toml changes.
@@ -109,8 +112,19 @@ case "$cmd" in
         setup
         exec "$VENV/bin/python" -m bench "$@"
         ;;
+    reliability)
+        setup
+        profile=ci examples=800 timeout=900
+        if [ "${1:-}" = "--long" ]; then
+            profile=long examples=20000 timeout=7200
+            shift
+        fi
+        LOCKER_RELIABILITY=$profile LOCKER_FUZZ_EXAMPLES=$examples exec "$VENV/bin/python" \
+            -m pytest tests/reliability tests/fuzz -o timeout=$timeout -p no:cacheprovider \
+            -rA "$@"
+        ;;
     *)
-        echo "usage: ./run.sh demo|test|bench [args...]" >&2
+        echo "usage: ./run.sh demo|test|bench|reliability [args...]" >&2
         exit 2
         ;;
 esac

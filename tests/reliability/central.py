@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from mqtt_bridge import Topics
+from tests.e2e.lockerd import Lockerd
 from tests.e2e.rig import wait_for
 from tests.mqtt.central import Central, Message
 from tests.mqtt.consumer import Consumer
@@ -75,6 +76,20 @@ class CentralSide:
         finally:
             self.thread.close()
 
+    def diagnosis(self, lockerd: Lockerd) -> str:
+        """What the consumer and the daemon's link say, for a failure message."""
+        c = self.consumer
+        assert c is not None
+        pending = lockerd.admin("events", {"limit": 3})["events"]
+        mqtt = lockerd.admin("health").get("mqtt")
+        lines = [line for line in lockerd.log_text().splitlines() if "mqtt" in line][-15:]
+        return (
+            f"consumer last {c.last} acked {c._acked} gaps {c.gaps} replays {c.replays} "
+            f"sessions lost {c.sessions_lost} duplicates {len(c.duplicates)}\n"
+            f"pending {[(e['seq'], e['boot_id'][:8], e['type']) for e in pending]}\n"
+            f"lockerd mqtt {mqtt}\n" + "\n".join(lines)
+        )
+
     def accepted(self) -> list[dict[str, Any]]:
         assert self.consumer is not None
         return list(self.consumer.accepted)
@@ -95,12 +110,15 @@ class ConsumerJournal(Journal):
     def refresh(self) -> list[dict[str, Any]]:
         """Until the daemon's outbox is empty: every event then was acknowledged, and the
         consumer only acknowledges an unbroken run from seq 1."""
-        wait_for(
-            lambda: self.lockerd.admin("events", {"limit": 1})["events"] == [],
-            timeout=60,
-            what="the consumer to acknowledge every event",
-        )
         assert self.central is not None
+        try:
+            wait_for(
+                lambda: self.lockerd.admin("events", {"limit": 1})["events"] == [],
+                timeout=60,
+                what="the consumer to acknowledge every event",
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.central.diagnosis(self.lockerd)}") from None
         before = len(self.events)
         self.events = self.central.accepted()
         return self.events[before:]

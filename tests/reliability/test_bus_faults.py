@@ -128,8 +128,12 @@ def test_no_wrong_open_under_bus_faults(
         per_open: dict[str, int] = {}
         for unit, channel, at in writes:
             cid = wiring[(unit, channel)]
-            owner = next(
-                (i for i in intents if i.compartment == cid and i.issued <= at <= i.ended + 0.5),
+            owner = next(  # the latest open of that compartment issued before the write
+                (
+                    i
+                    for i in reversed(intents)
+                    if i.compartment == cid and i.issued <= at <= i.ended + 0.5
+                ),
                 None,
             )
             if owner is None:
