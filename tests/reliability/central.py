@@ -44,6 +44,17 @@ class LoopThread:
 
 
 @dataclass
+class SeeingConsumer(Consumer):
+    """The contract's consumer, remembering every event it was handed (for diagnosis)."""
+
+    seen: list[tuple[int, str, str]] = field(default_factory=list)
+
+    async def _handle(self, event: dict[str, Any]) -> None:
+        self.seen.append((event["seq"], event["boot_id"][:8], event["type"]))
+        await super()._handle(event)
+
+
+@dataclass
 class CentralSide:
     """The consumer and a capture of ALL traffic on the broker (subscribed to `#`)."""
 
@@ -56,7 +67,9 @@ class CentralSide:
 
     def start(self) -> None:
         async def start() -> None:
-            self.consumer = Consumer(self.port, self.topics, self.contract, iso_in(30 * 86400))
+            self.consumer = SeeingConsumer(
+                self.port, self.topics, self.contract, iso_in(30 * 86400)
+            )
             await self.consumer.start()
             self.capture = Central(self.port, client_id="capture-all")
             await self.capture.connect()
@@ -83,7 +96,13 @@ class CentralSide:
         pending = lockerd.admin("events", {"limit": 3})["events"]
         mqtt = lockerd.admin("health").get("mqtt")
         lines = [line for line in lockerd.log_text().splitlines() if "mqtt" in line][-15:]
+        task = c._task
+        state = "no task" if task is None else "running"
+        if task is not None and task.done():
+            state = f"ENDED: {task.exception()!r}" if not task.cancelled() else "cancelled"
         return (
+            f"consumer task {state}\n"
+            f"consumer saw (last 12) {getattr(c, 'seen', [])[-12:]}\n"
             f"consumer last {c.last} acked {c._acked} gaps {c.gaps} replays {c.replays} "
             f"sessions lost {c.sessions_lost} duplicates {len(c.duplicates)}\n"
             f"pending {[(e['seq'], e['boot_id'][:8], e['type']) for e in pending]}\n"
@@ -118,7 +137,16 @@ class ConsumerJournal(Journal):
                 what="the consumer to acknowledge every event",
             )
         except AssertionError as exc:
-            raise AssertionError(f"{exc}\n{self.central.diagnosis(self.lockerd)}") from None
+            first = f"{exc}\n{self.central.diagnosis(self.lockerd)}"
+            try:
+                wait_for(
+                    lambda: self.lockerd.admin("events", {"limit": 1})["events"] == [],
+                    timeout=120,
+                    what="healed",
+                )
+            except AssertionError:
+                raise AssertionError(first + "\nNOT HEALED after 120 s more") from None
+            raise AssertionError(first + "\nHEALED within 120 s more") from None
         before = len(self.events)
         self.events = self.central.accepted()
         return self.events[before:]
