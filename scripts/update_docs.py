@@ -2,11 +2,12 @@
 
     .venv/bin/python scripts/update_docs.py
 
-tests/test_docs.py fails when a table here and the code disagree.
+tests/test_docs.py fails when a table here (or docs/openapi.json) and the code disagree.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from locker_host.api import openapi_document  # noqa: E402
 from protocol.reference_board import render_register_table  # noqa: E402
 
 GENERATED = {
@@ -30,11 +32,17 @@ def replace_block(text: str, name: str, body: str) -> str:
     return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
 
 
+OPENAPI = "docs/openapi.json"  # the HTTP API's contract, whole
+
+
 def main() -> None:
     for (path, name), render in GENERATED.items():
         file = ROOT / path
         file.write_text(replace_block(file.read_text(), name, render()))
         print(f"updated {path} ({name})")
+    text = json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
+    (ROOT / OPENAPI).write_text(text, encoding="utf-8")
+    print(f"updated {OPENAPI}")
 
 
 if __name__ == "__main__":

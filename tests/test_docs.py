@@ -1,8 +1,10 @@
 """Documents that are generated from code must match it."""
 
+import json
 import re
 from pathlib import Path
 
+from locker_host.api import openapi_document
 from protocol.reference_board import render_register_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,3 +21,8 @@ def test_reference_board_register_table_matches_the_code() -> None:
     assert block("docs/reference-board.md", "register-map") == render_register_table(), (
         "run: .venv/bin/python scripts/update_docs.py"
     )
+
+
+def test_the_openapi_document_matches_the_api() -> None:
+    published = json.loads((ROOT / "docs/openapi.json").read_text(encoding="utf-8"))
+    assert published == openapi_document(), "run: .venv/bin/python scripts/update_docs.py"

@@ -11,7 +11,9 @@ Layout, like Trio's: small modules, one job each, re-exported here.
   the loop         service.py (LockerService: one writer, write-ahead, effects after commit)
   front doors      api.py (CommandApi: central commands, dedup, expiry),
                    commands.py + payload.py (typed requests, parse_command),
-                   kiosk.py (card reader and touch screen), replies.py (reply dicts)
+                   kiosk.py (card reader and touch screen), operators.py (the local
+                   pages' staff actions), replies.py (reply dicts)
+  read-only        queries.py (audit log search, outbox figures)
   persistence      persistence.py (Decision -> UnitOfWork, and back), documents.py
                    (state documents), personal.py (personal data split out by ref),
                    records.py (audit rows, events), layout_change.py (start-up)
@@ -51,8 +53,10 @@ from .errors import (
 )
 from .kiosk import CitizenGate, Kiosk
 from .layout_change import LayoutChange, reconcile_layout
+from .operators import OperatorDesk
 from .persistence import Plan, Restored, Saved, plan, restore
 from .ports import Clock, CodeSource, LockDriver, PulseOutcome, StaffDirectory
+from .queries import AuditLine, AuditQuery, OutboxFigures, outbox_figures, read_audit
 from .replies import JsonDict
 from .secrets import Keys, load_keys, load_table
 from .service import (
@@ -69,6 +73,8 @@ __all__ = [
     "COMMANDS",
     "TIMESYNCD_FLAG",
     "AppError",
+    "AuditLine",
+    "AuditQuery",
     "CancelRequest",
     "CentralContext",
     "CentralRequest",
@@ -89,6 +95,8 @@ __all__ = [
     "LockDriver",
     "LockerService",
     "NotCommissioned",
+    "OperatorDesk",
+    "OutboxFigures",
     "Outcome",
     "Plan",
     "PulseOutcome",
@@ -114,8 +122,10 @@ __all__ = [
     "UnknownCommand",
     "load_keys",
     "load_table",
+    "outbox_figures",
     "parse_command",
     "plan",
+    "read_audit",
     "reconcile_layout",
     "restore",
 ]

@@ -153,7 +153,7 @@ class AdminHandler:
         if service is None:
             known = ", ".join(s.name for s in self._config.services) or "none configured"
             return _error("invalid", f"one of the configured services ({known})", "service")
-        armed = self._presentations.arm_dropoff(service, accessible=accessible)
+        armed = self._presentations.arm_dropoff(service, accessible=accessible, source="admin")
         return {
             "ok": True,
             "armed": service.name,
@@ -164,5 +164,5 @@ class AdminHandler:
         }
 
     async def _disarm_dropoff(self, payload: Mapping[str, Any]) -> JsonDict:
-        self._presentations.disarm()
+        self._presentations.disarm(source="admin")
         return {"ok": True}

@@ -5,6 +5,8 @@
     lockerd commission STEP ...          scan, set-address, walk, status (cli_commission.py)
     lockerd check-config FILE            validate a configuration (and its secrets file)
     lockerd hash-card --config FILE      a staff card's digest for [[staff]] (number on stdin)
+    lockerd hash-token --name N --role R an HTTP token's digest for [[http.tokens]] (token on
+                                         stdin, or --generate a new one)
 
 Exit codes: 0 ok, 1 refused / failed / cannot reach the daemon, 2 a usage or
 configuration error (one line naming the key and the problem).
@@ -16,10 +18,12 @@ import argparse
 import asyncio
 import getpass
 import logging
+import secrets
 import signal
 import sys
 from collections.abc import Sequence
 
+from locker_host.api import Role, token_digest
 from locker_host.app import AppError, SecretsError, load_keys
 from locker_host.readers import staff_card_digests
 
@@ -48,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _check(args.file)
             case "hash-card":
                 return _hash_card(args)
+            case "hash-token":
+                return _hash_token(args)
     except (ConfigError, SecretsError, cli_admin.UsageProblem, cli_commission.UsageProblem) as exc:
         print(f"lockerd: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -125,6 +131,28 @@ def _hash_card(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+MIN_TOKEN = 16  # a token is a long random string: a short one could be guessed
+
+
+def _hash_token(args: argparse.Namespace) -> int:
+    if args.generate:
+        token = secrets.token_urlsafe(32)
+        # stderr: stdout stays the TOML to paste; the token is shown this once.
+        print(f"token (give it to the {args.role}; shown once): {token}", file=sys.stderr)
+    elif sys.stdin.isatty():
+        token = getpass.getpass("token (not echoed): ").strip()
+    else:
+        token = sys.stdin.readline().strip()
+    if len(token) < MIN_TOKEN:
+        print(f"lockerd: a token has at least {MIN_TOKEN} characters", file=sys.stderr)
+        return EXIT_USAGE
+    print("[[http.tokens]]")
+    print(f'name = "{args.name}"')
+    print(f'role = "{args.role}"')
+    print(f'sha256 = "{token_digest(token)}"')
+    return EXIT_OK
+
+
 def _card_number() -> str:
     if sys.stdin.isatty():
         return getpass.getpass("staff card number (not echoed): ").strip()
@@ -147,4 +175,8 @@ def _parser() -> argparse.ArgumentParser:
     card.add_argument("--staff-id", default="FILL-IN")
     card.add_argument("--department", default="FILL-IN")
     card.add_argument("--role", choices=("clerk", "supervisor", "technician"), default="clerk")
+    token = sub.add_parser("hash-token", help="digest an HTTP API token (read from stdin)")
+    token.add_argument("--name", default="FILL-IN", help="shown in the audit log as http:NAME")
+    token.add_argument("--role", choices=[r.value for r in Role], default="staff")
+    token.add_argument("--generate", action="store_true", help="make a new random token")
     return parser

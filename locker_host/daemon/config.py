@@ -18,6 +18,7 @@ Relative paths are relative to the configuration file's directory.
     config_people   [[departments]], [[services]], [[staff]]
     config_policy   [policy], [timers], [housekeeping], [kiosk], [clock]
     config_mqtt     [mqtt] (and the secrets file's [mqtt] table)
+    config_http     [http] (the HTTP API and pages)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from locker_host.domain import LockerConfig
 
 from .config_buses import parse_buses
 from .config_fields import ConfigError, Table
+from .config_http import HttpSettings, parse_http
 from .config_layout import parse_layout
 from .config_mqtt import MqttSetting, parse_mqtt
 from .config_people import (
@@ -80,6 +82,7 @@ class DaemonConfig:
     kiosk: KioskSettings
     clock: ClockSettings
     mqtt: MqttSetting | None = None  # None: no link to the central system
+    http: HttpSettings | None = None  # None: no HTTP server
 
     def service(self, name: str) -> DropoffService | None:
         return next((s for s in self.services if s.name == name), None)
@@ -122,6 +125,7 @@ def parse_config(
         kiosk=parse_kiosk(root),
         clock=parse_clock(root, base),
         mqtt=parse_mqtt(root, base),
+        http=parse_http(root),
     )
     root.finish()
     return config

@@ -16,20 +16,26 @@ docs/configuration.md, "What a reader does"):
 * a code (`CodeEntered`) is a pickup or a drop-off by its prefix;
 * faults and "ready" are logged.
 
+The HTTP kiosk (locker_host/api) comes through here too: a forwarded swipe
+is a reading like any other (`source="http"`), and a code typed on the touch
+screen is `enter_code`.
+
 Every outcome is logged with the masked card, never the number, and the
-reply's compartments and error code.
+reply's compartments and error code, and handed to the listeners
+(`add_listener`: the pages' live `kiosk` events) as a `KioskOutcome`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from locker_host.app import JsonDict, Kiosk, LockerService
-from locker_host.domain import CodePurpose, Purpose
+from locker_host.domain import CodePurpose, Purpose, Size
 from locker_host.readers import (
     CardPresented,
     CodeEntered,
@@ -48,11 +54,28 @@ logger = logging.getLogger(__name__)
 STAFF_PURPOSES = (Purpose.COLLECT, Purpose.LOAD, Purpose.RECALL)
 
 
+Source = Literal["reader", "http", "admin"]
+
+
 @dataclass(frozen=True)
 class ArmedDropoff:
     service: DropoffService
     accessible: bool
     until_mono_s: float
+    size: Size  # the service's, unless the kiosk chose another
+
+
+@dataclass(frozen=True)
+class KioskOutcome:
+    """One presentation's outcome, for the listeners."""
+
+    source: Source  # a reader of the daemon, the HTTP kiosk, or `lockerd admin`
+    action: str  # pickup, dropoff, staff, code, arm, disarm
+    reply: JsonDict
+    at_wall_s: float
+
+
+KioskListener = Callable[[KioskOutcome], None]
 
 
 class Presentations:
@@ -64,26 +87,77 @@ class Presentations:
         *,
         arm_timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._kiosk = kiosk
         self._service = service
         self._staff = staff
         self._arm_timeout_s = arm_timeout_s
         self._clock = clock
+        self._wall = wall
         self._armed: ArmedDropoff | None = None
+        self._listeners: list[KioskListener] = []
+
+    @property
+    def arm_timeout_s(self) -> float:
+        return self._arm_timeout_s
+
+    def add_listener(self, listener: KioskListener) -> Callable[[], None]:
+        """Call ``listener`` after every outcome; returns its remover. It must be quick."""
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return remove
+
+    def _report(self, source: Source, action: str, reply: JsonDict) -> JsonDict:
+        outcome = KioskOutcome(source, action, reply, self._wall())
+        for listener in list(self._listeners):
+            try:
+                listener(outcome)
+            except Exception:
+                # A broken page must not stop the locker (like LockerService's listeners).
+                logger.exception("kiosk listener failed")
+        return reply
 
     # -- the kiosk's choice --------------------------------------------------------
 
-    def arm_dropoff(self, service: DropoffService, *, accessible: bool = False) -> ArmedDropoff:
-        self._armed = ArmedDropoff(service, accessible, self._clock() + self._arm_timeout_s)
+    def arm_dropoff(
+        self,
+        service: DropoffService,
+        *,
+        accessible: bool = False,
+        size: Size | None = None,
+        source: Source = "reader",
+    ) -> ArmedDropoff:
+        self._armed = ArmedDropoff(
+            service, accessible, self._clock() + self._arm_timeout_s, size or service.size
+        )
         logger.info(
             "drop-off armed",
             extra={"service": service.name, "timeout_s": self._arm_timeout_s},
         )
+        self._report(source, "arm", {"ok": True, "armed": self.armed_view()})
         return self._armed
 
-    def disarm(self) -> None:
+    def disarm(self, *, source: Source = "reader") -> None:
         self._armed = None
+        self._report(source, "disarm", {"ok": True, "armed": None})
+
+    def armed_view(self) -> JsonDict | None:
+        """The armed drop-off for the kiosk screen (and the stream), or None."""
+        armed = self.armed()
+        if armed is None:
+            return None
+        return {
+            "service": armed.service.name,
+            "department": armed.service.department,
+            "size": armed.size.value,
+            "accessible": armed.accessible,
+            "expires_in_s": max(armed.until_mono_s - self._clock(), 0.0),
+        }
 
     def armed(self) -> ArmedDropoff | None:
         if self._armed is not None and self._clock() > self._armed.until_mono_s:
@@ -92,14 +166,15 @@ class Presentations:
 
     # -- readings ----------------------------------------------------------------------
 
-    async def handle(self, reading: Reading) -> JsonDict | None:
+    async def handle(self, reading: Reading, *, source: Source = "reader") -> JsonDict | None:
         match reading:
             case CardPresented():
-                return await self._card(reading)
+                action = "pickup" if self.armed() is None else "dropoff"
+                return self._report(source, action, await self._card(reading))
             case StaffCardPresented():
-                return await self._staff_card(reading)
+                return self._report(source, "staff", await self._staff_card(reading))
             case CodeEntered():
-                return await self._code(reading)
+                return self._report(source, "code", await self._code(reading))
             case ReaderFault():
                 logger.warning(
                     "reader fault",
@@ -119,7 +194,7 @@ class Presentations:
         reply = await self._kiosk.start_dropoff(
             reading.credential,
             armed.service.department,
-            armed.service.size.value,
+            armed.size.value,
             accessible=armed.accessible,
         )
         log_reply(
@@ -138,6 +213,17 @@ class Presentations:
             reply = await self._kiosk.start_dropoff(reading.credential)
         log_reply(f"{reading.purpose.value} by code", reply, reader=reading.source)
         return reply
+
+    async def enter_code(
+        self, code: str, purpose: CodePurpose, *, accessible: bool = False
+    ) -> JsonDict:
+        """A code typed on the HTTP kiosk's keypad (raw: the kiosk digests and drops it)."""
+        if purpose is CodePurpose.PICKUP:
+            reply = await self._kiosk.pickup_by_code(code)
+        else:
+            reply = await self._kiosk.dropoff_by_code(code, accessible=accessible)
+        log_reply(f"{purpose.value} by code", reply, reader="http")
+        return self._report("http", "code", reply)
 
     async def _staff_card(self, reading: StaffCardPresented) -> JsonDict:
         staff = self._staff.staff_for_digests(reading.digests)

@@ -13,7 +13,8 @@ Start-up, in order, each step best effort where the hardware is concerned:
    first snapshots reconcile the readings (a latch from before nobody saw
    raises no alarm). A board or a port that does not answer at start-up
    costs nothing: the owner retries with back-off (field lessons #3);
-4. the card readers, the admin socket, the timer loop and housekeeping;
+4. the card readers, the admin socket, the HTTP API when `[http]` is
+   configured (http.py), the timer loop and housekeeping;
 5. the MQTT link to the central system when `[mqtt]` is configured
    (mqtt_link.py): woken by every commit, restarted with back-off if it fails.
 
@@ -25,9 +26,9 @@ asks `next_wakeup` at least every `TIMER_TICK_S` (new deadlines are always
 further away than that) and calls `on_timer` when it is due.
 
 SIGTERM or SIGINT set `stop`: readers stop (no new presentations), the admin
-socket closes, the MQTT link says `offline` and disconnects, the loops and
-effects are cancelled, the buses stop, and the store is closed last. Any
-task that fails stops the daemon with its error (exceptions always
+socket and the HTTP server close, the MQTT link says `offline` and disconnects,
+the loops and effects are cancelled, the buses stop, and the store is closed
+last. Any task that fails stops the daemon with its error (exceptions always
 propagate; systemd restarts the daemon), except the MQTT link, which is
 restarted in place: the locker serves the hall without its central system.
 """
@@ -73,6 +74,7 @@ from .config_fields import ConfigError
 from .config_mqtt import bridge_config, parse_mqtt_secrets
 from .config_readers import ReaderSetting
 from .housekeeping import Housekeeper
+from .http import api_context, start_http
 from .instance import exclusive
 from .mqtt_link import MqttLink, ServicePort
 from .presentations import Presentations
@@ -225,6 +227,18 @@ async def _serve(
                 loops.spawn(_pump(reader, presentations))
             await admin.start()
             stack.push_async_callback(admin.close)
+            if config.http is not None:
+                context = api_context(
+                    config,
+                    config.http,
+                    keys,
+                    service=service,
+                    presentations=presentations,
+                    owners=list(owners.values()),
+                    readers=readers,
+                    commissioned=lambda: commissioning.commissioned,
+                )
+                await start_http(config.http, context, stack=stack, spawn=loops.spawn)
             loops.spawn(_timer_loop(service))
             loops.spawn(Housekeeper(service, config.housekeeping).run())
             link_task = None if link is None else group.create_task(link.run())

@@ -20,9 +20,11 @@ re-exported here; the app layer imports from ``locker_host.domain`` only.
 """
 
 from .actors import Actor, CentralActor, CitizenActor, StaffActor, SystemActor
+from .alarms import Alarm, AlarmKind, active_alarms, alarm_id
 from .audit import AuditRecord
 from .central import inventory_report
 from .commands import (
+    AcknowledgeAlarm,
     Cancel,
     Command,
     ConfirmByHand,
@@ -76,6 +78,7 @@ from .errors import (
     PickupCodeRequired,
     PickupCodeTooShort,
     ReasonRequired,
+    UnknownAlarm,
     UnknownApplication,
     UnknownCompartment,
     UnknownOpen,
@@ -143,14 +146,26 @@ from .serde import (
     state_to_dict,
     to_plain,
 )
-from .state import BoardStatus, DropoffExpectation, LockerConfig, LockerState, Now, initial_state
+from .state import (
+    AlarmAck,
+    BoardStatus,
+    DropoffExpectation,
+    LockerConfig,
+    LockerState,
+    Now,
+    initial_state,
+)
 from .timers import Deadline, next_deadline, on_timer
 
 __all__ = [
     "EVENT_TYPES",
     "JSON",
     "Accepted",
+    "AcknowledgeAlarm",
     "Actor",
+    "Alarm",
+    "AlarmAck",
+    "AlarmKind",
     "ApplicationNumber",
     "Assurance",
     "AuditRecord",
@@ -262,11 +277,14 @@ __all__ = [
     "StaffRole",
     "StartDropoff",
     "SystemActor",
+    "UnknownAlarm",
     "UnknownApplication",
     "UnknownCompartment",
     "UnknownOpen",
     "Wiring",
     "WrongCode",
+    "active_alarms",
+    "alarm_id",
     "code_digest",
     "code_digests",
     "command_name",

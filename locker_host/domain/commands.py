@@ -128,6 +128,14 @@ class Inventory:
     actor: CentralActor
 
 
+@dataclass(frozen=True)
+class AcknowledgeAlarm:
+    """Someone has seen an alarm (``alarms.py``); an operator of the local pages or the centre."""
+
+    actor: CentralActor
+    alarm_id: str
+
+
 Command = (
     StartDropoff
     | Pickup
@@ -142,4 +150,5 @@ Command = (
     | RemoteOpen
     | SetService
     | Inventory
+    | AcknowledgeAlarm
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .actors import Actor
+from .alarms import prune_acks
 from .audit import AuditRecord
 from .compartment import Compartment
 from .effects import Effect
@@ -111,6 +112,8 @@ class Tx:
         )
 
     def decision(self) -> Decision:
+        # Every decision ends here: an acknowledgement outlives its alarm nowhere.
+        state = prune_acks(self.state)
         return Decision(
-            self.state, tuple(self.effects), tuple(self.audit), tuple(self.events), self.reply
+            state, tuple(self.effects), tuple(self.audit), tuple(self.events), self.reply
         )

@@ -132,6 +132,10 @@ class UnknownCompartment(Conflict):
     code = "unknown_compartment"
 
 
+class UnknownAlarm(Conflict):
+    code = "unknown_alarm"  # no such alarm now (it may have cleared)
+
+
 class UnknownApplication(Conflict):
     code = "unknown_application"
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from .acknowledge import acknowledge_alarm
 from .actors import Actor, CentralActor
 from .auth import actor_of
 from .central import (
@@ -29,6 +30,7 @@ from .central import (
 )
 from .citizen import confirm_by_hand, pickup, start_dropoff
 from .commands import (
+    AcknowledgeAlarm,
     Cancel,
     Command,
     ConfirmByHand,
@@ -125,6 +127,8 @@ def _handle(tx: Tx, command: Command) -> None:
             remote_open(tx, command)
         case Inventory():
             inventory(tx, command)
+        case AcknowledgeAlarm():
+            acknowledge_alarm(tx, command)
 
 
 def command_name(command: Command) -> str:
@@ -151,6 +155,7 @@ def command_actor(command: Command) -> Actor:
             | RecallList()
             | RemoteOpen()
             | Inventory()
+            | AcknowledgeAlarm()
         ):
             return command.actor
     raise AssertionError(f"no actor for {command!r}")

@@ -60,6 +60,14 @@ class DropoffExpectation:
 
 
 @dataclass(frozen=True)
+class AlarmAck:
+    """Someone has seen an alarm (alarms.py); the cause is still there."""
+
+    by: str  # who, as the front door names them (``http:ops-desk``)
+    at_wall_s: float
+
+
+@dataclass(frozen=True)
 class LockerState:
     compartments: Mapping[CompartmentId, Compartment]
     opens: Mapping[OpenId, Open] = field(default_factory=dict)
@@ -68,6 +76,8 @@ class LockerState:
     code_guard: CodeGuard = field(default_factory=CodeGuard)
     next_open_seq: int = 1
     next_receipt_seq: int = 1
+    # Alarm id -> its acknowledgement, only while the alarm lasts (alarms.prune_acks).
+    alarm_acks: Mapping[str, AlarmAck] = field(default_factory=dict)
 
 
 def initial_state(config: LockerConfig) -> LockerState:

@@ -162,6 +162,39 @@ def entries(db: sqlite_utils.Database, *, after_seq: int = 0, limit: int = 100) 
     return [_entry(row) for row in db.query(sql, [after_seq, limit])]
 
 
+def search(
+    db: sqlite_utils.Database,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    limit: int = 100,
+    newest_first: bool = False,
+) -> list[AuditEntry]:
+    """Rows recorded in ``[since, until)``; ``actor`` matches itself and what it prefixes
+    up to a ``:`` (``staff`` finds ``staff:S001``); ``action`` matches exactly."""
+    where: list[str] = ["1"]
+    params: list[object] = []
+    if since is not None:
+        where.append("recorded_at >= ?")
+        params.append(format_time(since))
+    if until is not None:
+        where.append("recorded_at < ?")
+        params.append(format_time(until))
+    if actor is not None:
+        # substr, not LIKE: an actor may contain '%' or '_'.
+        where.append("(actor = ? OR substr(actor, 1, ?) = ?)")
+        params += [actor, len(actor) + 1, actor + ":"]
+    if action is not None:
+        where.append("action = ?")
+        params.append(action)
+    order = "DESC" if newest_first else "ASC"
+    sql = f"SELECT {_COLUMNS} FROM audit_log WHERE {' AND '.join(where)} ORDER BY seq {order}"
+    sql += " LIMIT ?"
+    return [_entry(row) for row in db.query(sql, [*params, limit])]
+
+
 def verify_chain(db: sqlite_utils.Database, anchor: ChainHead | None = None) -> ChainVerification:
     """Walk the whole chain; with ``anchor`` (a head published earlier) also catch rewrites."""
     previous = GENESIS

@@ -150,6 +150,28 @@ class Store:
     def audit_entries(self, *, after_seq: int = 0, limit: int = 100) -> list[AuditEntry]:
         return self._read(lambda db: audit.entries(db, after_seq=after_seq, limit=limit))
 
+    def search_audit(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        limit: int = 100,
+        newest_first: bool = False,
+    ) -> list[AuditEntry]:
+        return self._read(
+            lambda db: audit.search(
+                db,
+                since=since,
+                until=until,
+                actor=actor,
+                action=action,
+                limit=limit,
+                newest_first=newest_first,
+            )
+        )
+
     # -- outbox ---------------------------------------------------------------
 
     def pending_events(self, *, after_seq: int = 0, limit: int = 100) -> list[OutboxEvent]:

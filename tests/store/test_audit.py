@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -185,3 +185,35 @@ def test_unknown_personal_ref_is_refused(store: Store, now: datetime) -> None:
     record = AuditRecord("citizen", "pickup", AuditOutcome.DENIED, personal_ref=new_personal_ref())
     with pytest.raises(UnknownPersonalRef):
         store.commit(UnitOfWork(audit=[record]), now=now)
+
+
+# -- search (the pages' audit view) ---------------------------------------------------
+
+
+def _rows(store: Store, now: datetime) -> None:
+    rows = [
+        ("staff:S001", "staff_open", 0),
+        ("staff:S002", "staff_open", 60),
+        ("staffer", "staff_open", 120),  # not a "staff" actor: no ':' after the prefix
+        ("central:http:ops", "remote_open", 180),
+        ("citizen", "pickup", 240),
+    ]
+    for actor, action, offset in rows:
+        record = AuditRecord(actor, action, AuditOutcome.OK)
+        store.commit(UnitOfWork(audit=[record]), now=now + timedelta(seconds=offset))
+
+
+def test_search_filters_by_time_actor_prefix_and_action(store: Store, now: datetime) -> None:
+    _rows(store, now)
+
+    def actors(**query: object) -> list[str]:
+        return [e.actor for e in store.search_audit(**query)]  # type: ignore[arg-type]
+
+    assert actors(actor="staff") == ["staff:S001", "staff:S002"]
+    assert actors(actor="staff:S002") == ["staff:S002"]
+    assert actors(actor="central") == ["central:http:ops"]
+    assert actors(action="staff_open") == ["staff:S001", "staff:S002", "staffer"]
+    window = {"since": now + timedelta(seconds=60), "until": now + timedelta(seconds=180)}
+    assert actors(**window) == ["staff:S002", "staffer"]
+    assert actors(limit=2, newest_first=True) == ["citizen", "central:http:ops"]
+    assert actors(actor="%") == []  # no LIKE wildcards

@@ -1,0 +1,129 @@
+"""What the HTTP API is given: the app's front doors and the daemon's figures.
+
+The API is an adapter (DESIGN.md section 2): it imports the app and the
+domain, never the bus, the readers, the store or the MQTT bridge. What those
+know reaches it through this context, which the daemon (the composition
+root, ``locker_host/daemon/http.py``) builds: callables that return the
+figures below, and a ``KioskPort`` over the daemon's ``Presentations``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from locker_host.app import JsonDict, LockerService, OperatorDesk
+
+from .auth import ApiToken, Network
+
+PAGES = Path(__file__).resolve().parent / "pages"
+
+
+@dataclass(frozen=True)
+class BoardFigures:
+    board: str
+    health: str  # unknown, online, suspect, offline
+    identity: str
+    transactions: int
+    replies: int
+    faults: Mapping[str, int]
+    # Valid replies' round trips: (upper bound s, count in that bucket), last bound inf.
+    round_trips: tuple[tuple[float, int], ...]
+    round_trip_count: int
+    round_trip_mean_s: float | None
+    round_trip_max_s: float | None
+
+
+@dataclass(frozen=True)
+class BusFigures:
+    bus: str
+    port_path: str
+    port_state: str  # closed, open, down
+    port_losses: int
+    port_last_error: str
+    transactions: int
+    replies: int
+    faults: Mapping[str, int]  # by kind: timeout, bad_crc, ...
+    unlocks: Mapping[str, int]
+    cycle_time_last_s: float | None
+    cycle_time_max_s: float | None
+    boards: tuple[BoardFigures, ...]
+
+
+@dataclass(frozen=True)
+class ReaderFigures:
+    name: str
+    available: bool
+    readings: int
+    faults: int
+    last_fault: str | None
+
+
+@dataclass(frozen=True)
+class ServiceOffer:
+    name: str
+    title_zh: str
+    title_en: str
+    department: str
+    size: str
+
+
+class KioskOutcome(Protocol):
+    """One presentation's outcome (the daemon's ``presentations.KioskOutcome``)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def reply(self) -> JsonDict: ...
+    @property
+    def at_wall_s(self) -> float: ...
+
+
+class KioskPort(Protocol):
+    """The kiosk screen's actions, carried out by the daemon's ``Presentations``."""
+
+    def services(self) -> Sequence[ServiceOffer]: ...
+    def sizes(self) -> Sequence[str]: ...
+    def armed(self) -> JsonDict | None: ...
+    def arm(self, service: str, size: str | None, accessible: bool) -> JsonDict: ...
+    def disarm(self) -> JsonDict: ...
+    async def enter_code(self, code: str, purpose: str, accessible: bool) -> JsonDict: ...
+    async def swipe(self, payload: Mapping[str, Any]) -> JsonDict: ...
+    def add_listener(self, listener: Callable[[KioskOutcome], None]) -> Callable[[], None]: ...
+
+
+def _no_buses() -> Sequence[BusFigures]:
+    return ()
+
+
+def _no_readers() -> Sequence[ReaderFigures]:
+    return ()
+
+
+def _no_mqtt() -> Mapping[str, Any] | None:
+    return None
+
+
+def _commissioned() -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    service: LockerService
+    operators: OperatorDesk
+    kiosk: KioskPort
+    tokens: tuple[ApiToken, ...]
+    kiosk_from: tuple[Network, ...]
+    buses: Callable[[], Sequence[BusFigures]] = _no_buses
+    readers: Callable[[], Sequence[ReaderFigures]] = _no_readers
+    # The MQTT bridge's statistics (``connected`` and its counters); None: no bridge.
+    mqtt: Callable[[], Mapping[str, Any] | None] = _no_mqtt
+    commissioned: Callable[[], bool] = _commissioned
+    pages: Path | None = field(default_factory=lambda: PAGES if PAGES.is_dir() else None)
+    ping_interval_s: float = 15.0
+    state_interval_s: float = 0.1  # state events are coalesced to at most one per this

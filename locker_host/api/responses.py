@@ -1,0 +1,22 @@
+"""The documented error responses, shared by the routes (OpenAPI ``responses=``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import ErrorReply
+
+_ERROR: dict[str, Any] = {"model": ErrorReply}
+
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {**_ERROR, "description": "the store cannot answer right now; nothing was done"},
+}
+AUTHED: dict[int | str, dict[str, Any]] = {
+    401: {**_ERROR, "description": "unauthenticated: no token, or an unknown one"},
+    403: {**_ERROR, "description": "forbidden (the token's role), or kiosk_not_local"},
+    422: {**_ERROR, "description": "invalid: a parameter or the body (``field`` says which)"},
+    **UNAVAILABLE,
+}
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    409: {**_ERROR, "description": "the locker refused: conflict (busy, unknown, not now)"},
+}
