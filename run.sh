@@ -114,14 +114,16 @@ case "$cmd" in
         ;;
     reliability)
         setup
-        profile=ci examples=800 timeout=900
+        # The HTTP API's schemathesis test (tests/api/test_openapi.py) runs here with
+        # more generated requests per operation (API_EXAMPLES) than in ./run.sh test.
+        profile=ci examples=800 api_examples=50 timeout=900
         if [ "${1:-}" = "--long" ]; then
-            profile=long examples=20000 timeout=7200
+            profile=long examples=20000 api_examples=1000 timeout=7200
             shift
         fi
-        LOCKER_RELIABILITY=$profile LOCKER_FUZZ_EXAMPLES=$examples exec "$VENV/bin/python" \
-            -m pytest tests/reliability tests/fuzz -o timeout=$timeout -p no:cacheprovider \
-            -rA "$@"
+        LOCKER_RELIABILITY=$profile LOCKER_FUZZ_EXAMPLES=$examples API_EXAMPLES=$api_examples \
+            exec "$VENV/bin/python" -m pytest tests/reliability tests/fuzz tests/api/test_openapi.py \
+            -o timeout=$timeout -p no:cacheprovider -rA "$@"
         ;;
     *)
         echo "usage: ./run.sh demo|test|bench|reliability [args...]" >&2

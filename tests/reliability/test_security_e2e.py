@@ -5,14 +5,16 @@ central system's consumer and a capture of ALL broker traffic (a `#` subscriber)
 One run of the hall's flows (drop-off by ID card, reservation and loading, pickup by
 card, a proxy's pickup code, typed ID numbers, signed and unsigned remote opens), then:
 
-* a typed ID number alone opens nothing (weak credential), nor does a pickup code once
-  code entry is locked out by a brute force;
+* a typed ID number alone opens nothing (weak credential), neither at the scanner nor
+  posted by a kiosk without a SAM, nor does a pickup code once code entry is locked out
+  by a brute force;
+* lockerd's HTTP API refuses a missing or unknown token (401) and the wrong role (403);
 * over MQTT a replayed command is answered from the store and pulses nothing more, a
   stale one is refused `expired`, an open without or with a wrong signature is
   refused; the simulator's unlock log shows exactly the opens that were due;
 * no resident ID number (nor its area-and-birth-date prefix) in clear in the SQLite
   files (WAL and SHM included), lockerd's logs, every MQTT message captured (topic and
-  payload), the broker's persistence file and log;
+  payload), the broker's persistence file and log, the HTTP audit export;
 * tampering with an audit row is found and named; truncating the tail is found
   against the audit head the locker published in its retained `state`.
 
@@ -33,9 +35,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlite_utils
 
+from locker_host.api import token_digest
 from locker_host.store.audit import ChainBroken, ChainHead, ChainIntact, ChainProblem, verify_chain
 from mqtt_bridge import Topics
 from mqtt_bridge.signing import sign
@@ -54,6 +58,14 @@ pytestmark = pytest.mark.reliability
 
 TOPICS = Topics("e2e", "L01")
 KEY_ID, KEY = "central-1", bytes.fromhex("42" * 32)
+TOKENS = {"kiosk": "kiosk-" + "k" * 24, "staff": "staff-" + "s" * 24, "admin": "admin-" + "a" * 24}
+HTTP = {
+    "port": 0,
+    "tokens": [
+        {"name": f"{role}-1", "role": role, "sha256": token_digest(token)}
+        for role, token in TOKENS.items()  # the kiosk has no SAM: its ID numbers are weak
+    ],
+}
 SECRETS = f'\n[mqtt]\ncommand_keys = {{ {KEY_ID} = "{KEY.hex()}" }}\n'
 CODE = "48291637"
 
@@ -92,6 +104,55 @@ def scan(blobs: dict[str, bytes]) -> list[str]:
                 if part.encode() in upper:
                     found.append(f"{part[:6]}… in {where}")
     return found
+
+
+def http_checks(run: Run, bobs_number: str) -> dict[str, Any]:
+    """Tokens and roles on lockerd's own HTTP server; a kiosk without a SAM is weak."""
+
+    def served() -> str | None:
+        lines = run.lockerd.log_lines()
+        return next((str(x["url"]) for x in lines if x.get("message") == "http serving"), None)
+
+    base = str(wait_for(served, timeout=20, what="lockerd to serve HTTP")).rstrip("/")
+
+    def bearer(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {TOKENS[role]}"}
+
+    statuses: dict[str, int] = {}
+    with httpx.Client(base_url=base, timeout=10) as client:
+        for name, method, path, headers, body in (
+            ("no token", "GET", "/api/v1/compartments", {}, None),
+            ("wrong token", "GET", "/api/v1/compartments", {"Authorization": "Bearer nope"}, None),
+            ("kiosk on staff data", "GET", "/api/v1/compartments", bearer("kiosk"), None),
+            (
+                "kiosk opens",
+                "POST",
+                "/api/v1/staff/open",
+                bearer("kiosk"),
+                {"compartment": "A01", "reason": "x"},
+            ),
+            ("staff exports audit", "GET", "/api/v1/audit.csv", bearer("staff"), None),
+            ("staff reads", "GET", "/api/v1/compartments", bearer("staff"), None),
+        ):
+            statuses[name] = client.request(method, path, headers=headers, json=body).status_code
+        swipe = client.post(
+            "/api/v1/kiosk/swipe",
+            headers=bearer("kiosk"),
+            json={"reader": "sam", "id_number": bobs_number},
+        )
+        audit = client.get("/api/v1/audit.csv", headers=bearer("admin"))
+    assert statuses == {
+        "no token": 401,
+        "wrong token": 401,
+        "kiosk on staff data": 403,
+        "kiosk opens": 403,
+        "staff exports audit": 403,
+        "staff reads": 200,
+    }, statuses
+    body = swipe.json()
+    assert not body["ok"] and body["error"]["code"] == "pickup_code_required", body
+    assert audit.status_code == 200
+    return {"statuses": statuses, "audit_csv": audit.content, "swipe": swipe.content}
 
 
 def flows(run: Run, central: CentralSide) -> dict[str, Any]:
@@ -152,6 +213,7 @@ def flows(run: Run, central: CentralSide) -> dict[str, Any]:
         timeout=10,
         what="the right code refused while locked out",
     )
+    seen["http"] = http_checks(run, card["bob"])
     time.sleep(0.5)
     seen["writes_from_weak_and_locked_out"] = len(unlock_writes(rig)) - before
 
@@ -219,7 +281,7 @@ def test_security_end_to_end(
     broker.start()
     central = CentralSide(broker.port, TOPICS)
     central.start()
-    changes = {"mqtt": mqtt_settings(broker.port)}
+    changes = {"mqtt": mqtt_settings(broker.port), "http": HTTP}
     try:
         with running_locker(tmp_path, commissioned_db, changes, secrets=SECRETS) as run:
             run.journal = ConsumerJournal(run.lockerd, central=central)  # it acknowledges
@@ -238,6 +300,8 @@ def test_security_end_to_end(
             f"mqtt {m.topic} #{i}": m.topic.encode() + b" " + m.payload
             for i, m in enumerate(captured)
         }
+        blobs["http audit.csv"] = seen["http"]["audit_csv"]
+        blobs["http swipe reply"] = seen["http"]["swipe"]
         for path in [*lockerd.files(), *broker_dir.rglob("*")]:
             if path.is_file():
                 blobs[str(path.relative_to(tmp_path))] = path.read_bytes()
@@ -274,7 +338,8 @@ def test_security_end_to_end(
     assert isinstance(cut, ChainBroken) and cut.problem is ChainProblem.ANCHOR_MISSING, cut
     summary = (
         f"{len(captured)} MQTT messages captured, {len(blobs)} blobs scanned (SQLite+WAL+SHM, "
-        f"logs, MQTT, broker files): 0 ID numbers; typed ID + locked-out code: 0 unlock "
+        f"logs, MQTT, broker files, HTTP audit export): 0 ID numbers; "
+        f"HTTP {seen['http']['statuses']}; typed ID + locked-out code: 0 unlock "
         f"writes; remote: 1 signed open pulsed once, replay/stale/unsigned/tampered/forged "
         f"refused; audit row change found at seq {seq}, truncation found against the "
         f"published head (seq {anchor.seq})"
