@@ -36,8 +36,8 @@ odd_values = st.one_of(
     st.text(max_size=40),
     st.sampled_from(["", "bus0", "A01", "../../etc/passwd", "-1", "0", "S", "XXL", "8E1", "9N9"]),
     st.lists(st.integers(-5, 50), max_size=4),
-    st.just({}),
-    st.just([{}]),
+    st.builds(dict),  # fresh objects: a shared one would be mutated into a cycle
+    st.builds(lambda: [{}]),
 )
 
 
@@ -65,9 +65,9 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
         if action == "drop":
             del node[last]
         elif action == "add" and isinstance(node, dict):
-            node[draw(st.text(min_size=1, max_size=10))] = draw(odd_values)
+            node[draw(st.text(min_size=1, max_size=10))] = copy.deepcopy(draw(odd_values))
         else:
-            node[last] = draw(odd_values)
+            node[last] = copy.deepcopy(draw(odd_values))
     return config
 
 
