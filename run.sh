@@ -3,6 +3,9 @@
 #   ./run.sh demo   set everything up, then start the demo
 #   ./run.sh test   set everything up, then run the default test suite
 #   ./run.sh bench  set everything up, then run the benchmarks
+#   ./run.sh reliability [--long]
+#                   the fault, crash, network, security and fuzz suite (docs/reliability.md):
+#                   the CI profile (a few minutes), or the long one
 # Set-up is idempotent: system packages are installed only when missing (and
 # only when we may: as root, or through sudo), the virtual environment lives in
 # .venv and is refreshed when pyproject.toml changes.
@@ -71,14 +74,30 @@ case "$cmd" in
         setup
         "$VENV/bin/ruff" check .
         "$VENV/bin/mypy" protocol simulator locker_host mqtt_bridge
-        exec "$VENV/bin/python" -m pytest "$@"
+        # The default suite leaves out the tests marked slow (the demo, the
+        # Kerong and mixed sites' end-to-end runs, ...); `-m slow` runs them
+        # (a later -m wins), as CI does after the default suite.
+        exec "$VENV/bin/python" -m pytest -m "not slow" "$@"
         ;;
     bench)
         setup
         exec "$VENV/bin/python" -m bench "$@"
         ;;
+    reliability)
+        setup
+        # The HTTP API's schemathesis test (tests/api/test_openapi.py) runs here with
+        # more generated requests per operation (API_EXAMPLES) than in ./run.sh test.
+        profile=ci examples=800 api_examples=50 timeout=900
+        if [ "${1:-}" = "--long" ]; then
+            profile=long examples=20000 api_examples=1000 timeout=7200
+            shift
+        fi
+        LOCKER_RELIABILITY=$profile LOCKER_FUZZ_EXAMPLES=$examples API_EXAMPLES=$api_examples \
+            exec "$VENV/bin/python" -m pytest tests/reliability tests/fuzz tests/api/test_openapi.py \
+            -o timeout=$timeout -p no:cacheprovider -rA "$@"
+        ;;
     *)
-        echo "usage: ./run.sh demo|test|bench [args...]" >&2
+        echo "usage: ./run.sh demo|test|bench|reliability [args...]" >&2
         exit 2
         ;;
 esac

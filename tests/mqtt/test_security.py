@@ -15,7 +15,7 @@ from tests.app.harness import Locker
 
 from .broker import Mosquitto, free_port
 from .central import Central
-from .certs import OPENSSL, make_pki
+from .certs import OPENSSL, Pki, make_pki
 from .harness import LOCKER, SITE, TOPICS, WAIT_S, bridge_config, bridge_for, running
 from .test_events import _until
 
@@ -172,24 +172,30 @@ async def test_mutual_tls_with_the_certificate_as_identity(
         broker.kill()
 
 
-def test_the_sample_broker_configuration_is_accepted_by_mosquitto(tmp_path: Path) -> None:
-    """deploy/mosquitto/mosquitto.conf with its paths pointed at a scratch directory."""
-    if OPENSSL is None:
-        pytest.skip("needs the openssl command to make the certificates it names")
-    pki = make_pki(tmp_path / "pki", clients={})
+def sample_configuration(directory: Path, pki: Pki, port: int) -> str:
+    """deploy/mosquitto/mosquitto.conf with its paths pointed at a scratch directory and
+    its one (TLS) listener on ``port`` of the loopback interface."""
     text = (ROOT / "deploy" / "mosquitto" / "mosquitto.conf").read_text()
     replacements = {
-        "/etc/mosquitto/lockers.passwd": str(password_file(tmp_path / "passwd")),
+        "/etc/mosquitto/lockers.passwd": str(password_file(directory / "passwd")),
         "/etc/mosquitto/lockers.acl": str(ACL),
         "/etc/mosquitto/certs/ca.crt": str(pki.ca),
         "/etc/mosquitto/certs/broker.crt": str(pki.cert("broker")),
         "/etc/mosquitto/certs/broker.key": str(pki.key("broker")),
-        "/var/lib/mosquitto/": f"{tmp_path}/",
-        "listener 8883": f"listener {free_port()} 127.0.0.1",
+        "/var/lib/mosquitto/": f"{directory}/",
+        "listener 8883": f"listener {port} 127.0.0.1",
     }
     for old, new in replacements.items():
         assert old in text, old
         text = text.replace(old, new)
+    return text
+
+
+def test_the_sample_broker_configuration_is_accepted_by_mosquitto(tmp_path: Path) -> None:
+    if OPENSSL is None:
+        pytest.skip("needs the openssl command to make the certificates it names")
+    pki = make_pki(tmp_path / "pki", clients={})
+    text = sample_configuration(tmp_path, pki, free_port())
     broker = Mosquitto(tmp_path / "sample", lines=text.splitlines())
     broker.start()  # fails with mosquitto's own message on a bad line
     broker.kill()

@@ -1,0 +1,26 @@
+"""The reliability suite (issue 7): faults, crashes, broker and network, power and clock,
+end-to-end security. Heavy, so it runs only when a profile is chosen (profile.py):
+
+    ./run.sh reliability            # the CI profile (also run by .ci/run)
+    ./run.sh reliability --long     # the long profile
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import db_path
+from tests.e2e.conftest import commissioned_db
+from tests.mqtt.conftest import broker, contract
+
+from .profile import ENV, Profile, current
+
+__all__ = ["broker", "commissioned_db", "contract", "db_path", "profile"]
+
+
+@pytest.fixture
+def profile() -> Profile:
+    chosen = current()
+    if chosen is None:
+        pytest.skip(f"the reliability suite runs with {ENV}=ci or long (./run.sh reliability)")
+    return chosen
