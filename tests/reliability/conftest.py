@@ -7,15 +7,18 @@ end-to-end security. Heavy, so it runs only when a profile is chosen (profile.py
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 from tests.app.conftest import db_path
-from tests.e2e.conftest import commissioned_db
+from tests.e2e.conftest import commissioned_dbs
 from tests.mqtt.conftest import broker, contract
 
 from .profile import ENV, Profile, current
 
-__all__ = ["broker", "commissioned_db", "contract", "db_path", "profile"]
+__all__ = ["broker", "commissioned_dbs", "contract", "db_path", "profile"]
 
 
 @pytest.fixture
@@ -24,3 +27,9 @@ def profile() -> Profile:
     if chosen is None:
         pytest.skip(f"the reliability suite runs with {ENV}=ci or long (./run.sh reliability)")
     return chosen
+
+
+@pytest.fixture(scope="session")
+def commissioned_db(commissioned_dbs: Callable[[str], Path]) -> Path:
+    """The simulator site's commissioned database (the e2e suite's, walked once)."""
+    return commissioned_dbs("sim")
