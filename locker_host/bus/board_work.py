@@ -56,7 +56,7 @@ class BoardWork:
         self._clock = clock
         self._gap = inter_frame_gap(config.format, config.min_gap)
         self._silence = frame_silence(config.format, config.adapter_allowance)
-        self._timeouts: dict[WireExchange[Any], float] = {}
+        self._timeouts: dict[tuple[int, int], float] = {}
 
     def record(self, state: BoardState, event: HealthEvent, detail: str = "") -> None:
         state.record(event, self._policy, self._clock(), detail)
@@ -140,14 +140,15 @@ class BoardWork:
             self.record(state, _NO_REPLY, f"acknowledge: {reply}")
 
     def _timeout(self, exchange: WireExchange[Any]) -> float:
-        # The same few exchanges go out all day (exchanges are frozen values):
-        # each one's response timeout is worked out once.
-        timeout = self._timeouts.get(exchange)
+        # A response timeout depends only on the two frame lengths: worked out once
+        # per pair (a handful per bus), not per transaction.
+        key = (exchange.request_bytes, exchange.reply_bytes)
+        timeout = self._timeouts.get(key)
         if timeout is None:
-            timeout = self._timeouts[exchange] = response_timeout(
+            timeout = self._timeouts[key] = response_timeout(
                 self._config.format,
-                exchange.request_bytes,
-                exchange.reply_bytes,
+                key[0],
+                key[1],
                 slave_allowance=self._config.slave_allowance,
                 adapter_allowance=self._config.adapter_allowance,
             )

@@ -11,8 +11,6 @@ import contextlib
 import os
 import random
 import time
-import tty
-from collections.abc import Iterator
 
 import pytest
 
@@ -115,15 +113,6 @@ def test_one_sleep_at_a_time_and_none_after_close() -> None:
         timer.close()  # twice is harmless
 
     asyncio.run(main())
-
-
-@pytest.fixture
-def pty() -> Iterator[tuple[int, str]]:
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    yield master, os.ttyname(slave)
-    os.close(slave)
-    os.close(master)
 
 
 @pytest.mark.parametrize("baud", [9600, 19200, 115200])

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-import tty
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,15 +16,6 @@ from protocol.timing import SerialFormat
 
 FMT = SerialFormat(115200, "E", 1)
 FAR = 60.0  # a deadline no test should get near
-
-
-@pytest.fixture
-def pty() -> Iterator[tuple[int, str]]:
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    yield master, os.ttyname(slave)
-    os.close(slave)
-    os.close(master)
 
 
 def test_a_reply_arriving_in_chunks_is_handed_over_whole(pty: tuple[int, str]) -> None:

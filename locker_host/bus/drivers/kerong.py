@@ -93,7 +93,9 @@ def _wrong_board(expected: int, got: int) -> BusFault:
     return BusFault(FaultKind.MISMATCH, f"status of board {got}, expected board {expected}")
 
 
-class Cu16Driver:
+class _KerongBoard:
+    """What both Kerong drivers share: the board, its locks, its identity once probed."""
+
     def __init__(self, bus: str, config: KerongBoardConfig) -> None:
         self._board = BoardId(bus, config.unit)
         self._config = config
@@ -111,6 +113,8 @@ class Cu16Driver:
     def identity(self) -> str:
         return self._identity
 
+
+class Cu16Driver(_KerongBoard):
     def _status(self, frame: bytes, *, write: bool) -> KerongExchange[cu16.Status]:
         unit = self._config.unit
         return KerongExchange(
@@ -148,25 +152,11 @@ class Cu16Driver:
         return self._status(cu16.unlock_request(self._config.unit, channel), write=True)
 
 
-class Cu48Driver:
+class Cu48Driver(_KerongBoard):
     def __init__(self, bus: str, config: KerongBoardConfig) -> None:
-        self._board = BoardId(bus, config.unit)
-        self._config = config
-        self._identity = ""
+        super().__init__(bus, config)
         self.variant: cu48.Variant | None = None  # until a probe answers
         self._probes = {v: StartupStep(StartupKind.PROBE, self._status(v)) for v in cu48.Variant}
-
-    @property
-    def board(self) -> BoardId:
-        return self._board
-
-    @property
-    def channels(self) -> int:
-        return self._config.locks
-
-    @property
-    def identity(self) -> str:
-        return self._identity
 
     def _status(self, variant: cu48.Variant) -> KerongExchange[cu48.Status]:
         unit = self._config.unit

@@ -49,13 +49,11 @@ from protocol.modbus import (
     encode_request,
     reply_length,
 )
-from protocol.modbus.pdu import request_pdu
 
 from ..model import BoardId, ChannelState
 
 R_co = TypeVar("R_co", covariant=True)
 R_contra = TypeVar("R_contra", contravariant=True)
-_RTU_OVERHEAD = 3  # unit byte + 2 CRC bytes around the PDU
 # A bus sends the same few requests all day (one status read per board, a
 # few writes): their frames, CRC included, are encoded once.
 _encode = lru_cache(maxsize=1024)(encode_request)
@@ -125,7 +123,7 @@ class Exchange:
 
     @property
     def request_bytes(self) -> int:
-        return len(request_pdu(self.request)) + _RTU_OVERHEAD
+        return len(self.encode())
 
     @property
     def reply_bytes(self) -> int:
