@@ -65,7 +65,8 @@ def test_items_overdue_and_technician_actions(locker: Locker, page: Any, base_ur
     page.fill("#reason", "inspection")
     page.click('[data-action="open"]')
     page.wait_for_selector("#toast:not([hidden]):not(.bad)")
-    locker.lockerd.wait_event("open.opened", compartment=cid)
+    # purpose "remote": the load above left an open.opened of its own for this compartment
+    locker.lockerd.wait_event("open.opened", compartment=cid, purpose="remote")
     locker.rig.close(cid)
 
     free = "A02"
