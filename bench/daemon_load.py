@@ -8,11 +8,13 @@ A `locker-sim serve` process serves eight 24-channel reference boards at
 after the other, each against its own simulator:
 
 - `bench.poller`: a process that only owns the bus (a `BusOwner`, a no-op
-  consumer): the bus owner's own cost;
+  consumer): the bus owner's own cost, on Python's asyncio loop and on
+  uvloop;
 - `lockerd run`: the daemon, with the same bus (192 compartments), the
   simulator's SAM card reader at its default find period (0.5 s) and its
-  SQLite store, not commissioned, idle otherwise. Skipped, with the reason,
-  if it does not start.
+  SQLite store, not commissioned, idle otherwise; on uvloop (its default)
+  and on asyncio (`[runtime] event_loop = "asyncio"`). Skipped, with the
+  reason, if it does not start.
 
 CPU is utime + stime of the process (all threads) from /proc/<pid>/stat
 over the window after a warm-up, divided by the window: the fraction of one
@@ -160,11 +162,12 @@ def _ready_line(process: subprocess.Popen[str], timeout: float) -> str:
     return process.stdout.readline().strip() if ready else ""
 
 
-def measure_poller(window: float) -> LoadResult:
+def measure_poller(window: float, loop: str) -> LoadResult:
+    name = f"bus owner only (bench.poller, {loop})"
     with tempfile.TemporaryFile("w+") as errors, locker_sim(*_sim_args()) as sim:
         cmd = [sys.executable, "-m", "bench.poller", "--port", sim.serial_path]
         cmd += ["--baud", str(BAUD), "--format", FRAME, "--boards", str(BOARDS)]
-        cmd += ["--channels", str(CHANNELS), "--interval", str(INTERVAL)]
+        cmd += ["--channels", str(CHANNELS), "--interval", str(INTERVAL), "--loop", loop]
         process = subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,
@@ -177,7 +180,7 @@ def measure_poller(window: float) -> LoadResult:
                 _stop(process)
                 errors.seek(0)
                 raise RuntimeError(f"bench.poller did not start: {errors.read()[-600:]}")
-            result = _measure("bus owner only (bench.poller)", sim, process, window)
+            result = _measure(name, sim, process, window)
             errors.seek(0)
             complaints = errors.read()
             if complaints:  # warnings while measured: the figure is suspect, say so
@@ -199,7 +202,7 @@ _SECRETS = "".join(
 )
 
 
-def _lockerd_config(workdir: Path, bus_port: str, reader_port: str) -> str:
+def _lockerd_config(workdir: Path, bus_port: str, reader_port: str, loop: str) -> str:
     secrets = workdir / "secrets.toml"
     secrets.write_text(_SECRETS)
     secrets.chmod(0o600)
@@ -232,6 +235,9 @@ admin_socket = {q(str(workdir / "admin.sock"))}
 [log]
 level = "warning"
 
+[runtime]
+event_loop = "{loop}"
+
 [clock]
 synchronised_flag = {q(str(flag))}
 
@@ -261,7 +267,7 @@ labels = {{ zh = "营业执照", en = "Business licence" }}
 """
 
 
-def measure_lockerd(window: float) -> LoadResult:
+def measure_lockerd(window: float, loop: str) -> LoadResult:
     with (
         tempfile.TemporaryDirectory(prefix="lockerd-bench-") as tmp,
         locker_sim(*_sim_args()) as sim,
@@ -269,7 +275,8 @@ def measure_lockerd(window: float) -> LoadResult:
         workdir = Path(tmp)
         reader = str(Path(sim.serial_path).parent / "ttyIDCARD0")
         config = workdir / "lockerd.toml"
-        config.write_text(_lockerd_config(workdir, sim.serial_path, reader), encoding="utf-8")
+        text = _lockerd_config(workdir, sim.serial_path, reader, loop)
+        config.write_text(text, encoding="utf-8")
         log = (workdir / "lockerd.log").open("w")
         process = subprocess.Popen(
             [sys.executable, "-m", "locker_host.daemon", "run", "--config", str(config)],
@@ -286,7 +293,8 @@ def measure_lockerd(window: float) -> LoadResult:
                     tail = (workdir / "lockerd.log").read_text()[-600:]
                     raise RuntimeError(f"lockerd did not poll every board: {tail}")
                 time.sleep(0.5)
-            return _measure("lockerd run (bus + SAM reader + store)", sim, process, window)
+            name = f"lockerd run (bus + SAM reader + store, {loop})"
+            return _measure(name, sim, process, window)
         finally:
             _stop(process)
             log.close()
@@ -294,12 +302,14 @@ def measure_lockerd(window: float) -> LoadResult:
 
 def run_all(window: float) -> list[LoadResult]:
     results = []
-    for name, measure in (
-        ("bus owner only (bench.poller)", measure_poller),
-        ("lockerd run", measure_lockerd),
+    for name, measure, loop in (
+        ("bus owner only (bench.poller, asyncio)", measure_poller, "asyncio"),
+        ("bus owner only (bench.poller, uvloop)", measure_poller, "uvloop"),
+        ("lockerd run (uvloop, its default)", measure_lockerd, "uvloop"),
+        ("lockerd run (asyncio)", measure_lockerd, "asyncio"),
     ):
         try:
-            results.append(measure(window))
+            results.append(measure(window, loop))
         except Exception as exc:  # say why, measure the rest
             reason = " ".join(str(exc).split())[:300]
             results.append(LoadResult(name, 0.0, 0.0, 0.0, 0, 0, 0, 0.0, reason))

@@ -2,6 +2,7 @@
 
     python -m bench.poller --port PATH --baud 115200 --boards 8 --interval 0.2
     python -m bench.poller --idle      # the same imports, no bus: the baseline
+    python -m bench.poller --loop uvloop ...   # on uvloop, as lockerd runs by default
 
 Prints `ready` once every board is online (or at once with --idle), then runs
 until SIGTERM and prints `transactions N` on the way out. Exits 1 (with the
@@ -18,6 +19,8 @@ import logging
 import signal
 import sys
 import time
+
+import uvloop
 
 from locker_host.bus import BoardSnapshot, BusConfig, BusOwner, Health
 from locker_host.bus import ReferenceBoardConfig as Board
@@ -77,11 +80,16 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=24)
     parser.add_argument("--interval", type=float, default=0.2)
     parser.add_argument("--idle", action="store_true")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="bench.poller: %(name)s: %(message)s")
     if not args.idle and not args.port:
         sys.exit("--port is required unless --idle")
-    asyncio.run(_serve(args))
+    factory = None
+    if args.loop == "uvloop":
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_serve(args))
 
 
 if __name__ == "__main__":

@@ -33,12 +33,15 @@ _TFD_NONBLOCK = os.O_NONBLOCK
 _TFD_CLOEXEC = 0o2000000  # O_CLOEXEC on Linux, as timerfd_create(2) defines it
 
 
-class _Timespec(ctypes.Structure):
-    _fields_ = (("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long))
-
-
 class _Itimerspec(ctypes.Structure):
-    _fields_ = (("it_interval", _Timespec), ("it_value", _Timespec))
+    # struct itimerspec { struct timespec it_interval, it_value; } with the two
+    # timespecs spelled out: one flat structure, filled in place for every arm.
+    _fields_ = (
+        ("interval_sec", ctypes.c_long),
+        ("interval_nsec", ctypes.c_long),
+        ("value_sec", ctypes.c_long),
+        ("value_nsec", ctypes.c_long),
+    )
 
 
 class FineTimer:
@@ -52,6 +55,8 @@ class FineTimer:
         self._loop = loop
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
+        self._spec = _Itimerspec()  # it_interval stays zero: one expiry per arm
+        self._spec_ref = ctypes.byref(self._spec)
         loop.add_reader(fd, self._on_expiry)
 
     @classmethod
@@ -101,8 +106,8 @@ class FineTimer:
             self._waiter.set_result(None)  # the caller re-checks its deadline
 
     def _arm(self, ns: int) -> None:
-        spec = _Itimerspec(_Timespec(0, 0), _Timespec(ns // 1_000_000_000, ns % 1_000_000_000))
-        if self._settime(self._fd, 0, ctypes.byref(spec), None) != 0:
+        self._spec.value_sec, self._spec.value_nsec = divmod(ns, 1_000_000_000)
+        if self._settime(self._fd, 0, self._spec_ref, None) != 0:
             error = ctypes.get_errno()
             raise OSError(error, f"timerfd_settime: {os.strerror(error)}")
 

@@ -51,7 +51,7 @@ from types import TracebackType
 
 from protocol import UsageError
 
-from .board_state import BoardState, pick_due
+from .board_state import BoardState, next_on_grid, pick_due
 from .board_work import BoardWork
 from .config import BusConfig
 from .drivers import driver_for
@@ -101,6 +101,7 @@ class BusOwner:
         self._queue = JobQueue()
         self._wake = asyncio.Event()
         self._last_polled = -1
+        self._grid_anchor = 0.0  # routine polls fall on anchor + k x interval (run() sets it)
         self._stats = Recorder(config.name, config.port, list(self._by_id))
         self._port = PortKeeper(
             config.port,
@@ -123,6 +124,7 @@ class BusOwner:
             raise BusUsageError(f"bus {self.config.name} already has a running owner")
         self._running = True
         self._failure = None
+        self._grid_anchor = self._clock()
         try:
             while True:
                 await self._turn()
@@ -260,7 +262,8 @@ class BusOwner:
             now = self._clock()
             if not state.health.due(now):
                 return  # offline, and its probe is not due: no bus time
-            state.next_poll_at = now + state.poll_interval
+            if now >= state.next_poll_at:  # a read ahead of time leaves the routine poll be
+                state.next_poll_at = next_on_grid(self._grid_anchor, state.poll_interval, now)
             reading = None
             if state.started or await self._work.start(state):
                 reading = await self._work.read(state)

@@ -263,6 +263,16 @@ class SerialTransport:
                 self._read_now()
                 self._check()
                 break
+            if self._rx and expect > 1 and self._timer is not None:
+                # Part of a reply of known length is in: the rest cannot come
+                # faster than the wire carries it. Sleep deaf until it can be
+                # complete (each chunk would wake the loop: three or four times
+                # for a status reply at 115200 bps, once a byte or two at 9600).
+                complete_at = self.last_rx + self.format.wire_time(expect - len(self._rx))
+                if complete_at > now:
+                    await self._sleep_deaf(min(complete_at, deadline) - now)
+                    self._read_now()
+                    continue
             wait = remaining
             if self._rx:
                 wait = min(remaining, self.last_rx + self.format.t15 - now)
@@ -299,6 +309,9 @@ class SerialTransport:
         if self._lost is not None or len(self._rx) >= self._want:
             _release(waiter)
             return
+        if self._want > 1 and self._timer is not None:
+            _release(waiter)  # the receiver sleeps deaf until the rest can be in
+            return
         # Part of a reply: wake for the rest, or t1.5 after this chunk if no
         # more comes (a new timer costs less than waking the receiver).
         handle.cancel()
@@ -324,6 +337,18 @@ class SerialTransport:
             del self._rx[: len(self._rx) - _MAX_BUFFERED]
         self.last_rx = self._clock()
         return True
+
+    async def _sleep_deaf(self, seconds: float) -> None:
+        """Sleep on the fine timer with the descriptor unwatched: bytes that
+        arrive meanwhile wait in the driver, unstamped (a stamp taken when
+        they are read is late, never early, so silence is never overrated)."""
+        assert self._timer is not None
+        self._loop.remove_reader(self._fd)
+        try:
+            await self._timer.sleep(seconds)
+        finally:
+            if self._lost is None and not self._closed:
+                self._loop.add_reader(self._fd, self._on_readable)
 
     def _fail(self, error: PortLost) -> PortLost:
         if self._lost is None:

@@ -23,8 +23,10 @@ import logging
 import secrets
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import uvloop
 
 from locker_host.api import Role, token_digest
 from locker_host.app import AppError, SecretsError, load_keys
@@ -80,7 +82,8 @@ def _run(config: DaemonConfig) -> int:
         await run_daemon(config, stop)
 
     try:
-        asyncio.run(main_loop())
+        with asyncio.Runner(loop_factory=_loop_factory(config.event_loop)) as runner:
+            runner.run(main_loop())
     except (ConfigError, AppError) as exc:
         logger.critical("cannot start: %s", exc, extra={"error": getattr(exc, "code", "")})
         return EXIT_USAGE
@@ -91,6 +94,16 @@ def _run(config: DaemonConfig) -> int:
         logger.critical("stopped by an error", exc_info=group)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """[runtime] event_loop. uvloop (libuv) by default: the bus owner wakes
+    the loop several times per transaction, and each turn of uvloop's loop
+    costs less CPU than one of asyncio's (docs/benchmarks.md, daemon load).
+    "asyncio" (None: the standard loop) is the fallback where uvloop misbehaves."""
+    if name == "uvloop":
+        return uvloop.new_event_loop
+    return None
 
 
 def _check(path: str) -> int:

@@ -4,7 +4,7 @@
 it into a `DaemonConfig`: one `BusConfig` per bus, reader settings, the
 `LockerConfig` (site, locker, layout, policy) the domain runs on, the
 services offered at drop-off, the departments, the staff cards (digests),
-file paths, housekeeping and logging. Every problem raises `ConfigError`
+file paths, housekeeping, logging and the event loop. Every problem raises `ConfigError`
 naming the key path and what is wrong with it; the first one found wins.
 docs/configuration.md is the reference of every key; examples/lockerd.toml
 matches `locker-sim`'s default layout.
@@ -55,6 +55,7 @@ from .config_policy import (
 )
 from .config_readers import ReaderSetting, parse_readers
 
+EVENT_LOOPS = ("uvloop", "asyncio")
 _SITE = r"[A-Za-z0-9_-]{1,64}"  # part of the MQTT topic root: no '/', '+' or '#'
 LOG_LEVELS = ("debug", "info", "warning", "error")
 DEFAULT_ADMIN_SOCKET = "/run/lockerd/admin.sock"
@@ -83,6 +84,7 @@ class DaemonConfig:
     clock: ClockSettings
     mqtt: MqttSetting | None = None  # None: no link to the central system
     http: HttpSettings | None = None  # None: no HTTP server
+    event_loop: str = "uvloop"  # [runtime] event_loop: one of EVENT_LOOPS
 
     def service(self, name: str) -> DropoffService | None:
         return next((s for s in self.services if s.name == name), None)
@@ -126,6 +128,7 @@ def parse_config(
         clock=parse_clock(root, base),
         mqtt=parse_mqtt(root, base),
         http=parse_http(root),
+        event_loop=_event_loop(root.table("runtime")),
     )
     root.finish()
     return config
@@ -139,6 +142,12 @@ def _paths(t: Table, base: Path) -> Paths:
     )
     t.finish()
     return paths
+
+
+def _event_loop(t: Table) -> str:
+    loop = t.text("event_loop", "uvloop", choices=EVENT_LOOPS)
+    t.finish()
+    return loop
 
 
 def _log_level(t: Table) -> str:

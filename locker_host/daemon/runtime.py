@@ -257,6 +257,7 @@ async def _serve(
                     "readers": len(readers),
                     "admin_socket": str(config.paths.admin_socket),
                     "mqtt": None if link is None else link.statistics()["broker"],
+                    "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
                 },
             )
             await stop.wait()

@@ -18,6 +18,7 @@ result does not depend on how the byte stream was chunked.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from ..crc import crc_ok, with_crc
@@ -77,6 +78,8 @@ class ReplyReader:
         self.request = request
         self._buffer = bytearray()
         self._result: Reply | BusFault | None = None
+        fc = int(request.function)
+        self._codes = (bytes((fc,)), bytes((fc | 0x80,)))
 
     @property
     def received(self) -> bytes:
@@ -139,13 +142,23 @@ class ReplyReader:
             return 5 + buf[start + 2]
         return reply_length(self.request)
 
+    def _starts(self, buf: bytes) -> list[int]:
+        """Where a frame could start: one byte before each normal or exception
+        function code (found by `bytes.find`, not a Python loop over every byte)."""
+        starts = []
+        for code in self._codes:
+            at = buf.find(code, 1)
+            while at != -1:
+                starts.append(at - 1)
+                at = buf.find(code, at + 1)
+        return starts
+
     def _earliest_candidate(self) -> _Candidate | None:
         buf = bytes(self._buffer)
-        fc = int(self.request.function)
         best: _Candidate | None = None
-        for start in range(max(0, len(buf) - 1)):
+        for start in self._starts(buf):
             unit = buf[start]
-            if not 1 <= unit <= MAX_UNIT or buf[start + 1] not in (fc, fc | 0x80):
+            if not 1 <= unit <= MAX_UNIT:
                 continue
             length = self._frame_length(buf, start)
             if length is None or start + length > len(buf):
@@ -187,10 +200,7 @@ class ReplyReader:
                     return _mismatch(
                         frame, f"byte count {frame[2]}, expected {expected_data_bytes(request)}"
                     )
-                data = frame[3:-2]
-                registers = tuple(
-                    int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)
-                )
+                registers = struct.unpack_from(f">{request.count}H", frame, 3)
                 return RegistersReply(request.function, registers)
             case WriteSingleCoil() | WriteSingleRegister() | WriteMultipleRegisters():
                 echo = WriteEcho(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from locker_host.bus import BoardId, ReferenceBoardConfig
-from locker_host.bus.board_state import BoardState, pick_due
+from locker_host.bus.board_state import BoardState, next_on_grid, pick_due
 from locker_host.bus.drivers import Exchange, ReferenceDriver
 from locker_host.bus.health import BoardHealth
 from locker_host.bus.jobs import AckJob, JobQueue, Priority, ReadJob, UnlockJob
@@ -88,3 +88,22 @@ def test_an_offline_board_is_due_at_its_probe_not_its_poll() -> None:
     boards[0].health = BoardHealth(Health.OFFLINE, 3, 2.0, 4.0)
     assert pick_due(boards, -1, now=3.9) is None
     assert pick_due(boards, -1, now=4.0) == 0
+
+
+def test_routine_polls_stay_on_the_grid_so_boards_fall_due_together() -> None:
+    # anchored at 100.0, interval 0.2: grid points 100.2, 100.4, ...
+    assert next_on_grid(100.0, 0.2, 100.0) == 100.2
+    # polled late inside an interval (other boards were polled first): the
+    # next poll stays on the grid, not one interval after the late read
+    for late in (100.2, 100.23, 100.39):
+        assert abs(next_on_grid(100.0, 0.2, late) - 100.4) < 1e-9
+    # eight boards read one after the other inside the same interval are all
+    # due again at the same moment: one wake-up of the owner per cycle
+    reads = [100.2 + 0.0095 * k for k in range(8)]
+    assert len({round(next_on_grid(100.0, 0.2, at), 9) for at in reads}) == 1
+    # a saturated bus (a read a whole interval late) skips to the next point
+    assert abs(next_on_grid(100.0, 0.2, 100.65) - 100.8) < 1e-9
+
+
+def test_an_interval_of_zero_is_always_due() -> None:
+    assert next_on_grid(100.0, 0.0, 123.4) == 123.4

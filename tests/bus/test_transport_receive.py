@@ -83,3 +83,42 @@ def test_nothing_by_the_deadline_is_empty(pty: tuple[int, str]) -> None:
             transport.close()
 
     assert asyncio.run(main()) == b""
+
+
+class _CountingTransport(SerialTransport):
+    """Counts the loop's calls for a readable port: each is a wake-up of the loop."""
+
+    readable_calls = 0
+
+    def _on_readable(self) -> None:
+        self.readable_calls += 1
+        super()._on_readable()
+
+
+def test_once_part_of_a_reply_is_in_the_rest_does_not_wake_the_loop_chunk_by_chunk(
+    pty: tuple[int, str],
+) -> None:
+    """The first chunk wakes the receiver; it then sleeps deaf until the rest
+    can have crossed the wire, and reads it in one go: the four later chunks
+    cost no wake-up each (one per chunk was the cost of every status poll).
+    At 1200 bps the rest takes 183 ms on the wire: a test delayed by load
+    still writes it well inside the deaf sleep."""
+    master, path = pty
+    reply = bytes(range(1, 26))
+
+    async def main() -> tuple[bytes, int]:
+        transport = _CountingTransport.open(path, SerialFormat(1200, "E", 1))
+        try:
+            receiving = asyncio.create_task(transport.receive(time.monotonic() + FAR, 25))
+            await asyncio.sleep(0)  # the receiver waits for the first byte
+            os.write(master, reply[:5])
+            # The readable event is handled, and the receiver resumed, before
+            # this sleep's timer (the loop runs ready callbacks in order).
+            await asyncio.sleep(0.0005)
+            for start in range(5, 25, 5):  # while the receiver sleeps deaf
+                os.write(master, reply[start : start + 5])
+            return await receiving, transport.readable_calls
+        finally:
+            transport.close()
+
+    assert asyncio.run(main()) == (reply, 1)

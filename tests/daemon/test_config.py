@@ -217,6 +217,8 @@ ERRORS: list[tuple[str, Change, str, str]] = [
     ("database path", _set("paths.database", None), "paths.database", "missing"),
     ("empty path", _set("paths.secrets", ""), "paths.secrets", "empty path"),
     ("log level", _set("log.level", "loud"), "log.level", "not one of"),
+    ("event loop", _set("runtime.event_loop", "trio"), "runtime.event_loop", "not one of"),
+    ("runtime key", _set("runtime.loop", "uvloop"), "runtime.loop", "unknown key"),
     (
         "arm timeout",
         _set("kiosk.dropoff_arm_timeout_s", 0),
@@ -259,6 +261,9 @@ def test_a_valid_configuration_becomes_the_adapters_and_the_apps_values(
     assert config.service("licence") is not None and config.service("nope") is None
     assert config.staff[0].key_version == 1 and config.staff[1].staff.role == "technician"
     assert [r.name for r in config.readers] == ["idcard", "scanner"]
+    assert config.event_loop == "uvloop"  # [runtime] left out
+    _set("runtime.event_loop", "asyncio")(valid)
+    assert parse_config(valid, BASE).event_loop == "asyncio"
 
 
 def test_the_policy_takes_the_timers_and_keeps_defaults(valid: dict[str, Any]) -> None:

@@ -79,6 +79,23 @@ def test_dropoff_by_card_then_staff_collection(locker: Locker) -> None:
     collected = lockerd.wait_event("dossier.collected", compartment=cid)
     assert collected["payload"]["staff_id"] == "M-001"
     lockerd.wait_compartment(cid, state="free")
+    if "runtime" not in locker.config:
+        assert _running_on(locker) == "uvloop"  # the default
+
+
+def _running_on(locker: Locker) -> str:
+    running = [line for line in locker.lockerd.log_lines() if line.get("message") == "running"]
+    assert running, locker.lockerd.log_tail()
+    loop: str = running[-1]["event_loop"]
+    return loop
+
+
+@pytest.mark.locker_config({"runtime": {"event_loop": "asyncio"}})
+def test_the_same_flow_on_pythons_own_event_loop(locker: Locker) -> None:
+    """lockerd runs on uvloop unless [runtime] event_loop says "asyncio", the
+    fallback: a drop-off and its collection behave the same on it."""
+    test_dropoff_by_card_then_staff_collection(locker)
+    assert _running_on(locker) == "asyncio"
 
 
 def test_certificate_reserve_load_and_pickup_by_card(locker: Locker) -> None:
