@@ -196,8 +196,9 @@ class Central:
                 async with asyncio.timeout(remaining):
                     await self._arrived.wait()
 
-    def forget_unread(self) -> None:
-        self._unread.clear()
+    def forget_unread(self, predicate: Callable[[Message], bool] = lambda m: True) -> None:
+        """Drop the unread messages that match (all of them by default)."""
+        self._unread = [m for m in self._unread if not predicate(m)]
 
     def unread(self, predicate: Callable[[Message], bool] = lambda m: True) -> list[Message]:
         return [m for m in self._unread if predicate(m)]

@@ -37,6 +37,7 @@ class Consumer:
     gaps: int = 0
     replays: int = 0
     sessions_lost: int = 0
+    arrived_during_ack: int = 0  # events an idle ack's await let in (kept, see _run)
     _central: Central | None = None
     _task: asyncio.Task[None] | None = None
     _acked: int = 0
@@ -86,7 +87,10 @@ class Consumer:
                 message = await self._central.receive(lambda m: m.topic == events, self.idle_s)
             except TimeoutError:
                 await self._ack()
-                self._central.forget_unread()  # replies to our replays
+                # Only the replies to our replays: events that arrived while the ack was
+                # awaited are unread too, and the broker will not deliver them again.
+                self.arrived_during_ack += len(self._central.unread(lambda m: m.topic == events))
+                self._central.forget_unread(lambda m: m.topic != events)
                 continue
             await self._handle(message.json())
 

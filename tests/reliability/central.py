@@ -104,7 +104,8 @@ class CentralSide:
             f"consumer task {state}\n"
             f"consumer saw (last 12) {getattr(c, 'seen', [])[-12:]}\n"
             f"consumer last {c.last} acked {c._acked} gaps {c.gaps} replays {c.replays} "
-            f"sessions lost {c.sessions_lost} duplicates {len(c.duplicates)}\n"
+            f"sessions lost {c.sessions_lost} duplicates {len(c.duplicates)} "
+            f"arrived during an ack {c.arrived_during_ack}\n"
             f"pending {[(e['seq'], e['boot_id'][:8], e['type']) for e in pending]}\n"
             f"lockerd mqtt {mqtt}\n" + "\n".join(lines)
         )
@@ -116,6 +117,10 @@ class CentralSide:
     def duplicates(self) -> list[dict[str, Any]]:
         assert self.consumer is not None
         return list(self.consumer.duplicates)
+
+    def arrived_during_ack(self) -> int:
+        assert self.consumer is not None
+        return self.consumer.arrived_during_ack
 
     def captured(self) -> list[Message]:
         assert self.capture is not None

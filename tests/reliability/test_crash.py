@@ -224,7 +224,10 @@ def crash_loop(
         )
         duplicates = central.duplicates()
         accepted = central.accepted()
-        summary += f"; consumer accepted {len(accepted)}, duplicates {len(duplicates)}"
+        summary += (
+            f"; consumer accepted {len(accepted)}, duplicates {len(duplicates)}, "
+            f"events that arrived while it acknowledged {central.arrived_during_ack()}"
+        )
         record_property("crash", summary)
         print(summary)
         for duplicate in duplicates:  # at least once: a repeat, never a different event
