@@ -56,8 +56,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_context() -> Iterator[Any]:
+    # Package scope: Playwright's sync API keeps an event loop running in the main
+    # thread while it is up, and the async tests of packages run after this one
+    # (`pytest tests/web tests/daemon`) need asyncio.run there.
     if not Path(CHROMIUM).exists():
         reason = f"{CHROMIUM} is missing: ./run.sh test installs Debian's chromium"
         if os.environ.get("CI"):
