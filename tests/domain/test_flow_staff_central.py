@@ -294,6 +294,7 @@ def test_remote_open_needs_a_reason_a_fresh_command_and_a_trusted_clock() -> Non
     h.clock_trusted = True
     decision = h.ok(RemoteOpen(CENTRAL, a01, "lost card", h.wall_s + 60))
     assert decision.audit[0].actor == CENTRAL and decision.audit[0].action == "remote_open"
+    assert decision.audit[0].detail == "remote: lost card"  # the reason typed, audited
     h.refused(RemoteOpen(CENTRAL, a01, "again", h.wall_s + 60), "compartment_busy")
 
 
@@ -316,7 +317,10 @@ def test_maintenance_by_a_technician_clears_a_fault() -> None:
         MaintenanceOpen(clerk(TAX, StaffRole.TECHNICIAN), CompartmentId("A01"), ""),
         "reason_required",
     )
-    h.ok(MaintenanceOpen(clerk(TAX, StaffRole.TECHNICIAN), CompartmentId("A01"), "forced door"))
+    decision = h.ok(
+        MaintenanceOpen(clerk(TAX, StaffRole.TECHNICIAN), CompartmentId("A01"), "forced door")
+    )
+    assert [r.detail for r in decision.audit] == ["maintenance: forced door"]
     h.use("A01", item_after=False)
     assert h.compartment("A01").state is CompartmentState.FREE
 

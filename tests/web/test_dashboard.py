@@ -77,9 +77,14 @@ def test_items_overdue_and_technician_actions(locker: Locker, page: Any, base_ur
     assert_readable(page, min_target=40)
     screenshot(page, "dashboard-technician")
 
+    # The audit view shows the reasons typed: the remote open's and the service change's.
+    page.fill('#audit-form input[name="action"]', "remote_open")
+    page.click('#audit-form button[type="submit"]')
+    page.wait_for_selector(f'#audit tbody tr:has-text("{cid}"):has-text("remote: inspection")')
     page.fill('#audit-form input[name="action"]', "set_service")
     page.click('#audit-form button[type="submit"]')
-    page.wait_for_selector('#audit tbody tr:has-text("set_service")')
+    page.wait_for_selector('#audit tbody tr:has-text("set_service"):has-text("broken hinge")')
+    assert page.locator('#audit tbody tr:has-text("remote_open")').count() == 0
     with page.expect_download() as download:
         page.click("#audit-csv")
     csv_text = Path(download.value.path()).read_text(encoding="utf-8")

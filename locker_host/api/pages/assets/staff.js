@@ -250,7 +250,9 @@ function renderAudit() {
     cell(row, entry.action);
     cell(row, entry.outcome, entry.outcome === "ok" ? "" : "overdue");
     cell(row, entry.compartment ?? "");
-    const details = JSON.stringify(entry.details ?? {});
+    // The words first (a purpose, the reason staff typed), then the rest as data.
+    const { detail, ...rest } = entry.details ?? {};
+    const details = detail ? `${detail} · ${JSON.stringify(rest)}` : JSON.stringify(rest);
     cell(row, details.length > 160 ? `${details.slice(0, 160)}…` : details, "details").title = details;
     body.append(row);
   }
