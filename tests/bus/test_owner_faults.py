@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
+
 from locker_host.bus import (
     BoardSnapshot,
     BusOwner,
@@ -15,7 +17,9 @@ from locker_host.bus import (
     PortState,
     UnlockOutcome,
 )
+from locker_host.bus.fine_timer import FineTimer
 from protocol.modbus import FunctionCode
+from simulator.runtime import Simulator
 
 from .conftest import SimFactory
 from .helpers import (
@@ -103,6 +107,25 @@ def test_injected_faults_are_counted_and_survived(make_sim: SimFactory) -> None:
 
 
 def test_the_inter_frame_gap_is_never_undercut(make_sim: SimFactory) -> None:
+    _poll_hard_and_check_the_gaps(make_sim())
+
+
+def test_without_a_timerfd_the_asyncio_sleep_fallback_keeps_the_silence(
+    make_sim: SimFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no timerfd can be had (not Linux, no C library), the transport
+    waits with asyncio.sleep: coarser, but never shorter than asked."""
+    asked: list[None] = []
+
+    def no_timerfd() -> None:
+        asked.append(None)
+
+    monkeypatch.setattr(FineTimer, "open", no_timerfd)
+    _poll_hard_and_check_the_gaps(make_sim())
+    assert asked, "the transport asked for a timer and got none"
+
+
+def _poll_hard_and_check_the_gaps(sim: Simulator) -> None:
     """Polls as fast as the bus allows, with unlocks and their confirmation
     reads mixed in: the simulated line never sees a request start less than
     t3.5 after the previous frame.
@@ -115,7 +138,6 @@ def test_the_inter_frame_gap_is_never_undercut(make_sim: SimFactory) -> None:
     them glued or overlapping. That is the simulator's late view, not a short
     gap, and only a timeout the owner saw can cause it: so each such timeout
     excuses at most one anomaly, and with none every frame must be clean."""
-    sim = make_sim()
     control(sim, "user", auto_open_after=0.02, auto_close_after=0.05)
     snapshots = Snapshots()
 
