@@ -56,6 +56,7 @@ from .credentials import (
 from .decision import Decision
 from .effects import Effect, PulseLock, ReadBoard
 from .errors import (
+    BoardsNotReady,
     ClockUntrusted,
     CodeLockedOut,
     CommandExpired,
@@ -174,6 +175,7 @@ __all__ = [
     "BoardRef",
     "BoardStatus",
     "BoardUnreachable",
+    "BoardsNotReady",
     "BusId",
     "Cancel",
     "CentralActor",
