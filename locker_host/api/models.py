@@ -295,10 +295,15 @@ class RecallReply(BaseModel):
 
 
 class StaffCardReply(BaseModel):
-    """A staff card: each purpose with something to do, and its reply."""
+    """A staff card: each purpose with something to do, and what it opened."""
 
-    ok: bool = Field(description="true when at least one purpose opened something")
-    staff_open: dict[str, OpeningReply | ErrorReply]
+    ok: bool = Field(description="true when the swipe opened something")
+    staff_open: dict[str, OpeningReply] = Field(
+        description="by purpose (collect, load, recall); empty when there was nothing to do"
+    )
+    error: ErrorBody | None = Field(
+        None, description="why nothing opened, when it was not simply nothing to do"
+    )
 
 
 # -- kiosk ------------------------------------------------------------------------------

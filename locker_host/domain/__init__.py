@@ -38,6 +38,7 @@ from .commands import (
     Reserve,
     SetService,
     StaffOpen,
+    StaffSwipe,
     StartDropoff,
 )
 from .compartment import Compartment, CompartmentState, DoorReading, FaultReason, ItemReading
@@ -137,6 +138,7 @@ from .replies import (
     RecallEntry,
     Reply,
     Reserved,
+    StaffOpening,
 )
 from .serde import (
     JSON,
@@ -276,7 +278,9 @@ __all__ = [
     "StaffCredential",
     "StaffId",
     "StaffOpen",
+    "StaffOpening",
     "StaffRole",
+    "StaffSwipe",
     "StartDropoff",
     "SystemActor",
     "UnknownAlarm",
