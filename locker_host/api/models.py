@@ -143,6 +143,16 @@ class StateReply(BaseModel):
     state: Snapshot
 
 
+class DepartmentModel(BaseModel):
+    id: str = Field(examples=["market"])
+    labels: dict[str, str] = Field(description="the name by language: zh, en")
+
+
+class DepartmentsReply(BaseModel):
+    ok: Literal[True]
+    departments: list[DepartmentModel]
+
+
 class CompartmentsReply(BaseModel):
     ok: Literal[True]
     compartments: list[CompartmentModel]

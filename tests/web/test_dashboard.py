@@ -58,6 +58,8 @@ def test_items_overdue_and_technician_actions(locker: Locker, page: Any, base_ur
     page.wait_for_selector(f'#items tbody tr:has-text("{cid}")')
     # The deadline passes: the dashboard shows it overdue, by department, without a reload.
     page.wait_for_selector('#overdue tr[data-department="market"]', timeout=15_000)
+    # Departments by their configured names, not their ids.
+    assert page.text_content('#overdue tr[data-department="market"] td') == "市场监督管理局"
     assert page.get_attribute(cell(cid), "data-state") == "overdue"
     page.wait_for_selector('#boards tr[data-board="bus0/1"]')
 
@@ -101,6 +103,10 @@ def test_items_overdue_and_technician_actions(locker: Locker, page: Any, base_ur
         assert not clerk.is_visible("#audit-csv")
         assert clerk.is_visible("#boards-hidden")
         assert clerk.get_attribute(cell(free), "data-state") == "out_of_service"
+        held = clerk.text_content(f'#items tbody tr:has-text("{cid}")')
+        assert "市场监督管理局" in held and "market" not in held
+        clerk.click("#lang")
+        assert "Market Regulation" in clerk.text_content(f'#items tbody tr:has-text("{cid}")')
         screenshot(clerk, "dashboard-staff")
     finally:
         clerk.close()
