@@ -11,7 +11,7 @@ from .auth import (
     require_staff_purpose,
     staff_items,
 )
-from .citizen import available, open_matches
+from .citizen import open_matches
 from .commands import MaintenanceOpen, SetService, StaffOpen, StaffSwipe
 from .compartment import CompartmentInput, CompartmentState, transition
 from .decision import Tx
@@ -68,20 +68,16 @@ def staff_swipe(tx: Tx, command: StaffSwipe) -> None:
             for cid, compartment in sorted(tx.state.compartments.items())
             if cid not in taken and (items := staff_items(compartment, staff, purpose))
         ]
-    if not requests:
-        raise NothingForYou("nothing to collect, load or recall for your department")
-    ready = [r for r in requests if available(tx, r.compartment)]
-    if not ready:
-        raise CompartmentUnavailable(
-            "what you have here cannot be opened now; please ask staff", count=len(requests)
-        )
-    started = start_opens(tx, "staff_open", ready)
+    nothing = NothingForYou("nothing to collect, load or recall for your department")
+    open_matches(tx, "staff_open", requests, not_found=nothing)
+    opening = tx.reply
+    assert isinstance(opening, Opening)
     purpose_of = {r.compartment: r.purpose for r in requests}
     tx.reply = StaffOpening(
         {
             purpose: Opening(
-                tuple(s for s in started if purpose_of[s.compartment] is purpose),
-                tuple(r.compartment for r in requests if r.purpose is purpose and r not in ready),
+                tuple(o for o in opening.opens if purpose_of[o.compartment] is purpose),
+                tuple(c for c in opening.unavailable if purpose_of[c] is purpose),
             )
             for purpose in purposes
             if purpose in purpose_of.values()

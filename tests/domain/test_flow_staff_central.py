@@ -29,7 +29,9 @@ from locker_host.domain import (
     SetService,
     Size,
     StaffOpen,
+    StaffOpening,
     StaffRole,
+    StaffSwipe,
     StartDropoff,
 )
 from locker_host.domain.ids import ApplicationNumber, CompartmentId
@@ -87,6 +89,41 @@ def deposit(h: Harness, department=TAX) -> str:  # type: ignore[no-untyped-def]
     cid = reply.opens[0].compartment
     h.use(cid, item_after=True)
     return cid
+
+
+# -- a staff card's swipe: every purpose at once ---------------------------------------
+
+
+def test_a_swipe_opens_every_purpose_in_one_decision_and_audits_only_what_it_opened() -> None:
+    h = ready()
+    h.refused(StaffSwipe(clerk(TAX)), "nothing_for_you")
+    (denial,) = h.send(StaffSwipe(clerk(TAX))).audit  # one row, not one per purpose
+    assert (denial.action, denial.refusal_code) == ("staff_swipe", "nothing_for_you")
+    dossier = deposit(h, TAX)
+    certificate = reserve(h, "APP-1")
+    deposit(h, PERMITS)  # another department's: not this card's
+    decision = h.ok(StaffSwipe(clerk(TAX)))
+    reply = decision.reply
+    assert isinstance(reply, StaffOpening)
+    assert {p: [o.compartment for o in r.opens] for p, r in reply.by_purpose.items()} == {
+        Purpose.COLLECT: [dossier],
+        Purpose.LOAD: [certificate],
+    }
+    assert [(r.action, r.granted, r.compartment, r.detail) for r in decision.audit] == [
+        ("staff_open", True, dossier, "collect"),
+        ("staff_open", True, certificate, "load"),
+    ]
+    assert [e.compartment for e in decision.effects if isinstance(e, PulseLock)] == [
+        dossier,
+        certificate,
+    ]
+
+
+def test_a_technicians_swipe_is_one_denial() -> None:
+    h = ready()
+    deposit(h, TAX)
+    decision = h.refused(StaffSwipe(clerk(TAX, StaffRole.TECHNICIAN)), "not_authorised")
+    assert len(decision.audit) == 1
 
 
 # -- flow 2: staff collection ---------------------------------------------------------
