@@ -7,7 +7,13 @@ about 1 ms coarse, more than t3.5 at 115200 bps (1.75 ms), so each line has
 its own thread: it sleeps in `select` until `SPIN` before the next due time
 and then polls `select` with a zero timeout (which releases the GIL) until
 the time comes. Bytes from the host are time-stamped as soon as `read`
-returns them.
+returns them, which is when they arrived only while this thread gets the
+CPU: held off for longer than the host's response timeout (a busy machine,
+or the GIL of an in-process host), it reads the request the host gave up on
+and the host's next one together, and the line sees them glued or
+overlapping (`silence_violations`, `collisions`, fewer `frames`) although
+the host left its silence. Such counts come with a timeout on the host's
+side; tests/bus/test_owner_faults.py holds them to that.
 
 Spinning costs: on a busy machine a thread that spins is preempted for a
 whole scheduler slice (milliseconds), while one that wakes from sleep is

@@ -62,6 +62,14 @@ class ReaderFigures:
 
 
 @dataclass(frozen=True)
+class DepartmentName:
+    """A department's id as the locker stores it, and its names by language."""
+
+    id: str
+    labels: Mapping[str, str]  # zh, en
+
+
+@dataclass(frozen=True)
 class ServiceOffer:
     name: str
     title_zh: str
@@ -124,6 +132,7 @@ class ApiContext:
     # The MQTT bridge's statistics (``connected`` and its counters); None: no bridge.
     mqtt: Callable[[], Mapping[str, Any] | None] = _no_mqtt
     commissioned: Callable[[], bool] = _commissioned
+    departments: Sequence[DepartmentName] = ()
     pages: Path | None = field(default_factory=lambda: PAGES if PAGES.is_dir() else None)
     ping_interval_s: float = 15.0
     state_interval_s: float = 0.1  # state events are coalesced to at most one per this

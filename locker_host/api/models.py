@@ -143,6 +143,16 @@ class StateReply(BaseModel):
     state: Snapshot
 
 
+class DepartmentModel(BaseModel):
+    id: str = Field(examples=["market"])
+    labels: dict[str, str] = Field(description="the name by language: zh, en")
+
+
+class DepartmentsReply(BaseModel):
+    ok: Literal[True]
+    departments: list[DepartmentModel]
+
+
 class CompartmentsReply(BaseModel):
     ok: Literal[True]
     compartments: list[CompartmentModel]
@@ -295,10 +305,15 @@ class RecallReply(BaseModel):
 
 
 class StaffCardReply(BaseModel):
-    """A staff card: each purpose with something to do, and its reply."""
+    """A staff card: each purpose with something to do, and what it opened."""
 
-    ok: bool = Field(description="true when at least one purpose opened something")
-    staff_open: dict[str, OpeningReply | ErrorReply]
+    ok: bool = Field(description="true when the swipe opened something")
+    staff_open: dict[str, OpeningReply] = Field(
+        description="by purpose (collect, load, recall); empty when there was nothing to do"
+    )
+    error: ErrorBody | None = Field(
+        None, description="why nothing opened, when it was not simply nothing to do"
+    )
 
 
 # -- kiosk ------------------------------------------------------------------------------

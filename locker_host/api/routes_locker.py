@@ -22,6 +22,7 @@ from .models import (
     AuditReply,
     BoardsReply,
     CompartmentsReply,
+    DepartmentsReply,
     HealthReply,
     ItemsReply,
     StateReply,
@@ -49,6 +50,13 @@ async def state(context: Context, caller: LiveCaller) -> JSONResponse:
 async def compartments(context: Context, caller: ReadCaller) -> JSONResponse:
     snapshot = await context.service.snapshot()
     return JSONResponse({"ok": True, "compartments": snapshot["compartments"]})
+
+
+@router.get("/departments", response_model=DepartmentsReply, responses=AUTHED, tags=["locker"])
+async def departments(context: Context, caller: ReadCaller) -> JSONResponse:
+    """The configured departments' names, for pages that show a department id."""
+    named = [{"id": d.id, "labels": dict(d.labels)} for d in context.departments]
+    return JSONResponse({"ok": True, "departments": named})
 
 
 @router.get("/items", response_model=ItemsReply, responses=AUTHED, tags=["locker"])

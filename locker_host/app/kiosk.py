@@ -39,6 +39,7 @@ from locker_host.domain import (
     Size,
     StaffCredential,
     StaffOpen,
+    StaffSwipe,
     StartDropoff,
     dropoff_code,
     id_card,
@@ -172,6 +173,10 @@ class Kiosk:
     async def staff_open(self, staff: StaffCredential, purpose: Purpose) -> JsonDict:
         """A clerk the caller already identified (the daemon's staff directory)."""
         return await self._run(lambda: StaffOpen(staff, purpose))
+
+    async def staff_swipe(self, staff: StaffCredential) -> JsonDict:
+        """A clerk's card the caller already identified: everything there is to do."""
+        return await self._run(lambda: StaffSwipe(staff))
 
     async def maintenance_open(self, card_id: str, compartment: str, reason: str) -> JsonDict:
         return await self._staff_run(

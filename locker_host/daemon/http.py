@@ -25,6 +25,7 @@ from locker_host.api import (
     ApiContext,
     BoardFigures,
     BusFigures,
+    DepartmentName,
     HttpServer,
     KioskOutcome,
     ReaderFigures,
@@ -193,6 +194,7 @@ def api_context(
         readers=lambda: [reader_figures(reader) for reader in readers],
         mqtt=mqtt or (lambda: None),
         commissioned=commissioned,
+        departments=[DepartmentName(d.id, d.labels) for d in config.departments],
     )
 
 

@@ -10,8 +10,9 @@ docs/configuration.md, "What a reader does"):
   the arming is used up;
 * a staff card (`StaffCardPresented`) opens everything of the clerk's
   department there is to do: dossiers to collect, reserved certificates to
-  load, overdue ones to recall (each purpose with nothing to do is skipped;
-  a role that may open none of them, a technician, gets one audited denial);
+  load, overdue ones to recall, in one decision (a purpose with nothing to
+  do leaves no trace; a swipe that opens nothing, or a role that may open
+  none of them, a technician, leaves one audited denial);
   an unknown card gets an audited `unknown_card` denial;
 * a code (`CodeEntered`) is a pickup or a drop-off by its prefix;
 * faults and "ready" are logged.
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from locker_host.app import JsonDict, Kiosk, LockerService
-from locker_host.domain import CodePurpose, Purpose, Size
+from locker_host.domain import CodePurpose, Size
 from locker_host.readers import (
     CardPresented,
     CodeEntered,
@@ -50,9 +51,6 @@ from .config_people import DropoffService
 from .staff import StaffCards
 
 logger = logging.getLogger(__name__)
-
-STAFF_PURPOSES = (Purpose.COLLECT, Purpose.LOAD, Purpose.RECALL)
-
 
 Source = Literal["reader", "http", "admin"]
 
@@ -240,33 +238,21 @@ class Presentations:
             }
             log_reply("staff card", reply, reader=reading.source, card=reading.masked)
             return reply
-        results: dict[str, JsonDict] = {}
-        for purpose in STAFF_PURPOSES:
-            reply = await self._kiosk.staff_open(staff, purpose)
-            code = None if reply["ok"] else reply["error"]["code"]
-            if code == "nothing_for_you":
-                continue
-            results[purpose.value] = reply
-            log_reply(
-                f"staff {purpose.value}",
-                reply,
-                reader=reading.source,
-                card=reading.masked,
-                staff_id=staff.staff_id,
-                department=staff.department,
-            )
-            if code == "not_authorised":
-                break  # the role opens none of them (a technician): one denial is enough
-        if not results:
-            logger.info(
-                "staff card: nothing to do",
-                extra={
-                    "reader": reading.source,
-                    "card": reading.masked,
-                    "staff_id": staff.staff_id,
-                },
-            )
-        return {"ok": any(r["ok"] for r in results.values()), "staff_open": results}
+        reply = await self._kiosk.staff_swipe(staff)
+        context = {"reader": reading.source, "card": reading.masked, "staff_id": staff.staff_id}
+        if reply["ok"]:
+            results: dict[str, JsonDict] = {
+                purpose: {"ok": True, "result": "opening", **opening}
+                for purpose, opening in reply["by_purpose"].items()
+            }
+            for purpose, result in results.items():
+                log_reply(f"staff {purpose}", result, **context, department=staff.department)
+            return {"ok": True, "staff_open": results}
+        if reply["error"]["code"] == "nothing_for_you":
+            logger.info("staff card: nothing to do", extra=context)
+            return {"ok": False, "staff_open": {}}
+        log_reply("staff card", reply, **context, department=staff.department)
+        return {"ok": False, "staff_open": {}, "error": reply["error"]}
 
 
 def log_reply(what: str, reply: JsonDict, **context: Any) -> None:

@@ -38,6 +38,7 @@ from .commands import (
     Reserve,
     SetService,
     StaffOpen,
+    StaffSwipe,
     StartDropoff,
 )
 from .compartment import Compartment, CompartmentState, DoorReading, FaultReason, ItemReading
@@ -56,6 +57,7 @@ from .credentials import (
 from .decision import Decision
 from .effects import Effect, PulseLock, ReadBoard
 from .errors import (
+    BoardsNotReady,
     ClockUntrusted,
     CodeLockedOut,
     CommandExpired,
@@ -136,6 +138,7 @@ from .replies import (
     RecallEntry,
     Reply,
     Reserved,
+    StaffOpening,
 )
 from .serde import (
     JSON,
@@ -174,6 +177,7 @@ __all__ = [
     "BoardRef",
     "BoardStatus",
     "BoardUnreachable",
+    "BoardsNotReady",
     "BusId",
     "Cancel",
     "CentralActor",
@@ -274,7 +278,9 @@ __all__ = [
     "StaffCredential",
     "StaffId",
     "StaffOpen",
+    "StaffOpening",
     "StaffRole",
+    "StaffSwipe",
     "StartDropoff",
     "SystemActor",
     "UnknownAlarm",

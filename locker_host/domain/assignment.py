@@ -13,13 +13,16 @@ a compartment out of reach is no use to a wheelchair user, so DESIGN.md's
 Only compartments that are FREE (so not out of service and not faulty), with no
 open under way, on a board that answers, and whose item sensor does not see
 something inside are candidates; the caller passes the board test in.
+`assign` says why there is none: a free one may lie on a board not read since
+start (`boards_not_ready`: try again in a few seconds), or there is none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from .compartment import Compartment, CompartmentState, ItemReading
+from .errors import BoardsNotReady, NoCompartmentAvailable
 from .layout import BoardRef, CompartmentSpec, Size
 from .policy import LockerPolicy
 
@@ -54,3 +57,29 @@ def choose_compartment(
         return (spec.size.rank, compartment.pulse_count, is_low(spec, policy), spec.id)
 
     return min(eligible, key=rank)[0]
+
+
+def assign(
+    candidates: Sequence[tuple[CompartmentSpec, Compartment]],
+    size: Size,
+    *,
+    accessible: bool,
+    policy: LockerPolicy,
+    board_online: Callable[[BoardRef], bool],
+    board_unseen: Callable[[BoardRef], bool],
+) -> CompartmentSpec:
+    """`choose_compartment`, or the refusal that tells why there is none."""
+    spec = choose_compartment(
+        candidates, size, accessible=accessible, policy=policy, board_online=board_online
+    )
+    if spec is not None:
+        return spec
+    # Nobody has seen those compartments yet (their door, their item sensor):
+    # refusing them is right, but the reason is "not yet", not "full".
+    if choose_compartment(
+        candidates, size, accessible=accessible, policy=policy, board_online=board_unseen
+    ):
+        raise BoardsNotReady(
+            "the locker is still reading its boards; try again in a few seconds", size=size.value
+        )
+    raise NoCompartmentAvailable("no free compartment of that size", size=size.value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .assignment import choose_compartment
+from .assignment import assign
 from .commands import (
     Cancel,
     ExpectDropoff,
@@ -28,7 +28,6 @@ from .errors import (
     DuplicateApplication,
     InvalidDeadline,
     InvalidTransition,
-    NoCompartmentAvailable,
     PickupCodeTooShort,
     UnknownApplication,
 )
@@ -53,7 +52,7 @@ from .replies import (
     Reserved,
 )
 from .staff import single_open
-from .state import DropoffExpectation, LockerConfig, LockerState, board_online
+from .state import DropoffExpectation, LockerConfig, LockerState, board_online, board_unseen
 
 
 def find_certificate(tx: Tx, application: ApplicationNumber) -> tuple[Compartment, Item] | None:
@@ -106,15 +105,14 @@ def reserve(tx: Tx, command: Reserve) -> None:
     claim = Claim(command.department, command.owner)
     shared = _shareable(tx, claim, command)
     if shared is None:
-        spec = choose_compartment(
-            ((s, tx.compartment(s.id)) for s in tx.config.layout),
+        spec = assign(
+            [(s, tx.compartment(s.id)) for s in tx.config.layout],
             command.size,
             accessible=command.accessible,
             policy=tx.config.policy,
             board_online=lambda board: board_online(tx.state, board),
+            board_unseen=lambda board: board_unseen(tx.state, board),
         )
-        if spec is None:
-            raise NoCompartmentAvailable("no free compartment of that size", size=command.size)
         compartment = tx.compartment(spec.id)
     else:
         compartment = shared

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .assignment import choose_compartment
+from .assignment import assign
 from .auth import actor_of, citizen_items, same_person
 from .closing import Content
 from .commands import ConfirmByHand, Pickup, StartDropoff
@@ -19,7 +19,6 @@ from .errors import (
     CompartmentUnavailable,
     InvalidPickupCode,
     MissingChoice,
-    NoCompartmentAvailable,
     NotAuthorised,
     NothingForYou,
     PickupCodeRequired,
@@ -40,7 +39,7 @@ from .pickup_codes import (
     record_success,
 )
 from .replies import Accepted, Opening
-from .state import DropoffExpectation, board_online
+from .state import DropoffExpectation, board_online, board_unseen
 
 
 def available(tx: Tx, cid: CompartmentId) -> bool:
@@ -132,15 +131,14 @@ def start_dropoff(tx: Tx, command: StartDropoff) -> None:
             raise _wrong_code(tx, None)
         department, size, owner = expectation.department, expectation.size, expectation.owner
     config = tx.config
-    spec = choose_compartment(
-        ((s, tx.compartment(s.id)) for s in config.layout),
+    spec = assign(
+        [(s, tx.compartment(s.id)) for s in config.layout],
         size,
         accessible=command.accessible,
         policy=config.policy,
         board_online=lambda board: board_online(tx.state, board),
+        board_unseen=lambda board: board_unseen(tx.state, board),
     )
-    if spec is None:
-        raise NoCompartmentAvailable("no free compartment of that size", size=size.value)
     claim = Claim(department, owner)
     tx.put(transition(tx.compartment(spec.id), CompartmentInput.START_DROPOFF, claim=claim))
     items = (ItemId(expectation.application),) if expectation else ()

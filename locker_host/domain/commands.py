@@ -45,6 +45,15 @@ class StaffOpen:
 
 
 @dataclass(frozen=True)
+class StaffSwipe:
+    """A clerk's card at the locker: everything of the department there is to do
+    (collect, load, recall) in one decision, so one swipe leaves one audit row
+    per door it opened, or one denial when it opened none."""
+
+    staff: StaffCredential
+
+
+@dataclass(frozen=True)
 class MaintenanceOpen:
     staff: StaffCredential
     compartment: CompartmentId
@@ -140,6 +149,7 @@ Command = (
     StartDropoff
     | Pickup
     | StaffOpen
+    | StaffSwipe
     | MaintenanceOpen
     | ConfirmByHand
     | Reserve

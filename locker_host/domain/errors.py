@@ -29,6 +29,7 @@ never an ID number::
         ├── UnknownOpen              unknown_open
         ├── DuplicateApplication     duplicate_application
         ├── NoCompartmentAvailable   no_compartment_available
+        ├── BoardsNotReady           boards_not_ready
         ├── CompartmentBusy          compartment_busy
         ├── CompartmentUnavailable   compartment_unavailable
         ├── CompartmentNotEmpty      compartment_not_empty
@@ -150,6 +151,13 @@ class DuplicateApplication(Conflict):
 
 class NoCompartmentAvailable(Conflict):
     code = "no_compartment_available"
+
+
+class BoardsNotReady(Conflict):
+    """No compartment that nobody has seen yet: right after start, before every
+    board was read once, the free ones may lie only on boards not read yet."""
+
+    code = "boards_not_ready"
 
 
 class CompartmentBusy(Conflict):

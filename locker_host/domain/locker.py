@@ -44,6 +44,7 @@ from .commands import (
     Reserve,
     SetService,
     StaffOpen,
+    StaffSwipe,
     StartDropoff,
 )
 from .credentials import StaffCredential
@@ -61,7 +62,7 @@ from .observations import (
     Restarted,
 )
 from .physical import observe
-from .staff import maintenance_open, set_service, staff_open
+from .staff import maintenance_open, set_service, staff_open, staff_swipe
 from .state import LockerConfig, LockerState, Now
 
 _OBSERVATIONS = (
@@ -109,6 +110,8 @@ def _handle(tx: Tx, command: Command) -> None:
             confirm_by_hand(tx, command)
         case StaffOpen():
             staff_open(tx, command)
+        case StaffSwipe():
+            staff_swipe(tx, command)
         case MaintenanceOpen():
             maintenance_open(tx, command)
         case SetService():
@@ -141,7 +144,7 @@ def command_actor(command: Command) -> Actor:
             return actor_of(credential)
         case ConfirmByHand(credential=credential):
             return actor_of(credential)
-        case StaffOpen(staff=staff) | MaintenanceOpen(staff=staff):
+        case StaffOpen(staff=staff) | StaffSwipe(staff=staff) | MaintenanceOpen(staff=staff):
             return actor_of(staff)
         case SetService(actor=CentralActor() as central):
             return central

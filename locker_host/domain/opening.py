@@ -73,7 +73,7 @@ def start_opens(tx: Tx, action: str, requests: Sequence[OpenRequest]) -> tuple[O
             granted=True,
             compartment=request.compartment,
             open_id=open_id,
-            detail=request.purpose.value,
+            detail=_detail(request),
         )
         tx.put_open(open_)
         tx.put(replace(compartment, open_id=open_id, pulse_count=compartment.pulse_count + 1))
@@ -93,6 +93,13 @@ def start_opens(tx: Tx, action: str, requests: Sequence[OpenRequest]) -> tuple[O
             )
         started.append(OpenStarted(open_id, request.compartment))
     return tuple(started)
+
+
+def _detail(request: OpenRequest) -> str:
+    """The purpose, and the reason staff or the central system typed (remote and
+    maintenance opens; the commands bound its length)."""
+    reason = request.reason.strip()
+    return f"{request.purpose.value}: {reason}" if reason else request.purpose.value
 
 
 def advance(tx: Tx, open_: Open, event: OpenInput, content: Content | None = None) -> None:

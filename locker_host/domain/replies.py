@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .ids import ApplicationNumber, CompartmentId, DepartmentId, ItemId, OpenId
+from .opens import Purpose
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,13 @@ class Opening:
     # Compartments that hold something for this person but cannot open now
     # (faulty, board offline, another open under way): "please see staff".
     unavailable: tuple[CompartmentId, ...] = ()
+
+
+@dataclass(frozen=True)
+class StaffOpening:
+    """A staff card's swipe: what each purpose with work to do opened."""
+
+    by_purpose: Mapping[Purpose, Opening]
 
 
 @dataclass(frozen=True)
@@ -79,4 +88,4 @@ class InventoryReport:
     boards: tuple[tuple[str, str], ...]
 
 
-Reply = Accepted | Reserved | Opening | RecallEntries | InventoryReport
+Reply = Accepted | Reserved | Opening | StaffOpening | RecallEntries | InventoryReport

@@ -1,11 +1,18 @@
-"""Staff flows at the locker: collect, load, recall, maintenance, service."""
+"""Staff flows at the locker: collect, load, recall (one purpose, or a card's swipe:
+all of them), maintenance, service."""
 
 from __future__ import annotations
 
 from .actors import CentralActor
-from .auth import actor_of, require_service_role, require_staff_purpose, staff_items
+from .auth import (
+    STAFF_PURPOSES,
+    actor_of,
+    require_service_role,
+    require_staff_purpose,
+    staff_items,
+)
 from .citizen import open_matches
-from .commands import MaintenanceOpen, SetService, StaffOpen
+from .commands import MaintenanceOpen, SetService, StaffOpen, StaffSwipe
 from .compartment import CompartmentInput, CompartmentState, transition
 from .decision import Tx
 from .errors import (
@@ -21,7 +28,7 @@ from .events import CompartmentInService, CompartmentOutOfService
 from .ids import CompartmentId
 from .opening import OpenRequest, start_opens
 from .opens import Purpose
-from .replies import Accepted, Opening
+from .replies import Accepted, Opening, StaffOpening
 
 
 def staff_open(tx: Tx, command: StaffOpen) -> None:
@@ -37,6 +44,45 @@ def staff_open(tx: Tx, command: StaffOpen) -> None:
     ]
     nothing = NothingForYou(f"nothing to {purpose.value} for your department")
     open_matches(tx, "staff_open", requests, not_found=nothing)
+
+
+# The order a swipe serves them in: what waits to go out of the locker first.
+SWIPE_PURPOSES = (Purpose.COLLECT, Purpose.LOAD, Purpose.RECALL)
+
+
+def staff_swipe(tx: Tx, command: StaffSwipe) -> None:
+    """Every purpose of the card's role with work to do, opened in one go (one
+    stagger of the pulses); a purpose with nothing to do leaves no trace."""
+    staff = command.staff
+    purposes = [p for p in SWIPE_PURPOSES if p in STAFF_PURPOSES[staff.role]]
+    if not purposes:
+        raise NotAuthorised(
+            f"a {staff.role.value} card collects, loads and recalls nothing", role=staff.role.value
+        )
+    actor = actor_of(staff)
+    requests: list[OpenRequest] = []
+    for purpose in purposes:
+        taken = {r.compartment for r in requests}  # one open per compartment: the first purpose
+        requests += [
+            OpenRequest(cid, purpose, actor, items)
+            for cid, compartment in sorted(tx.state.compartments.items())
+            if cid not in taken and (items := staff_items(compartment, staff, purpose))
+        ]
+    nothing = NothingForYou("nothing to collect, load or recall for your department")
+    open_matches(tx, "staff_open", requests, not_found=nothing)
+    opening = tx.reply
+    assert isinstance(opening, Opening)
+    purpose_of = {r.compartment: r.purpose for r in requests}
+    tx.reply = StaffOpening(
+        {
+            purpose: Opening(
+                tuple(o for o in opening.opens if purpose_of[o.compartment] is purpose),
+                tuple(c for c in opening.unavailable if purpose_of[c] is purpose),
+            )
+            for purpose in purposes
+            if purpose in purpose_of.values()
+        }
+    )
 
 
 def require_compartment(tx: Tx, cid: CompartmentId) -> None:

@@ -89,3 +89,8 @@ def initial_state(config: LockerConfig) -> LockerState:
 
 def board_online(state: LockerState, board: BoardRef) -> bool:
     return state.boards.get(board.key) is BoardStatus.ONLINE
+
+
+def board_unseen(state: LockerState, board: BoardRef) -> bool:
+    """Not read since start-up (neither answered nor given up on)."""
+    return state.boards.get(board.key, BoardStatus.UNKNOWN) is BoardStatus.UNKNOWN

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from locker_host.domain import BoardAddress, BoardRef, BoardUnreachable, BusId
+from locker_host.store import ChainIntact
 from tests.domain.helpers import ALICE_ID, BOB_ID, CAROL_ID
 
 from .harness import DAY, Locker, iso, owner_key
@@ -99,6 +100,12 @@ async def test_remote_open_is_pulsed_after_it_is_saved_and_closes_normally(db_pa
     [event] = await locker.events("open.opened")
     assert event["open_id"] == opened["open_id"] and event["purpose"] == "remote"
     assert not locker.state.opens
+    [row] = [a for a in await locker.audit() if a.action == "remote_open"]
+    assert row.details["open_id"] == opened["open_id"]
+    assert row.details["detail"] == "remote: inspection after a complaint"
+    assert isinstance(
+        await locker.service.runner.run(lambda s: s.verify_audit_chain()), ChainIntact
+    )
     await locker.close()
 
 

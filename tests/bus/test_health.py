@@ -4,6 +4,7 @@ offline board costs (counted on the simulated line)."""
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
 
 import pytest
 
@@ -85,8 +86,10 @@ def test_a_dead_board_costs_at_most_one_transaction_per_probe_interval(
     make_sim: SimFactory,
 ) -> None:
     """Unit 2 is dead from the start while unit 1 is polled as fast as the bus
-    allows. Over a window of 8 probe intervals the line carries at most one
-    request to unit 2 per interval (plus one at the window's edge)."""
+    allows. Over a window of about 8 probe intervals (as long as the window
+    really was: a busy machine lengthens the sleep) the line carries at most
+    one request to unit 2 per interval (plus one at the window's edge), and
+    never two to it in a row: the live board is polled between any two probes."""
     sim = make_sim()
     control(sim, "offline", unit=2)
     interval, intervals = 0.25, 8
@@ -107,7 +110,10 @@ def test_a_dead_board_costs_at_most_one_transaction_per_probe_interval(
     start, end = run(main())
     window = [t for t in line_records(sim) if start <= t["received_at"] < end]
     to_dead = [t for t in window if t["unit"] == 2]
-    to_live = [t for t in window if t["unit"] == 1]
-    assert 1 <= len(to_dead) <= intervals + 1
+    assert 1 <= len(to_dead) <= (end - start) / interval + 1
     assert all(t["outcome"] == "no_reply" for t in to_dead)
-    assert len(to_live) > 10 * len(to_dead)  # the live board kept the bus
+    # The live board kept the bus, counted in transactions (how many fit in
+    # a probe interval depends on how busy the machine is, not on the owner).
+    units = [t["unit"] for t in window]
+    assert (2, 2) not in pairwise(units)
+    assert units.count(1) >= 2 * len(to_dead)

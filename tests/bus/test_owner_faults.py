@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
+
 from locker_host.bus import (
     BoardSnapshot,
     BusOwner,
@@ -15,7 +17,9 @@ from locker_host.bus import (
     PortState,
     UnlockOutcome,
 )
+from locker_host.bus.fine_timer import FineTimer
 from protocol.modbus import FunctionCode
+from simulator.runtime import Simulator
 
 from .conftest import SimFactory
 from .helpers import (
@@ -103,14 +107,41 @@ def test_injected_faults_are_counted_and_survived(make_sim: SimFactory) -> None:
 
 
 def test_the_inter_frame_gap_is_never_undercut(make_sim: SimFactory) -> None:
+    _poll_hard_and_check_the_gaps(make_sim())
+
+
+def test_without_a_timerfd_the_asyncio_sleep_fallback_keeps_the_silence(
+    make_sim: SimFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no timerfd can be had (not Linux, no C library), the transport
+    waits with asyncio.sleep: coarser, but never shorter than asked."""
+    asked: list[None] = []
+
+    def no_timerfd() -> None:
+        asked.append(None)
+
+    monkeypatch.setattr(FineTimer, "open", no_timerfd)
+    _poll_hard_and_check_the_gaps(make_sim())
+    assert asked, "the transport asked for a timer and got none"
+
+
+def _poll_hard_and_check_the_gaps(sim: Simulator) -> None:
     """Polls as fast as the bus allows, with unlocks and their confirmation
     reads mixed in: the simulated line never sees a request start less than
-    t3.5 after the previous frame."""
-    sim = make_sim()
+    t3.5 after the previous frame.
+
+    The owner leaves the silence on its own clock after the reply it read, or
+    after a response timeout. The simulator stamps a request when its thread
+    reads it, so a simulator held off the CPU for longer than a response
+    timeout (a busy machine: it shares the process with the owner) reads the
+    request the owner timed out on and the one after it together, and sees
+    them glued or overlapping. That is the simulator's late view, not a short
+    gap, and only a timeout the owner saw can cause it: so each such timeout
+    excuses at most one anomaly, and with none every frame must be clean."""
     control(sim, "user", auto_open_after=0.02, auto_close_after=0.05)
     snapshots = Snapshots()
 
-    async def main() -> int:
+    async def main() -> tuple[int, int]:
         async with BusOwner(sim_config(sim, poll_interval=0.0), snapshots) as owner:
             for n in range(20):
                 await asyncio.sleep(0.1)
@@ -118,14 +149,16 @@ def test_the_inter_frame_gap_is_never_undercut(make_sim: SimFactory) -> None:
             stats = owner.statistics()
             assert stats.shortest_gap is not None
             assert stats.shortest_gap >= sim.world.lines["bus0"].format.t35
-            return stats.transactions
+            timeouts = sum(b.faults.get("timeout", 0) for b in stats.boards)
+            return stats.transactions, timeouts
 
-    transactions = run(main())
+    transactions, timeouts = run(main())
     counters = line_counters(sim)
     assert transactions >= 50
-    assert counters["frames"] >= transactions
-    assert counters["silence_violations"] == 0
-    assert counters["collisions"] == 0
+    assert timeouts <= transactions // 10, "the simulator kept up with most of them"
+    assert counters["frames"] >= transactions - timeouts
+    assert counters["silence_violations"] <= timeouts
+    assert counters["collisions"] <= timeouts
 
 
 def test_the_adapter_is_pulled_and_comes_back(make_sim: SimFactory) -> None:

@@ -119,8 +119,14 @@ async def test_staff_cards_open_their_departments_work(
     presentations = parts.presentations
     try:
         clerk = present_staff_card(STAFF_KEYS, CLERK_CARD, source="scanner")
+        before = len(await audit(parts))
         nothing = await presentations.handle(clerk)
         assert nothing == {"ok": False, "staff_open": {}}
+        # One swipe, one row: a denial that says why, not one per purpose tried.
+        (denial,) = (await audit(parts))[before:]
+        assert (denial.action, denial.outcome) == ("staff_swipe", "denied")
+        assert denial.details["refusal_code"] == "nothing_for_you"
+        assert "collect, load or recall" in str(denial.details["detail"])
         reserved = await parts.api.handle(
             "reserve",
             {
@@ -135,13 +141,26 @@ async def test_staff_cards_open_their_departments_work(
             },
         )
         assert reserved["ok"], reserved
+        before = len(await audit(parts))
         load = await presentations.handle(clerk)
         assert load is not None and load["ok"]
         assert list(load["staff_open"]) == ["load"]  # nothing to collect or recall: skipped
+        [opened] = load["staff_open"]["load"]["opens"]
+        # Granted, with what it opened; no denial for the purposes with nothing to do.
+        (row,) = (await audit(parts))[before:]
+        assert (row.action, row.outcome, row.compartment) == (
+            "staff_open",
+            "ok",
+            reserved["compartment"],
+        )
+        assert row.details["open_id"] == opened["open_id"] and row.details["detail"] == "load"
         technician = present_staff_card(STAFF_KEYS, TECH_CARD, source="scanner")
+        before = len(await audit(parts))
         refused = await presentations.handle(technician)
-        assert refused is not None and list(refused["staff_open"]) == ["collect"]
-        assert error(refused["staff_open"]["collect"]) == "not_authorised"
+        assert refused is not None and refused["staff_open"] == {}
+        assert error(refused) == "not_authorised"
+        (denial,) = (await audit(parts))[before:]
+        assert denial.details["refusal_code"] == "not_authorised"
         stranger = present_staff_card(STAFF_KEYS, "0099999999", source="scanner")
         assert error(await presentations.handle(stranger)) == "unknown_card"
         (denial,) = [

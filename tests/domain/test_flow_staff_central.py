@@ -29,7 +29,9 @@ from locker_host.domain import (
     SetService,
     Size,
     StaffOpen,
+    StaffOpening,
     StaffRole,
+    StaffSwipe,
     StartDropoff,
 )
 from locker_host.domain.ids import ApplicationNumber, CompartmentId
@@ -87,6 +89,41 @@ def deposit(h: Harness, department=TAX) -> str:  # type: ignore[no-untyped-def]
     cid = reply.opens[0].compartment
     h.use(cid, item_after=True)
     return cid
+
+
+# -- a staff card's swipe: every purpose at once ---------------------------------------
+
+
+def test_a_swipe_opens_every_purpose_in_one_decision_and_audits_only_what_it_opened() -> None:
+    h = ready()
+    h.refused(StaffSwipe(clerk(TAX)), "nothing_for_you")
+    (denial,) = h.send(StaffSwipe(clerk(TAX))).audit  # one row, not one per purpose
+    assert (denial.action, denial.refusal_code) == ("staff_swipe", "nothing_for_you")
+    dossier = deposit(h, TAX)
+    certificate = reserve(h, "APP-1")
+    deposit(h, PERMITS)  # another department's: not this card's
+    decision = h.ok(StaffSwipe(clerk(TAX)))
+    reply = decision.reply
+    assert isinstance(reply, StaffOpening)
+    assert {p: [o.compartment for o in r.opens] for p, r in reply.by_purpose.items()} == {
+        Purpose.COLLECT: [dossier],
+        Purpose.LOAD: [certificate],
+    }
+    assert [(r.action, r.granted, r.compartment, r.detail) for r in decision.audit] == [
+        ("staff_open", True, dossier, "collect"),
+        ("staff_open", True, certificate, "load"),
+    ]
+    assert [e.compartment for e in decision.effects if isinstance(e, PulseLock)] == [
+        dossier,
+        certificate,
+    ]
+
+
+def test_a_technicians_swipe_is_one_denial() -> None:
+    h = ready()
+    deposit(h, TAX)
+    decision = h.refused(StaffSwipe(clerk(TAX, StaffRole.TECHNICIAN)), "not_authorised")
+    assert len(decision.audit) == 1
 
 
 # -- flow 2: staff collection ---------------------------------------------------------
@@ -294,6 +331,7 @@ def test_remote_open_needs_a_reason_a_fresh_command_and_a_trusted_clock() -> Non
     h.clock_trusted = True
     decision = h.ok(RemoteOpen(CENTRAL, a01, "lost card", h.wall_s + 60))
     assert decision.audit[0].actor == CENTRAL and decision.audit[0].action == "remote_open"
+    assert decision.audit[0].detail == "remote: lost card"  # the reason typed, audited
     h.refused(RemoteOpen(CENTRAL, a01, "again", h.wall_s + 60), "compartment_busy")
 
 
@@ -316,7 +354,10 @@ def test_maintenance_by_a_technician_clears_a_fault() -> None:
         MaintenanceOpen(clerk(TAX, StaffRole.TECHNICIAN), CompartmentId("A01"), ""),
         "reason_required",
     )
-    h.ok(MaintenanceOpen(clerk(TAX, StaffRole.TECHNICIAN), CompartmentId("A01"), "forced door"))
+    decision = h.ok(
+        MaintenanceOpen(clerk(TAX, StaffRole.TECHNICIAN), CompartmentId("A01"), "forced door")
+    )
+    assert [r.detail for r in decision.audit] == ["maintenance: forced door"]
     h.use("A01", item_after=False)
     assert h.compartment("A01").state is CompartmentState.FREE
 

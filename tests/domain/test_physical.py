@@ -236,9 +236,25 @@ def test_restart_opens_nothing_and_reports_unknown_outcomes() -> None:
     assert h.s.opens == {}
     assert all(b is BoardStatus.UNKNOWN for b in h.s.boards.values())
     assert all(c.physical.door is DoorReading.UNKNOWN for c in h.s.compartments.values())
-    h.refused(StartDropoff(card(ALICE_ID), TAX, Size.S), "no_compartment_available")
+    # Not read since the restart: not "full", but "not yet", for citizens and the centre alike.
+    h.refused(StartDropoff(card(ALICE_ID), TAX, Size.S), "boards_not_ready")
+    application = ApplicationNumber("APP-9")
+    reserve = Reserve(CENTRAL, application, owner(BOB_ID), Size.S, TAX, h.wall_s + DAY)
+    h.refused(reserve, "boards_not_ready")
     h.boards_online()
     h.ok(StartDropoff(card(ALICE_ID), TAX, Size.S))
+
+
+def test_boards_given_up_on_leave_no_compartment_not_boards_not_ready() -> None:
+    h = Harness()  # just started: no board read yet
+    boards = list(h.config.layout.boards())
+    for board in boards:
+        h.send(BoardUnreachable(board))
+    h.refused(StartDropoff(card(ALICE_ID), TAX, Size.S), "no_compartment_available")
+    h.boards_online()
+    for board in boards[1:]:
+        h.send(BoardUnreachable(board))
+    h.ok(StartDropoff(card(ALICE_ID), TAX, Size.S))  # the first board's compartments
 
 
 def test_restart_keeps_held_items_and_their_owner() -> None:

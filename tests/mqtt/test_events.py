@@ -110,13 +110,16 @@ async def test_the_outbox_backlog_raises_an_alarm_on_status_and_in_the_statistic
 ) -> None:
     async with linked(broker, db_path, contract, outbox_alarm_pending=5) as link:
         await produce(link.locker, 5)  # with locker.restarted: 6 pending
-        await _until(lambda: "outbox_backlog" in link.bridge.statistics().alarms)
+        # The alarm is already up at 5 pending: wait for the watch that saw all 6, not
+        # for the first alarm (a busy machine polls the outbox less often than we produce).
+        await _until(lambda: link.bridge.statistics().outbox_head_seq == 6)
+        stats = link.bridge.statistics()
+        assert (stats.outbox_pending, stats.outbox_head_seq, stats.outbox_acked_seq) == (6, 6, 0)
+        assert stats.alarms == ("outbox_backlog",)
         status = await link.central.receive(
             lambda m: m.topic == TOPICS.status and m.json()["outbox"]["alarms"] != []
         )
         assert status.json()["outbox"] == {"dropped_total": 0, "alarms": ["outbox_backlog"]}
-        stats = link.bridge.statistics()
-        assert (stats.outbox_pending, stats.outbox_head_seq, stats.outbox_acked_seq) == (6, 6, 0)
         boot_id = str(link.locker.service.runner.boot_id)
         link.central.forget_unread()
         await link.central.publish(TOPICS.events_ack, {"boot_id": boot_id, "seq": 6})

@@ -90,10 +90,22 @@ def test_garbage_gets_no_reply_and_later_frames_work(make_sim: SimFactory) -> No
 
 
 def test_silence_violations_are_counted(make_sim: SimFactory) -> None:
+    """A request written as soon as the reply's first byte arrives starts while
+    the reply is still on the wire (25 characters, 14 ms at 19200 bps): it is
+    counted, however late this thread or the simulator's runs, unless the
+    simulator is held off for longer than the rest of the reply, five times
+    over. (Writing right after a whole reply was not enough: a busy machine
+    delays the next request past t3.5 by itself.)"""
     sim = make_sim()
+    request = encode_request(1, rb.status_request(CHANNELS))
     with open_port(sim) as port:
-        for _ in range(5):  # no pause after a reply: the next request is too soon
-            transact_serial(port, 1, rb.identity_request())
+        for _ in range(5):
+            time.sleep(0.05)  # silence before the first request of the pair
+            port.reset_input_buffer()
+            port.write(request)
+            assert port.read(1), "the reply began"
+            port.write(request)  # too soon: the reply has not ended
+        time.sleep(0.1)
     counters = dispatch(sim, {"cmd": "stats"})["buses"]["bus0"]["counters"]  # type: ignore[index]
     assert counters["silence_violations"] >= 1
 

@@ -58,6 +58,8 @@ def test_items_overdue_and_technician_actions(locker: Locker, page: Any, base_ur
     page.wait_for_selector(f'#items tbody tr:has-text("{cid}")')
     # The deadline passes: the dashboard shows it overdue, by department, without a reload.
     page.wait_for_selector('#overdue tr[data-department="market"]', timeout=15_000)
+    # Departments by their configured names, not their ids.
+    assert page.text_content('#overdue tr[data-department="market"] td') == "市场监督管理局"
     assert page.get_attribute(cell(cid), "data-state") == "overdue"
     page.wait_for_selector('#boards tr[data-board="bus0/1"]')
 
@@ -77,9 +79,14 @@ def test_items_overdue_and_technician_actions(locker: Locker, page: Any, base_ur
     assert_readable(page, min_target=40)
     screenshot(page, "dashboard-technician")
 
+    # The audit view shows the reasons typed: the remote open's and the service change's.
+    page.fill('#audit-form input[name="action"]', "remote_open")
+    page.click('#audit-form button[type="submit"]')
+    page.wait_for_selector(f'#audit tbody tr:has-text("{cid}"):has-text("remote: inspection")')
     page.fill('#audit-form input[name="action"]', "set_service")
     page.click('#audit-form button[type="submit"]')
-    page.wait_for_selector('#audit tbody tr:has-text("set_service")')
+    page.wait_for_selector('#audit tbody tr:has-text("set_service"):has-text("broken hinge")')
+    assert page.locator('#audit tbody tr:has-text("remote_open")').count() == 0
     with page.expect_download() as download:
         page.click("#audit-csv")
     csv_text = Path(download.value.path()).read_text(encoding="utf-8")
@@ -96,6 +103,10 @@ def test_items_overdue_and_technician_actions(locker: Locker, page: Any, base_ur
         assert not clerk.is_visible("#audit-csv")
         assert clerk.is_visible("#boards-hidden")
         assert clerk.get_attribute(cell(free), "data-state") == "out_of_service"
+        held = clerk.text_content(f'#items tbody tr:has-text("{cid}")')
+        assert "市场监督管理局" in held and "market" not in held
+        clerk.click("#lang")
+        assert "Market Regulation" in clerk.text_content(f'#items tbody tr:has-text("{cid}")')
         screenshot(clerk, "dashboard-staff")
     finally:
         clerk.close()

@@ -375,12 +375,9 @@ function showDone(key, good, vars = {}) {
 function showStaff(reply) {
   if (!reply.ok && reply.error) return showError(reply.error.code);
   const doors = Object.values(reply.staff_open ?? {})
-    .flatMap((r) => (r.ok ? r.opens ?? [] : []))
+    .flatMap((r) => r.opens ?? [])
     .map((open) => open.compartment);
-  if (doors.length === 0) {
-    const refused = Object.values(reply.staff_open ?? {}).find((r) => !r.ok);
-    return refused ? showError(refused.error?.code) : showDone("done.staff_nothing", false);
-  }
+  if (doors.length === 0) return showDone("done.staff_nothing", false);
   return showDone("done.staff", true, { doors: doors.join(", ") });
 }
 

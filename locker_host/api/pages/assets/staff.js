@@ -21,10 +21,17 @@ const board = {
   alarms: [],
   boards: null,
   audit: [],
+  departments: new Map(), // id -> {zh, en}: the configuration's names
   selected: null,
   streamStatus: "lost",
 };
 window.dashboard = board; // for the browser tests and a technician's console: read-only use
+
+// A department by its configured name in the page's language; its id if it has none.
+function departmentName(id) {
+  const labels = board.departments.get(id);
+  return labels?.[lang()] || labels?.zh || id;
+}
 
 function stateName(state) {
   const key = `state.${state}`;
@@ -137,7 +144,7 @@ function itemRows(body, items, first) {
     cell(row, first(item));
     cell(row, word("kind", item.kind));
     cell(row, word("stage", item.stage), item.stage === "overdue" ? "overdue" : "");
-    cell(row, item.department);
+    cell(row, departmentName(item.department));
     cell(row, formatTime(item.deadline_wall_s));
     body.append(row);
   }
@@ -167,7 +174,7 @@ function renderItems() {
   for (const [department, entry] of [...overdue].sort()) {
     const row = document.createElement("tr");
     row.dataset.department = department;
-    cell(row, department);
+    cell(row, departmentName(department));
     cell(row, String(entry.count), "overdue");
     cell(row, [...entry.compartments].sort().join(", "));
     overdueBody.append(row);
@@ -179,7 +186,8 @@ function renderItems() {
   select.replaceChildren(select.options[0]);
   for (const department of departments) {
     const option = document.createElement("option");
-    option.value = option.textContent = department;
+    option.value = department;
+    option.textContent = departmentName(department);
     select.append(option);
   }
   select.value = departments.includes(chosen) ? chosen : "";
@@ -250,7 +258,9 @@ function renderAudit() {
     cell(row, entry.action);
     cell(row, entry.outcome, entry.outcome === "ok" ? "" : "overdue");
     cell(row, entry.compartment ?? "");
-    const details = JSON.stringify(entry.details ?? {});
+    // The words first (a purpose, the reason staff typed), then the rest as data.
+    const { detail, ...rest } = entry.details ?? {};
+    const details = detail ? `${detail} · ${JSON.stringify(rest)}` : JSON.stringify(rest);
     cell(row, details.length > 160 ? `${details.slice(0, 160)}…` : details, "details").title = details;
     body.append(row);
   }
@@ -379,6 +389,8 @@ async function main() {
     return;
   }
   board.snapshot = first.state;
+  const named = await call("/departments", { token: board.token });
+  board.departments = new Map((named.departments ?? []).map((d) => [d.id, d.labels]));
   const boards = await loadBoards();
   board.role = boards.ok ? "technician" : "staff";
   document.body.dataset.role = board.role;
