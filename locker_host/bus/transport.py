@@ -55,6 +55,9 @@ from .errors import ConfigError, PortError, PortLost, PortUnavailable
 from .fine_timer import FineTimer
 
 _CHUNK = 4096
+_PROBE_EVERY = 8  # replies complete on time between two tries of a shorter turnaround
+_PROBE_STEP_CHARS = 1  # how much shorter, in character times
+_MAX_LEADS = 1024  # request frames whose turnaround is kept
 # Bytes kept while nobody is reading (a babbling line between transactions):
 # only the tail matters, and wait_quiet discards it anyway.
 _MAX_BUFFERED = 65536
@@ -126,6 +129,12 @@ class SerialTransport:
         self.frames_sent = 0
         # Called when the port is found lost, so an idle owner wakes up at once.
         self.on_lost: Callable[[], None] | None = None
+        # Per request frame, what its last reply showed: how long after the
+        # request ended the reply began (the board's turnaround). A reply of
+        # known length is then read in one wake-up (receive()).
+        self._leads: dict[bytes, float] = {}
+        self._probe_in = _PROBE_EVERY
+        self._sent: bytes | None = None  # the frame whose reply receive() waits for first
         # Opening counts as activity: the first request waits a full gap.
         self.last_rx = clock()
         self._tx_end = self.last_rx
@@ -240,6 +249,7 @@ class SerialTransport:
             view = view[written:]
         sent_at = self._clock()
         self._tx_end = sent_at + self.format.wire_time(len(frame))
+        self._sent = bytes(frame)
         self.frames_sent += 1
         return sent_at
 
@@ -252,8 +262,25 @@ class SerialTransport:
         `expect` only saves wake-ups: a caller that knows how long the reply
         should be is not woken for every chunk of it (three or four at 115200
         bps, one per byte or two at 9600), and whatever arrived is still
-        handed over when the line falls silent, a shorter reply included."""
+        handed over when the line falls silent, a shorter reply included.
+
+        With the fine timer, the first wait for a request's reply of known
+        length is deaf when this request's turnaround was seen before: until
+        the whole reply can have crossed the wire (one wake-up, not one for the
+        first chunk and one for the rest). Every eighth reply that was complete
+        by then tries a shorter turnaround, so a board that got quicker is
+        noticed (its reply is then read in parts, and the turnaround re-learnt)."""
+        sent, self._sent = self._sent, None
+        if expect > 1 and self._timer is not None and sent is not None and not self._rx:
+            lead = self._leads.get(sent)
+            if lead is not None:
+                await self._await_whole_reply(sent, lead, deadline, expect)
+                if len(self._rx) >= expect:
+                    sent = None  # complete: nothing to learn
         while len(self._rx) < expect:
+            if sent is not None and self._rx:
+                self._learn(sent)
+                sent = None
             self._check()
             now = self._clock()
             if self._rx and now - self.last_rx >= self.format.t15:
@@ -288,9 +315,37 @@ class SerialTransport:
                 self._waiter = None
                 self._timer_handle.cancel()
                 self._timer_handle = None
+        if sent is not None and self._rx and expect > 1:
+            self._learn(sent)
         data = bytes(self._rx)
         self._rx.clear()
         return data
+
+    async def _await_whole_reply(
+        self, sent: bytes, lead: float, deadline: float, expect: int
+    ) -> None:
+        due = self._tx_end + lead + self.format.wire_time(expect)
+        now = self._clock()
+        if due > now:
+            await self._sleep_deaf(min(due, deadline) - now)
+        self._read_now()
+        if len(self._rx) >= expect:
+            self._probe_in -= 1
+            if self._probe_in <= 0:
+                self._probe_in = _PROBE_EVERY
+                self._leads[sent] = max(0.0, lead - _PROBE_STEP_CHARS * self.format.char_time)
+
+    def _learn(self, sent: bytes) -> None:
+        """The reply to `sent` has begun: when, judged from the bytes in by now.
+        Bytes are stamped when read, so a turnaround can come out long (a busy
+        loop, a board that paused once), never short: a shorter one is taken
+        at once, a longer one only a quarter of the way (one slow reply must
+        not make every later one wait)."""
+        seen = max(0.0, self.last_rx - self.format.wire_time(len(self._rx)) - self._tx_end)
+        lead = self._leads.get(sent)
+        if lead is None and len(self._leads) >= _MAX_LEADS:
+            self._leads.clear()  # bounded: a handful of requests per board
+        self._leads[sent] = seen if lead is None or seen < lead else lead + (seen - lead) / 4
 
     # -- internals -----------------------------------------------------------------
 

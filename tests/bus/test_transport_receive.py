@@ -122,3 +122,57 @@ def test_once_part_of_a_reply_is_in_the_rest_does_not_wake_the_loop_chunk_by_chu
             transport.close()
 
     assert asyncio.run(main()) == (reply, 1)
+
+
+def test_a_reply_whose_turnaround_was_seen_before_is_read_in_one_wake_up(
+    pty: tuple[int, str],
+) -> None:
+    """The first reply to a request teaches the transport the board's
+    turnaround; the next reply to the same request is read after one deaf
+    sleep, without a single call for a readable port."""
+    master, path = pty
+    request, reply = b"\x01\x04\x00\x10\x00\x0a\x71\xc8", bytes(range(1, 26))
+
+    async def main() -> tuple[bytes, bytes, int, int]:
+        transport = _CountingTransport.open(path, FMT)
+        try:
+            transport.write(request)
+            os.write(master, reply)
+            first = await transport.receive(time.monotonic() + FAR, 25)
+            calls_first = transport.readable_calls
+            os.read(master, 64)  # the requests, as a board would take them
+            transport.write(request)
+            os.write(master, reply)
+            second = await transport.receive(time.monotonic() + FAR, 25)
+            return first, second, calls_first, transport.readable_calls - calls_first
+        finally:
+            transport.close()
+
+    first, second, calls_first, calls_second = asyncio.run(main())
+    assert first == second == reply
+    assert calls_first >= 1  # nothing learnt yet: woken by the port
+    assert calls_second == 0
+
+
+def test_a_reply_later_than_the_learnt_turnaround_is_still_received_whole(
+    pty: tuple[int, str],
+) -> None:
+    """A board that answers slower than last time: the deaf sleep ends before
+    its reply, the transport listens again and hands the reply over whole."""
+    master, path = pty
+    request, reply = b"\x01\x04\x00\x10\x00\x0a\x71\xc8", bytes(range(1, 26))
+
+    async def main() -> bytes:
+        transport = SerialTransport.open(path, FMT)
+        loop = asyncio.get_running_loop()
+        try:
+            transport.write(request)
+            os.write(master, reply)
+            await transport.receive(time.monotonic() + FAR, 25)  # turnaround ~0 learnt
+            transport.write(request)
+            loop.call_later(0.05, os.write, master, reply)  # 50 ms late this time
+            return await transport.receive(time.monotonic() + FAR, 25)
+        finally:
+            transport.close()
+
+    assert asyncio.run(main()) == reply
