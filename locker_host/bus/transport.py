@@ -271,7 +271,9 @@ class SerialTransport:
         by then tries a shorter turnaround, so a board that got quicker is
         noticed (its reply is then read in parts, and the turnaround re-learnt)."""
         sent, self._sent = self._sent, None
-        if expect > 1 and self._timer is not None and sent is not None and not self._rx:
+        if expect <= 1 or self._timer is None:
+            sent = None  # a turnaround is only learnt where it can be used
+        if sent is not None and not self._rx:
             lead = self._leads.get(sent)
             if lead is not None:
                 await self._await_whole_reply(sent, lead, deadline, expect)
@@ -315,7 +317,7 @@ class SerialTransport:
                 self._waiter = None
                 self._timer_handle.cancel()
                 self._timer_handle = None
-        if sent is not None and self._rx and expect > 1:
+        if sent is not None and self._rx:
             self._learn(sent)
         data = bytes(self._rx)
         self._rx.clear()

@@ -25,6 +25,7 @@ from .compartment import Compartment, CompartmentState, ItemReading
 from .errors import BoardsNotReady, NoCompartmentAvailable
 from .layout import BoardRef, CompartmentSpec, Size
 from .policy import LockerPolicy
+from .state import LockerState, board_online, board_unseen
 
 
 def is_low(spec: CompartmentSpec, policy: LockerPolicy) -> bool:
@@ -65,19 +66,27 @@ def assign(
     *,
     accessible: bool,
     policy: LockerPolicy,
-    board_online: Callable[[BoardRef], bool],
-    board_unseen: Callable[[BoardRef], bool],
+    state: LockerState,
 ) -> CompartmentSpec:
-    """`choose_compartment`, or the refusal that tells why there is none."""
+    """`choose_compartment` among the boards that answer, or the refusal that
+    tells why there is none."""
     spec = choose_compartment(
-        candidates, size, accessible=accessible, policy=policy, board_online=board_online
+        candidates,
+        size,
+        accessible=accessible,
+        policy=policy,
+        board_online=lambda board: board_online(state, board),
     )
     if spec is not None:
         return spec
     # Nobody has seen those compartments yet (their door, their item sensor):
     # refusing them is right, but the reason is "not yet", not "full".
     if choose_compartment(
-        candidates, size, accessible=accessible, policy=policy, board_online=board_unseen
+        candidates,
+        size,
+        accessible=accessible,
+        policy=policy,
+        board_online=lambda board: board_unseen(state, board),
     ):
         raise BoardsNotReady(
             "the locker is still reading its boards; try again in a few seconds", size=size.value

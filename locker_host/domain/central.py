@@ -52,7 +52,7 @@ from .replies import (
     Reserved,
 )
 from .staff import single_open
-from .state import DropoffExpectation, LockerConfig, LockerState, board_online, board_unseen
+from .state import DropoffExpectation, LockerConfig, LockerState
 
 
 def find_certificate(tx: Tx, application: ApplicationNumber) -> tuple[Compartment, Item] | None:
@@ -110,8 +110,7 @@ def reserve(tx: Tx, command: Reserve) -> None:
             command.size,
             accessible=command.accessible,
             policy=tx.config.policy,
-            board_online=lambda board: board_online(tx.state, board),
-            board_unseen=lambda board: board_unseen(tx.state, board),
+            state=tx.state,
         )
         compartment = tx.compartment(spec.id)
     else:

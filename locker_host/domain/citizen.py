@@ -39,7 +39,7 @@ from .pickup_codes import (
     record_success,
 )
 from .replies import Accepted, Opening
-from .state import DropoffExpectation, board_online, board_unseen
+from .state import DropoffExpectation
 
 
 def available(tx: Tx, cid: CompartmentId) -> bool:
@@ -136,8 +136,7 @@ def start_dropoff(tx: Tx, command: StartDropoff) -> None:
         size,
         accessible=command.accessible,
         policy=config.policy,
-        board_online=lambda board: board_online(tx.state, board),
-        board_unseen=lambda board: board_unseen(tx.state, board),
+        state=tx.state,
     )
     claim = Claim(department, owner)
     tx.put(transition(tx.compartment(spec.id), CompartmentInput.START_DROPOFF, claim=claim))
