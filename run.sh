@@ -73,7 +73,7 @@ case "$cmd" in
     test)
         setup
         "$VENV/bin/ruff" check .
-        "$VENV/bin/mypy" protocol simulator locker_host mqtt_bridge
+        "$VENV/bin/mypy" protocol simulator locker_host mqtt_bridge firmware
         # The default suite leaves out the tests marked slow (the demo, the
         # Kerong and mixed sites' end-to-end runs, ...); `-m slow` runs them
         # (a later -m wins), as CI does after the default suite.

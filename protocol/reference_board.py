@@ -61,6 +61,8 @@ HR_POLARITY = 0x0001
 HR_ACK = 0x0002
 HR_COMMAND = 0x0003
 HR_UNIT_ADDRESS = 0x0004
+HR_SERIAL_FORMAT = 0x0005  # baud code | frame code << 8, used from the next power-up
+HOLDING_COUNT = 6  # 0x0000..0x0005, read and written as one block
 HR_UNLOCK_BASE = 0x0100  # + (channel - 1): pulse length in ms, 0 = the default
 
 COMMAND_ALL_OUTPUTS_OFF = 0x0A11
@@ -68,10 +70,20 @@ PULSE_MIN_MS = 50
 PULSE_MAX_MS = 10_000
 PULSE_DEFAULT_MS = 500
 
+# Factory settings of a new board (and of a board whose stored settings are
+# missing or corrupt: the FACTORY_DEFAULTS flag says so).
+FACTORY_UNIT = 1
+# Serial format register: the low byte indexes BAUD_RATES, the high byte FRAMES.
+BAUD_RATES = (9600, 19200, 38400, 57600, 115200)
+FRAMES = ("8E1", "8O1", "8N2", "8N1")
+FACTORY_SERIAL_FORMAT = 1  # 19200 bps (code 1), 8E1 (code 0): the Modbus default
+
 
 class StatusFlags(IntFlag):
     RESET = 0x0001  # set at power-up, cleared by a matching acknowledgement
     PULSE_ACTIVE = 0x0002  # at least one output is energised right now
+    FACTORY_DEFAULTS = 0x0004  # no valid stored settings: running on factory defaults
+    WATCHDOG = 0x0008  # the last reset was the watchdog's; cleared with RESET
 
 
 class Polarity(IntFlag):
@@ -117,7 +129,9 @@ REGISTER_MAP: tuple[RegisterRow, ...] = (
         "0x0010",
         "flags",
         "R",
-        "bit 0 reset (set at power-up, cleared by a matching ack), bit 1 a pulse is active",
+        "bit 0 reset (set at power-up, cleared by a matching ack), bit 1 a pulse is active, "
+        "bit 2 factory defaults (no valid stored settings; cleared when a setting is written), "
+        "bit 3 the last reset was the watchdog's (cleared with bit 0)",
     ),
     RegisterRow(
         "input", "0x0011", "change_counter", "R", "+1 (mod 65536) on every door, item or fault edge"
@@ -180,6 +194,14 @@ REGISTER_MAP: tuple[RegisterRow, ...] = (
         "unit_address",
         "RW",
         "Modbus address 1..247; the reply still comes from the old address",
+    ),
+    RegisterRow(
+        "holding",
+        "0x0005",
+        "serial_format",
+        "RW",
+        "low byte baud: 0 = 9600, 1 = 19200, 2 = 38400, 3 = 57600, 4 = 115200; "
+        "high byte frame: 0 = 8E1, 1 = 8O1, 2 = 8N2, 3 = 8N1; used from the next power-up",
     ),
     RegisterRow(
         "holding",
@@ -249,8 +271,16 @@ def configure_request(pulse_default_ms: int, polarity: Polarity) -> WriteMultipl
     return WriteMultipleRegisters(HR_PULSE_DEFAULT_MS, (pulse_default_ms, int(polarity)))
 
 
+def set_serial_format_request(baud: int, frame: str) -> WriteSingleRegister:
+    if baud not in BAUD_RATES:
+        raise UsageError(f"baud {baud} is not one of {', '.join(map(str, BAUD_RATES))}")
+    if frame not in FRAMES:
+        raise UsageError(f"frame {frame!r} is not one of {', '.join(FRAMES)}")
+    return WriteSingleRegister(HR_SERIAL_FORMAT, BAUD_RATES.index(baud) | FRAMES.index(frame) << 8)
+
+
 def config_read_request() -> ReadHoldingRegisters:
-    return ReadHoldingRegisters(HR_PULSE_DEFAULT_MS, 5)
+    return ReadHoldingRegisters(HR_PULSE_DEFAULT_MS, HOLDING_COUNT)
 
 
 # -- what the host learns ------------------------------------------------------
@@ -325,7 +355,7 @@ def parse_status(reply: Reply | BusFault, channels: int) -> BoardStatus | BusFau
     w = field_width(channels)
     fields = [_bits(regs[2 + k * w : 2 + (k + 1) * w], channels) for k in range(4)]
     return BoardStatus(
-        flags=StatusFlags(regs[0] & 0x3),
+        flags=StatusFlags(regs[0] & 0xF),
         change_counter=regs[1],
         channels=tuple(ChannelStatus(*per_channel) for per_channel in zip(*fields, strict=True)),
     )
