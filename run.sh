@@ -74,6 +74,8 @@ case "$cmd" in
         setup
         "$VENV/bin/ruff" check .
         "$VENV/bin/mypy" protocol simulator locker_host mqtt_bridge firmware
+        # the rp2 HAL and the board's main.py, against MicroPython's own stubs
+        "$VENV/bin/python" -m firmware typecheck
         # The default suite leaves out the tests marked slow (the demo, the
         # Kerong and mixed sites' end-to-end runs, ...); `-m slow` runs them
         # (a later -m wins), as CI does after the default suite.
