@@ -44,6 +44,24 @@ install_system_packages() {
     fi
 }
 
+# node + the official MicroPython WebAssembly build (package.json, pinned in
+# package-lock.json): the firmware's tests and `locker-sim serve --engine micropython`.
+install_node_packages() {
+    if ! need_cmd node || ! need_cmd npm; then
+        if ! need_cmd apt-get; then
+            echo "run.sh: please install node (>= 18.3) and npm" >&2; return 1
+        fi
+        echo "run.sh: installing system packages: nodejs npm"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    fi
+    local stamp="node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)"
+    if [ ! -f "$stamp" ]; then
+        npm ci --no-audit --no-fund --loglevel=error
+        touch "$stamp"
+    fi
+}
+
 install_python_packages() {
     local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
     if [ ! -x "$VENV/bin/python" ]; then
@@ -59,6 +77,7 @@ install_python_packages() {
 
 setup() {
     install_system_packages
+    install_node_packages
     install_python_packages
 }
 

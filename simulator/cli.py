@@ -31,7 +31,9 @@ from rich.live import Live
 from rich.text import Text
 
 from .client import CONTROL_FILE, ControlUnavailable, call, default_run_dir, find_control
+from .engines import ENGINES
 from .layout import DEFAULT_COLUMN, Layout, LayoutError, ReaderSpec, load_layout, simple_layout
+from .micropython import MicroPythonError, MicroPythonUnavailable
 from .physics import UserBehaviour
 from .reader_cli import add_reader_commands, reader_request
 from .render import print_stats, print_status, status_view
@@ -80,7 +82,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         sim = Simulator(layout, run_dir, links=links, control_port=args.control_port)
-    except OSError as exc:
+    except (OSError, MicroPythonUnavailable, MicroPythonError) as exc:
         raise UsageProblem(f"cannot serve: {exc}") from None
     stop = threading.Event()
 
@@ -100,6 +102,8 @@ def _serve(args: argparse.Namespace) -> int:
         state.write_text(sim.control.address + "\n", encoding="utf-8")
         print(f"serial: {first_front.pty.link}", flush=True)
         print(f"control: {sim.control.address}", flush=True)
+        engine = sim.world.engine
+        print(f"engine: {engine.name} {engine.version}", flush=True)
         for name, front in sim.fronts.items():
             info = front.info()
             print(
@@ -162,6 +166,8 @@ def _layout(args: argparse.Namespace) -> Layout:
             flag = "--auto-open" if "open" in str(exc) else "--auto-close"
             raise UsageProblem(f"{flag}: {exc}") from None
         layout = replace(layout, user=user)
+    if getattr(args, "engine", None) is not None:
+        layout = replace(layout, engine=args.engine)
     return layout
 
 
@@ -317,6 +323,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--reader-link", help="device path of the ID-card reader (a symlink)")
     serve.add_argument("--control-port", type=int, default=0, help="control port (ephemeral)")
     serve.add_argument("--run-dir", help="where links and the control file live")
+    serve.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="where the reference boards' firmware runs: cpython (default) or micropython "
+        "(real MicroPython under node; overrides the layout's engine key)",
+    )
 
     def client(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)

@@ -32,10 +32,12 @@ from typing import Literal
 
 from protocol.kerong import MAX_BOARD as MAX_KERONG_BOARD
 from protocol.kerong import cu16, cu48
+from protocol.reference_board import BAUD_RATES as REFERENCE_BAUD_RATES
 from protocol.reference_board import MAX_CHANNELS as MAX_REFERENCE_CHANNELS
 from protocol.relay_module import MAX_CHANNELS as MAX_RELAY_CHANNELS
 from protocol.timing import SerialFormat
 
+from .engines import ENGINES, EngineName
 from .physics import Size, UserBehaviour
 from .toml_fields import (
     LayoutError,
@@ -142,6 +144,7 @@ class Layout:
     compartments: tuple[CompartmentSpec, ...]
     user: UserBehaviour = field(default_factory=UserBehaviour)
     reader: ReaderSpec | None = field(default_factory=ReaderSpec)  # None: no card reader
+    engine: EngineName = "cpython"  # where the reference boards' firmware runs (engines.py)
 
     def bus(self, name: str) -> BusSpec | None:
         return next((b for b in self.buses if b.name == name), None)
@@ -205,7 +208,10 @@ _FLAG_NAMES = {"--unit": "--boards", "--column-sizes": "--sizes"}
 
 
 def parse_layout(data: Mapping[str, object], user: UserBehaviour | None = None) -> Layout:
-    keys(data, "", {"buses", "compartments", "column_sizes", "user", "reader"})
+    keys(data, "", {"buses", "compartments", "column_sizes", "user", "reader", "engine"})
+    engine = string(data, "engine", "", default="cpython")
+    if engine not in ENGINES:
+        raise LayoutError("engine", f"{engine!r} is not one of {', '.join(ENGINES)}")
     buses_raw = list_of(data, "buses", "", required=True)
     if not buses_raw:
         raise LayoutError("buses", "at least one bus is needed")
@@ -227,7 +233,8 @@ def parse_layout(data: Mapping[str, object], user: UserBehaviour | None = None) 
     unique([c.id for c in comps], "compartments", "id")
     if user is None:
         user = _user(data.get("user", {}), "user")
-    return Layout(buses, comps, user, _reader(data.get("reader", {}), "reader"))
+    reader = _reader(data.get("reader", {}), "reader")
+    return Layout(buses, comps, user, reader, ENGINES[ENGINES.index(engine)])
 
 
 # -- sections ----------------------------------------------------------------------
@@ -266,6 +273,12 @@ def _bus(raw: object, key: str, index: int) -> BusSpec:
                 f"{board.unit} is already used by {key}.boards[{seen[board.unit]}]",
             )
         seen[board.unit] = i
+    if any(b.family == "reference" for b in boards) and baud not in REFERENCE_BAUD_RATES:
+        raise LayoutError(
+            f"{key}.baud",
+            f"{baud} is not a reference board's speed "
+            f"({', '.join(map(str, REFERENCE_BAUD_RATES))})",
+        )
     return BusSpec(
         name=name,
         format=SerialFormat.parse(baud, frame),

@@ -25,6 +25,7 @@ compartment) raise `PhysicsRefused` naming the compartment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -102,6 +103,7 @@ class Compartment:
         self._released_at: float | None = None  # armed for the automatic user
         self._opened_at: float | None = None
         self._due: float | None = None  # next_deadline(), kept up to date by _changed
+        self._listeners: list[Callable[[float | None], None]] = []
         self._last = self._signals()
 
     # -- what the wires carry -------------------------------------------
@@ -123,6 +125,11 @@ class Compartment:
         return self.released
 
     # -- the board's side -------------------------------------------------
+
+    def add_listener(self, listener: Callable[[float | None], None]) -> None:
+        """Call `listener(now)` after every change (now is None when the
+        change came without a time: a sensor fault set by a tester)."""
+        self._listeners.append(listener)
 
     def drive(self, energised: bool, now: float) -> None:
         was_released = self.released
@@ -148,14 +155,14 @@ class Compartment:
             raise PhysicsRefused("door_already_closed", self.id, "the door is already closed")
         self.door_open = False
         self._opened_at = None
-        self._changed()
+        self._changed(now)
 
     def put_item(self, now: float, count: int = 1) -> None:
         self._need_open("put an item in")
         if count < 1:
             raise PhysicsRefused("bad_count", self.id, f"count must be at least 1, got {count}")
         self.items += count
-        self._changed()
+        self._changed(now)
 
     def take_item(self, now: float, count: int = 1) -> None:
         self._need_open("take an item out")
@@ -166,7 +173,7 @@ class Compartment:
                 "no_item", self.id, f"holds {self.items} item(s), cannot take {count}"
             )
         self.items -= count
-        self._changed()
+        self._changed(now)
 
     def jam(self, now: float) -> None:
         was_released = self.released
@@ -185,7 +192,7 @@ class Compartment:
             self.item_sensor = fault
         else:
             raise ValueError(f"sensor must be 'door' or 'item', not {sensor!r}")
-        self._changed()
+        self._changed(None)
 
     def set_user(self, user: UserBehaviour) -> None:
         self.user = user
@@ -230,14 +237,14 @@ class Compartment:
         self.opens += 1
         self._opened_at = now
         self._released_at = None  # one pull per release
-        self._changed()
+        self._changed(now)
 
     def _after_lock_change(self, was_released: bool, now: float) -> None:
         if self.released and not was_released:
             self._released_at = now
         elif not self.released:
             self._released_at = None
-        self._changed()
+        self._changed(now)
 
     def _need_closed(self, action: str) -> None:
         if self.door_open:
@@ -250,10 +257,12 @@ class Compartment:
     def _signals(self) -> tuple[bool, bool]:
         return (self.door_closed_signal, self.item_signal)
 
-    def _changed(self) -> None:
+    def _changed(self, now: float | None) -> None:
         door, item = self._signals()
         self.door_edges += door != self._last[0]
         self.item_edges += item != self._last[1]
         self._last = (door, item)
         self.version += 1
         self._due = self._deadline()
+        for listener in self._listeners:
+            listener(now)

@@ -19,6 +19,7 @@ from types import TracebackType
 
 from .commands import dispatch
 from .control import ControlServer
+from .engines import start_engine
 from .front import LineFront
 from .layout import Layout
 from .reader import SimulatedCardReader
@@ -41,21 +42,25 @@ class Simulator:
     ) -> None:
         self.clock = clock
         self._lock = threading.RLock()
-        self._world = World(layout, clock())
-        self.fronts: dict[str, LineFront] = {}
-        links = links or {}
-        for i, bus in enumerate(layout.buses):
-            link = bus.link or links.get(bus.name) or run_dir / f"ttyLOCKER{i}"
-            line = self._world.lines[bus.name]
-            self.fronts[bus.name] = LineFront(
-                bus.name, line, self._lock, link, tcp_port=bus.tcp_port, clock=clock
-            )
-        self.card_reader: ReaderFront | None = None
-        if layout.reader is not None:
-            reader_link = layout.reader.link or run_dir / "ttyIDCARD0"
-            model = SimulatedCardReader()
-            self.card_reader = ReaderFront(model, self._lock, reader_link, clock=clock)
-        self.control = ControlServer(lambda request: dispatch(self, request), control_port)
+        self._world = World(layout, clock(), start_engine(layout.engine))
+        try:
+            self.fronts: dict[str, LineFront] = {}
+            links = links or {}
+            for i, bus in enumerate(layout.buses):
+                link = bus.link or links.get(bus.name) or run_dir / f"ttyLOCKER{i}"
+                line = self._world.lines[bus.name]
+                self.fronts[bus.name] = LineFront(
+                    bus.name, line, self._lock, link, tcp_port=bus.tcp_port, clock=clock
+                )
+            self.card_reader: ReaderFront | None = None
+            if layout.reader is not None:
+                reader_link = layout.reader.link or run_dir / "ttyIDCARD0"
+                model = SimulatedCardReader()
+                self.card_reader = ReaderFront(model, self._lock, reader_link, clock=clock)
+            self.control = ControlServer(lambda request: dispatch(self, request), control_port)
+        except BaseException:
+            self._world.close()
+            raise
         self._poked = threading.Event()
         self._timer_error: BaseException | None = None
         self._stopping = False
@@ -81,6 +86,7 @@ class Simulator:
             self.card_reader.stop()
         if self._timers.is_alive():
             self._timers.join(timeout=5)
+        self._world.close()
 
     def __enter__(self) -> Simulator:
         self.start()

@@ -16,6 +16,7 @@ from protocol.kerong import cu48
 from .boards import Board, KerongCu16, KerongCu48, ReferenceBoard, RelayModule
 from .boards.relay import InputWire
 from .dialects import DIALECTS
+from .engines import CPythonEngine, Engine
 from .layout import BoardSpec, BusSpec, CompartmentSpec, Layout, Wire
 from .line import BoardSlot, Line
 from .physics import Compartment, SensorFault, SensorMode
@@ -24,8 +25,11 @@ _MAX_STEPS = 100_000  # timers per advance; more means a timer that never moves 
 
 
 class World:
-    def __init__(self, layout: Layout, now: float) -> None:
+    def __init__(self, layout: Layout, now: float, engine: Engine | None = None) -> None:
         self.layout = layout
+        # where the reference boards' firmware runs (the shell starts a
+        # MicroPython engine and hands it over); closed with the world
+        self.engine: Engine = engine or CPythonEngine()
         self.compartments: dict[str, Compartment] = {}
         self.specs: dict[str, CompartmentSpec] = {}
         for spec in layout.compartments:
@@ -60,7 +64,9 @@ class World:
             return found
 
         if spec.family == "reference":
-            return ReferenceBoard(spec.unit, wired("lock"), now=now)
+            return ReferenceBoard(
+                spec.unit, wired("lock"), now=now, fmt=bus.format, engine=self.engine
+            )
         if spec.family == "kerong_cu16":
             return KerongCu16(spec.unit, wired("lock"), unlock_ms=spec.unlock_ms, now=now)
         if spec.family == "kerong_cu48":
@@ -74,6 +80,10 @@ class World:
                 if comp is not None:
                     inputs[channel] = InputWire(comp, "door" if kind == "door" else "item")
         return RelayModule(spec.unit, wired("lock"), inputs, now=now)
+
+    def close(self) -> None:
+        """Stop the firmware engine (the MicroPython process, if any)."""
+        self.engine.close()
 
     # -- time ----------------------------------------------------------------------
 

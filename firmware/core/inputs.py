@@ -37,13 +37,20 @@ class Debouncer:
         stable = self.stable
         for w in range(len(raw)):
             level = raw[w]
+            edges = 0
             if level != self._raw[w]:
+                seen = self._raw[w]
+                if seen != stable[w] and diff(now, self._since[w]) >= self.debounce_us:
+                    # the level before this change had settled: it counts, even
+                    # if no sample fell between its settling and its end
+                    edges = seen ^ stable[w]
+                    stable[w] = seen
                 self._raw[w] = level
                 self._since[w] = now
-            edges = 0
-            if level != stable[w] and diff(now, self._since[w]) >= self.debounce_us:
+            if not edges and level != stable[w] and diff(now, self._since[w]) >= self.debounce_us:
                 edges = level ^ stable[w]
                 stable[w] = level
+            if edges:
                 changed = True
             self.edges[w] = edges
         return changed

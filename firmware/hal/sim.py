@@ -50,8 +50,7 @@ class SimHal:
         self._rx_pos = 0
         self.tx = bytearray(_UART_BUFFER)  # bytes sent since the caller last cleared tx_len
         self.tx_len = 0
-        self.baud = 0
-        self.frame = 0
+        self.uart_format = -1  # as the serial_format register: baud code | frame code << 8
         self.flash = flash
         self.watchdog_ms = 0
         self.fed = 0
@@ -63,8 +62,7 @@ class SimHal:
         return self.now
 
     def uart_open(self, baud: int, frame: int) -> None:
-        self.baud = baud
-        self.frame = frame
+        self.uart_format = regmap.BAUD_RATES.index(baud) | frame << 8
 
     def uart_read(self, buf: bytearray) -> int:
         n = self.rx_len - self._rx_pos
@@ -219,6 +217,11 @@ class SimBoard:
     @property
     def coils(self) -> "list[int]":
         return self.hal.coils
+
+    @property
+    def uart_format(self) -> int:
+        """The format the UART was opened with at the last boot (serial_format codes)."""
+        return self.hal.uart_format
 
     def info(self) -> "dict[str, int]":
         board = self.firmware.board

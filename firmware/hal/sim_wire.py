@@ -14,9 +14,10 @@ input and output words hex joined by commas:
     info ID                                       flags, counter, settings
     drop ID                                       forget the board
 
-Every board request answers `ok REPLY UNIT WAIT COILS`: the reply frame in
-hex (or `-`), the unit address now in use, the microseconds until the
-board wants `advance` again (-1: never), and the coil words. `info`
+Every board request answers `ok REPLY UNIT WAIT COILS FORMAT`: the reply
+frame in hex (or `-`), the unit address now in use, the microseconds until
+the board wants `advance` again (-1: never), the coil words, and the
+serial format its UART was opened with (serial_format register codes). `info`
 answers `ok` and key=value pairs; a bad request answers `error` and why.
 """
 
@@ -34,7 +35,7 @@ def _words(text: str) -> "list[int]":
 def _state(board: SimBoard, reply: "bytes | None") -> str:
     coils = ",".join("%x" % word for word in board.coils)
     frame = binascii.hexlify(reply).decode() if reply else "-"
-    return "ok %s %d %d %s" % (frame, board.unit, board.wait_us(), coils)
+    return "ok %s %d %d %s %d" % (frame, board.unit, board.wait_us(), coils, board.uart_format)
 
 
 def call(line: str) -> str:

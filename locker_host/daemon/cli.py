@@ -62,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "backup":
                 return _backup(args)
             case "demo":
-                return run_demo(DemoOptions(args.port, args.keep, not args.no_browser_hint))
+                return run_demo(
+                    DemoOptions(args.port, args.keep, not args.no_browser_hint, args.engine)
+                )
             case "hash-token":
                 return _hash_token(args)
     except (ConfigError, SecretsError, cli_admin.UsageProblem, cli_commission.UsageProblem) as exc:
@@ -216,6 +218,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--port", type=int, help="the HTTP port on 127.0.0.1 (default: a free one)")
     demo.add_argument("--keep", action="store_true", help="keep the run directory afterwards")
+    demo.add_argument(
+        "--engine",
+        choices=("cpython", "micropython"),
+        default="cpython",
+        help="where the simulated boards' firmware runs (micropython: real MicroPython, slower)",
+    )
     demo.add_argument(
         "--no-browser-hint",
         action="store_true",

@@ -59,6 +59,7 @@ class DemoOptions:
     port: int | None = None  # the HTTP port; None: a free one
     keep: bool = False  # keep the run directory
     browser_hint: bool = True
+    engine: str = "cpython"  # where the boards' firmware runs: cpython or micropython
 
 
 class _Stopped(Exception):
@@ -165,19 +166,22 @@ class _Demo:
     def _start_simulator(self) -> tuple[SimulatorPorts, str]:
         sim_dir = self.run_dir / "sim"
         # The walk needs doors that open and close by themselves.
-        argv = [*LOCKER_SIM, "serve", "--run-dir", str(sim_dir)]
+        argv = [*LOCKER_SIM, "serve", "--run-dir", str(sim_dir), "--engine", self.options.engine]
         child = self._child("locker-sim", [*argv, "--auto-open", "0.05", "--auto-close", "0.1"])
 
         def lines() -> dict[str, str] | None:
             found = dict(
                 line.split(": ", 1) for line in child.log_text().splitlines() if ": " in line
             )
-            return found if {"serial", "control", "reader"} <= found.keys() else None
+            return found if {"serial", "control", "engine", "reader"} <= found.keys() else None
 
         found = wait_for(
             lines, timeout=START_TIMEOUT_S, what="the simulator to serve", children=[child]
         )
-        self.say(f"simulator: boards on {found['serial']}, ID-card reader on {found['reader']}")
+        self.say(
+            f"simulator: boards on {found['serial']} (firmware on {found['engine']}), "
+            f"ID-card reader on {found['reader']}"
+        )
         return SimulatorPorts(Path(found["serial"]), Path(found["reader"])), found["control"]
 
     def _start_broker(self, port: int) -> None:

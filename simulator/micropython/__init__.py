@@ -135,6 +135,7 @@ class RemoteBoard:
         self._id = host.new_id()
         self.unit = unit
         self.coils: list[int] = [0] * ((channels + 15) // 16)
+        self.uart_format = serial_format
         self._wait = -1
         self._call(f"new {self._id} {channels} {serial} {unit} {serial_format} {now}")
 
@@ -157,13 +158,14 @@ class RemoteBoard:
     def wait_us(self) -> int:
         return self._wait
 
-    def info(self) -> dict[str, object]:
+    def info(self) -> dict[str, int]:
         answer = self._host.request(f"info {self._id}")
         return {k: int(v) for k, v in (pair.split("=") for pair in answer.split()[1:])}
 
     def _call(self, line: str) -> bytes | None:
-        _, reply, unit, wait, coils = self._host.request(line).split()
+        _, reply, unit, wait, coils, uart_format = self._host.request(line).split()
         self.unit = int(unit)
+        self.uart_format = int(uart_format)
         self._wait = int(wait)
         self.coils = [int(w, 16) for w in coils.split(",")]
         return None if reply == "-" else bytes.fromhex(reply)

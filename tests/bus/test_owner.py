@@ -7,6 +7,7 @@ import asyncio
 
 import serial
 
+from firmware.core.board import DEBOUNCE_US
 from locker_host.bus import (
     BoardSnapshot,
     BusOwner,
@@ -72,6 +73,11 @@ def test_startup_identifies_boards_and_turns_outputs_off(make_sim: SimFactory) -
         assert functions[:4] == [FC_STATUS, FC_WRITE, FC_CONFIGURE, FC_STATUS]
 
 
+# How long a door stays open or shut before the next change: longer than the
+# firmware's debounce (firmware/core/board.py), or the board rightly sees nothing.
+HELD = 3 * DEBOUNCE_US / 1e6
+
+
 def test_a_forced_door_is_seen_and_never_missed_between_polls(make_sim: SimFactory) -> None:
     sim = make_sim()
     snapshots = Snapshots()
@@ -96,6 +102,7 @@ def test_a_forced_door_is_seen_and_never_missed_between_polls(make_sim: SimFacto
                 await until_read(read_at)
                 mark = len(snapshots.seen)
                 control(sim, "force", compartment="A03")
+                await asyncio.sleep(HELD)
                 control(sim, "close", compartment="A03")
                 latched = await snapshots.wait_for(latched_closed, after=mark)
                 assert latched.channel(3).door is DoorState.CLOSED
@@ -132,6 +139,7 @@ def test_back_to_back_open_and_close_cycles_each_reach_the_consumer(
             for _ in range(4):
                 mark = len(snapshots.seen)
                 control(sim, "force", compartment="A03")
+                await asyncio.sleep(HELD)
                 control(sim, "close", compartment="A03")
                 await owner.read_now(one)
                 latched = await snapshots.wait_for(

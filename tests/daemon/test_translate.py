@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
+from firmware.core.board import DEBOUNCE_US
 from locker_host.app import PulseOutcome
 from locker_host.bus import (
     BoardId,
@@ -202,6 +203,9 @@ async def test_a_staggered_pulse_waits_its_delay_first(monkeypatch: pytest.Monke
     assert len(owner.unlocks) == 1
 
 
+HELD = 3 * DEBOUNCE_US / 1e6
+
+
 async def test_a_hidden_open_and_close_reaches_the_domain_through_a_real_bus(
     make_sim: SimFactory,
 ) -> None:
@@ -224,9 +228,14 @@ async def test_a_hidden_open_and_close_reaches_the_domain_through_a_real_bus(
         await owner.read_now(BOARD)
         result = await owner.unlock(BOARD, 2, 100)
         assert result.outcome is UnlockOutcome.ACKNOWLEDGED
+        # open and shut between two reads, each position held longer than the
+        # firmware's debounce (firmware/core/board.py DEBOUNCE_US)
         with sim.lock:
             sim.world.compartments["A02"].open_door(sim.now())
+        await asyncio.sleep(HELD)
+        with sim.lock:
             sim.world.compartments["A02"].close_door(sim.now())
+        await asyncio.sleep(HELD)
         await owner.read_now(BOARD)
     assert DoorOpened(CompartmentId("A02")) in seen
     assert seen.index(DoorClosed(CompartmentId("A02"), False)) > seen.index(

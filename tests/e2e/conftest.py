@@ -47,12 +47,32 @@ RAW_IDS = (ALICE, BOB, CAROL)
 HIL_VARIABLES = ("LOCKER_HIL_PORT", "LOCKER_HIL_READER", "LOCKER_HIL_CONFIG", "LOCKER_HIL_CARD")
 HIL_TIMERS = {"open_confirm_timeout_s": 15.0, "door_ajar_timeout_s": 120.0}
 HARDWARE = pytest.param("hardware", marks=pytest.mark.hardware)
+SIMPLE_SITES = ("sim", "micropython")  # one bus of reference boards
 # The Kerong and mixed sites repeat every flow and fault on other boards: they
 # run in CI's second step (`./run.sh test -m slow`), not in the default suite.
 ALL_SITES = [
-    *(site if site == "sim" else pytest.param(site, marks=pytest.mark.slow) for site in SITES),
+    *(s if s in SIMPLE_SITES else pytest.param(s, marks=pytest.mark.slow) for s in SITES),
     HARDWARE,
 ]
+# The micropython site (the firmware in real MicroPython) runs every flow and
+# fault in the slow suite, and these in the default one.
+MICROPYTHON_IN_DEFAULT_SUITE = {
+    "test_dropoff_by_card_then_staff_collection",
+    "test_certificate_reserve_load_and_pickup_by_card",
+    "test_forced_door_raises_an_alarm",
+    "test_kill_9_in_the_middle_of_an_open_then_restart",
+    "test_a_board_power_cut_opens_nothing_and_the_board_is_configured_again",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or callspec.params.get("rig") != "micropython":
+            continue
+        if getattr(item, "originalname", item.name) not in MICROPYTHON_IN_DEFAULT_SUITE:
+            item.add_marker(pytest.mark.slow)
 
 
 def sim_boards() -> list[dict[str, Any]]:
@@ -72,7 +92,7 @@ def sim_site_config(rig: SimRig, workdir: Path) -> dict[str, Any]:
         compartments=sim_compartments(),
         boards=sim_boards(),
     )
-    if rig.site == "sim":
+    if rig.site in SIMPLE_SITES:
         return config
     layout = rig.sim.world.layout
     template = config["buses"][0]
@@ -111,6 +131,8 @@ def commissioned_dbs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str]
     walked: dict[str, Path] = {}
 
     def commissioned(site: str) -> Path:
+        if site == "micropython":
+            site = "sim"  # the same map; the walk itself runs on the cpython engine
         if site in walked:
             return walked[site]
         workdir = tmp_path_factory.mktemp(f"commissioned-{site}")

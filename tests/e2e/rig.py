@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,7 +37,9 @@ from simulator.pty_port import PtyPort
 from simulator.runtime import Simulator
 
 SIM_BOARDS, SIM_CHANNELS = 2, 8
-SITES = ("sim", "kerong", "mixed")
+# micropython: the sim site with the reference boards' firmware run by real
+# MicroPython (simulator/engines.py), the HIL twin
+SITES = ("sim", "kerong", "mixed", "micropython")
 KERONG_UNLOCK_MS = 300
 
 
@@ -133,6 +135,10 @@ class Rig(Protocol):
 
     def board_online(self, unit: int) -> None: ...
 
+    def power_cycle(self, unit: int) -> None: ...
+
+    def configured_since(self, unit: int, since: float) -> bool | None: ...  # None: cannot tell
+
     def unplug(self) -> None: ...
 
     def replug(self) -> None: ...
@@ -152,8 +158,8 @@ class Rig(Protocol):
 
 def sim_layout(site: str = "sim") -> Layout:
     user = UserBehaviour(auto_open_after=0.05, auto_close_after=None)
-    if site == "sim":
-        return simple_layout(
+    if site in ("sim", "micropython"):
+        layout = simple_layout(
             boards=SIM_BOARDS,
             channels=SIM_CHANNELS,
             baud=115200,
@@ -161,6 +167,7 @@ def sim_layout(site: str = "sim") -> Layout:
             turnaround=0.0005,
             user=user,
         )
+        return replace(layout, engine="micropython" if site == "micropython" else "cpython")
     kerong = {
         "name": "bus0" if site == "kerong" else "bus1",
         "baud": 19200,  # the Kerong boards' factory format
@@ -264,6 +271,15 @@ class SimRig:
     def board_online(self, unit: int) -> None:
         self.command("online", unit=unit)
 
+    def power_cycle(self, unit: int) -> None:
+        self.command("power_cycle", unit=unit)
+
+    def configured_since(self, unit: int, since: float) -> bool | None:
+        """lockerd wrote the board's configuration (FC16 at its start-up) since `since`."""
+        with self.sim.lock:
+            records = [t for line in self.sim.world.lines.values() for t in line.transactions()]
+        return any(t.unit == unit and t.function == 16 and t.received_at >= since for t in records)
+
     def unplug(self) -> None:
         self.command("unplug")
 
@@ -345,6 +361,12 @@ class HardwareRig:
 
     def board_online(self, unit: int) -> None:
         self._ask(f"reconnect board {unit}")
+
+    def power_cycle(self, unit: int) -> None:
+        self._ask(f"cut board {unit}'s power for a few seconds, then restore it")
+
+    def configured_since(self, unit: int, since: float) -> bool | None:
+        return None
 
     def unplug(self) -> None:
         self._ask("unplug the USB-RS485 adapter")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 
-from .conftest import Locker
+import pytest
+
+from .conftest import HARDWARE, Locker
 from .lockerd import run_cli
 from .rig import wait_for
 from .test_flows import load, opened, reserve
+
+pytestmark = pytest.mark.parametrize("rig", ["sim", "micropython", HARDWARE], indirect=True)
 
 
 def test_kill_9_in_the_middle_of_an_open_then_restart(locker: Locker) -> None:
@@ -65,3 +69,30 @@ def test_a_second_daemon_on_the_same_database_refuses_to_start(locker: Locker) -
     # The running daemon saw nothing: no second restart ended its opens.
     assert len(locker.lockerd.events("locker.restarted")) == 1
     assert locker.lockerd.admin("ping")["ok"]
+
+
+def test_a_board_power_cut_opens_nothing_and_the_board_is_configured_again(
+    locker: Locker,
+) -> None:
+    lockerd, rig = locker.lockerd, locker.rig
+    cid = reserve(locker, "APP-P", "alice")
+    load(locker, cid, "APP-P")
+    unit, _ = locker.wiring(cid)
+    on_board = [c for c in locker.compartments() if locker.wiring(c)[0] == unit]
+    cut_at = time.monotonic()
+    rig.power_cycle(unit)
+    wait_for(
+        lambda: rig.configured_since(unit, cut_at) is not False,
+        timeout=10,
+        what="lockerd configuring the restarted board again",
+    )
+    lockerd.wait_compartment(cid, state="occupied", door="closed", item="present")
+    for other in on_board:
+        channel = locker.wiring(other)[1]
+        assert rig.unlock_writes(unit, channel, cut_at) in (None, 0), f"{other} was unlocked"
+    assert not lockerd.events("door.forced")
+    rig.swipe(locker.card["alice"])  # and the locker serves as before
+    opened(locker, "pickup", cid)
+    rig.take(cid)
+    rig.close(cid)
+    lockerd.wait_event("certificate.collected", application="APP-P")

@@ -9,6 +9,7 @@ import serial
 from protocol.errors import BusFault
 from protocol.modbus import Reply, Request, decode_reply, encode_request
 from protocol.modbus.rtu import ReplyReader
+from protocol.reference_board import BoardStatus, parse_status, status_request
 from simulator.boards import Board
 from simulator.line import Line
 
@@ -28,6 +29,13 @@ def answer(board: Board, request: Request, *, unit: int = 1, now: float = 0.0) -
     reply = ask(board, request, unit=unit, now=now)
     assert reply is not None, f"unit {unit} did not answer {request}"
     return reply
+
+
+def read_status(board: Board, channels: int, *, unit: int = 1, now: float = 0.0) -> BoardStatus:
+    """The reference board's status block, read as a host reads it."""
+    status = parse_status(answer(board, status_request(channels), unit=unit, now=now), channels)
+    assert isinstance(status, BoardStatus), status
+    return status
 
 
 def run_line(line: Line, frames: list[tuple[float, bytes]]) -> list[tuple[float, bytes]]:

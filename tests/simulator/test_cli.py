@@ -74,6 +74,7 @@ def test_serve_prints_the_device_path_and_the_control_address_first(serve: Serve
     link = Path(match.group(1))
     assert link.is_symlink() and os.readlink(link).startswith("/dev/pts/")
     assert re.fullmatch(r"control: 127\.0\.0\.1:\d+", second), second
+    assert re.fullmatch(r"engine: cpython 3\.\d+\.\d+", serve.line())
     assert (serve.run_dir / "control").read_text().strip() == second.split(" ", 1)[1]
     assert serve.stop() == 0
     assert not link.exists() and not (serve.run_dir / "control").exists()
@@ -84,6 +85,7 @@ def test_client_commands_against_a_running_simulator(
 ) -> None:
     serve.line()
     serve.line()
+    serve.line()  # engine: ...
     run = serve.run_dir
     assert cli(capsys, run, "force", "A03")[0] == 0
     assert cli(capsys, run, "put", "A03", "--count", "2")[0] == 0

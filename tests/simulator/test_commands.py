@@ -11,6 +11,7 @@ from simulator.layout import simple_layout
 from simulator.physics import UserBehaviour
 
 from .fake_context import FakeContext
+from .helpers import read_status
 
 SENSOR = {"cmd": "sensor", "compartment": "A01"}
 
@@ -109,7 +110,7 @@ def test_offline_online_and_power_cycle(ctx: FakeContext) -> None:
     assert isinstance(board, ReferenceBoard)
     board.on_request(encode_request(1, rb.ack_request(0)), 0.0)
     assert ctx({"cmd": "power_cycle", "unit": 1})["ok"]
-    assert board.status().flags & rb.StatusFlags.RESET
+    assert read_status(board, 24).flags & rb.StatusFlags.RESET
 
 
 def test_fault_and_clear_faults(ctx: FakeContext) -> None:

@@ -1,4 +1,5 @@
-"""simulator/ imports only protocol/ from the project, plus stdlib, pyserial and rich."""
+"""simulator/ imports only protocol/ and firmware/ from the project, plus stdlib,
+pyserial and rich."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 from pathlib import Path
 
 SIMULATOR = Path(__file__).parents[2] / "simulator"
-ALLOWED = {"protocol", "simulator", "serial", "rich"} | set(sys.stdlib_module_names)
+ALLOWED = {"protocol", "firmware", "simulator", "serial", "rich"} | set(sys.stdlib_module_names)
 
 
 def imported(path: Path) -> set[str]:
@@ -21,7 +22,7 @@ def imported(path: Path) -> set[str]:
     return names
 
 
-def test_simulator_imports_only_protocol_stdlib_pyserial_and_rich() -> None:
+def test_simulator_imports_only_protocol_firmware_stdlib_pyserial_and_rich() -> None:
     files = sorted(SIMULATOR.rglob("*.py"))
     assert len(files) > 10
     bad = {str(f.relative_to(SIMULATOR)): sorted(imported(f) - ALLOWED) for f in files}

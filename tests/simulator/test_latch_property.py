@@ -10,7 +10,7 @@ from protocol import reference_board as rb
 from simulator.boards import ReferenceBoard
 from simulator.physics import Compartment, PhysicsRefused, Size
 
-from .helpers import answer, ask
+from .helpers import answer, ask, read_status
 
 CHANNELS = 3
 
@@ -88,7 +88,7 @@ def test_the_counter_moves_whenever_a_door_opened(steps: list[tuple[str, int]]) 
     """A host that sees an unchanged counter may skip the rest of the block."""
     comps = [Compartment(f"A{i}", Size.S) for i in range(1, CHANNELS + 1)]
     board = ReferenceBoard(1, comps, now=0.0)
-    previous = board.status().change_counter
+    previous = read_status(board, CHANNELS).change_counter
     opens = [c.opens + c.forced_opens for c in comps]
     for now, (action, channel) in enumerate(steps):
         comp = comps[channel - 1]
@@ -102,7 +102,7 @@ def test_the_counter_moves_whenever_a_door_opened(steps: list[tuple[str, int]]) 
         except PhysicsRefused:
             pass
         board.tick(now)
-        counter = board.status().change_counter
+        counter = read_status(board, CHANNELS, now=now + 0.05).change_counter
         now_opens = [c.opens + c.forced_opens for c in comps]
         if now_opens != opens:
             assert counter != previous

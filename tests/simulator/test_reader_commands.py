@@ -171,10 +171,11 @@ def test_serve_prints_the_reader_after_the_first_two_lines_and_swipe_works(
 ) -> None:
     served = Served(["--boards", "1", "--channels", "8"], tmp_path / "run")
     try:
-        lines = [served.line() for _ in range(4)]
+        lines = [served.line() for _ in range(5)]
         assert lines[0].startswith("serial: ") and lines[1].startswith("control: ")
-        assert lines[2].startswith("bus bus0: ")
-        match = re.fullmatch(r"reader: (\S+)", lines[3])
+        assert lines[2].startswith("engine: cpython ")
+        assert lines[3].startswith("bus bus0: ")
+        match = re.fullmatch(r"reader: (\S+)", lines[4])
         assert match, lines
         link = Path(match.group(1))
         assert link == served.run_dir / "ttyIDCARD0" and link.is_symlink()

@@ -1,9 +1,15 @@
-"""The reference board model against protocol/reference_board.py, register by register."""
+"""The simulator's reference board (the firmware core behind its adapter)
+against protocol/reference_board.py, register by register.
+
+The firmware debounces its inputs (DEBOUNCE_US) and judges a lock's
+feedback once the coil has settled (SETTLE_US): the times below leave that
+much room between a change at a compartment and the read that shows it."""
 
 from __future__ import annotations
 
 import pytest
 
+from firmware.core.board import DEBOUNCE_US, SETTLE_US
 from protocol import reference_board as rb
 from protocol.crc import with_crc
 from protocol.errors import BusFault, FaultKind
@@ -25,6 +31,8 @@ from simulator.physics import Compartment, SensorFault, SensorMode, Size
 from .helpers import answer, ask
 
 CHANNELS = 24
+DEBOUNCE = DEBOUNCE_US / 1e6
+SETTLE = SETTLE_US / 1e6
 
 
 @pytest.fixture
@@ -87,10 +95,11 @@ def test_door_item_and_latch_bits_per_channel(
 ) -> None:
     comps[16].force_door(0.0)  # channel 17: bit 0 of each field's second register
     comps[16].put_item(0.0)
-    st = status(board)
+    assert status(board, DEBOUNCE / 2).channel(17).door_closed  # not yet settled
+    st = status(board, DEBOUNCE)
     assert st.channel(17) == rb.ChannelStatus(False, True, False, True)
     assert st.change_counter == 2
-    regs = ask(board, rb.status_request(CHANNELS))
+    regs = ask(board, rb.status_request(CHANNELS), now=DEBOUNCE)
     assert isinstance(regs, RegistersReply)
     door_closed, item, fault, latch = (regs.registers[2 + 2 * k : 4 + 2 * k] for k in range(4))
     assert door_closed == (0xFFFF, 0x00FE)
@@ -110,14 +119,24 @@ def test_open_and_close_between_polls_is_latched(
     assert st.change_counter == 2  # two edges, even though the bit is back where it was
 
 
+def test_a_blip_shorter_than_the_debounce_is_not_a_change(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    comps[2].force_door(1.0)
+    comps[2].close_door(1.0 + DEBOUNCE / 2)
+    st = status(board, 2.0)
+    assert st.channel(3).door_closed and not st.channel(3).opened_since_ack
+    assert st.change_counter == 0
+
+
 def test_matching_ack_clears_latches_and_reset(
     board: ReferenceBoard, comps: list[Compartment]
 ) -> None:
     comps[2].force_door(1.0)
     comps[2].close_door(1.1)
-    st = status(board)
-    assert isinstance(ask(board, rb.ack_request(st.change_counter)), WriteEcho)
-    after = status(board)
+    st = status(board, 1.2)
+    assert isinstance(ask(board, rb.ack_request(st.change_counter), now=1.2), WriteEcho)
+    after = status(board, 1.2)
     assert after.flags == rb.StatusFlags(0)
     assert not after.channel(3).opened_since_ack
     assert after.change_counter == st.change_counter  # an ack is not a change
@@ -130,6 +149,7 @@ def test_a_change_between_read_and_ack_survives_the_ack(
     comps[5].force_door(1.0)  # after the host's read, before its ack
     comps[5].close_door(1.1)
     assert isinstance(ask(board, rb.ack_request(st.change_counter), now=1.2), WriteEcho)
+    assert status(board, 1.2).change_counter == 2
     after = status(board, 1.3)
     assert after.channel(6).opened_since_ack
     assert after.flags & rb.StatusFlags.RESET  # the stale ack changed nothing
@@ -139,15 +159,20 @@ def test_ack_while_the_door_is_still_open_keeps_the_latch(
     board: ReferenceBoard, comps: list[Compartment]
 ) -> None:
     comps[0].force_door(1.0)
-    st = status(board)
-    ask(board, rb.ack_request(st.change_counter))
-    assert status(board).channel(1).opened_since_ack
+    st = status(board, 1.1)
+    ask(board, rb.ack_request(st.change_counter), now=1.1)
+    assert status(board, 1.1).channel(1).opened_since_ack
 
 
 def test_change_counter_wraps_at_16_bits(board: ReferenceBoard, comps: list[Compartment]) -> None:
-    board.change_counter = 0xFFFF
-    comps[0].force_door(0.0)
-    assert status(board).change_counter == 0
+    now = 0.0
+    for _ in range(0x8000):  # two edges a round: 65536 edges
+        comps[0].force_door(now)
+        comps[0].close_door(now + 0.05)
+        now += 0.1
+    assert status(board, now).change_counter == 0
+    comps[0].force_door(now)
+    assert status(board, now + 0.05).change_counter == 1
 
 
 # -- unlock pulses ----------------------------------------------------------------------
@@ -159,12 +184,14 @@ def test_unlock_pulses_for_the_default_and_expires_on_tick(
     assert isinstance(ask(board, rb.unlock_request(4, CHANNELS), now=10.0), WriteEcho)
     assert comps[3].released
     assert status(board, 10.0).flags & rb.StatusFlags.PULSE_ACTIVE
+    board.tick(10.0 + SETTLE)
     assert board.next_deadline() == pytest.approx(10.0 + rb.PULSE_DEFAULT_MS / 1000)
     board.tick(10.499)
     assert comps[3].released
     board.tick(10.5)
     assert not comps[3].released
     assert not status(board, 10.6).flags & rb.StatusFlags.PULSE_ACTIVE
+    board.tick(10.5 + SETTLE)
     assert board.next_deadline() is None
 
 
@@ -199,6 +226,7 @@ def test_all_outputs_off_command(board: ReferenceBoard, comps: list[Compartment]
         ask(board, rb.unlock_request(ch, CHANNELS), now=0.0)
     assert isinstance(ask(board, rb.all_outputs_off_request(), now=0.1), WriteEcho)
     assert not any(c.energised for c in comps)
+    board.tick(0.1 + SETTLE)
     assert board.next_deadline() is None
 
 
@@ -220,13 +248,14 @@ def test_a_jammed_lock_reports_a_lock_fault_until_a_pulse_works(
     comps[6].jam(0.0)
     assert not status(board).channel(7).lock_fault  # idle: nothing to disagree about
     ask(board, rb.unlock_request(7, CHANNELS, pulse_ms=100), now=1.0)
-    assert status(board, 1.01).channel(7).lock_fault
+    assert not status(board, 1.0 + SETTLE / 2).channel(7).lock_fault  # the bolt may still move
+    assert status(board, 1.0 + SETTLE).channel(7).lock_fault
     board.tick(1.2)
     st = status(board, 1.2)
     assert st.channel(7).lock_fault and not comps[6].door_open
     comps[6].unjam(2.0)
     ask(board, rb.unlock_request(7, CHANNELS, pulse_ms=100), now=3.0)
-    assert not status(board, 3.01).channel(7).lock_fault
+    assert not status(board, 3.0 + SETTLE).channel(7).lock_fault
 
 
 # -- configuration registers -------------------------------------------------------------
@@ -235,7 +264,8 @@ def test_a_jammed_lock_reports_a_lock_fault_until_a_pulse_works(
 def test_config_read_block(board: ReferenceBoard) -> None:
     reply = ask(board, rb.config_read_request())
     assert isinstance(reply, RegistersReply)
-    assert reply.registers == (rb.PULSE_DEFAULT_MS, 0, 0, 0, 1)
+    # 0x0005: serial_format, 19200 bps (code 1) 8E1 (code 0): the simulator's default line
+    assert reply.registers == (rb.PULSE_DEFAULT_MS, 0, 0, 0, 1, 1)
 
 
 def test_polarity_inverts_the_status_bits_and_counts_as_a_change(board: ReferenceBoard) -> None:
@@ -251,9 +281,9 @@ def test_polarity_corrects_an_inverted_door_sensor(
     board: ReferenceBoard, comps: list[Compartment]
 ) -> None:
     comps[0].set_sensor("door", SensorFault(SensorMode.INVERTED))
-    assert not status(board).channel(1).door_closed
-    ask(board, WriteSingleRegister(rb.HR_POLARITY, int(rb.Polarity.DOOR_INVERTED)))
-    st = status(board)
+    assert not status(board, DEBOUNCE).channel(1).door_closed
+    ask(board, WriteSingleRegister(rb.HR_POLARITY, int(rb.Polarity.DOOR_INVERTED)), now=DEBOUNCE)
+    st = status(board, DEBOUNCE)
     assert st.channel(1).door_closed and not st.channel(2).door_closed
 
 
@@ -287,9 +317,9 @@ def test_an_unknown_function_code_is_exception_01(board: ReferenceBoard) -> None
         ReadInputRegisters(0, rb.IDENTITY_COUNT + 1),  # runs past the identity block
         ReadInputRegisters(0x0008, 1),  # the gap
         ReadInputRegisters(rb.IR_STATUS, 11),
-        ReadHoldingRegisters(0x0005, 1),
+        ReadHoldingRegisters(rb.HOLDING_COUNT, 1),
         ReadHoldingRegisters(rb.HR_UNLOCK_BASE + CHANNELS, 1),
-        WriteSingleRegister(0x0005, 1),
+        WriteSingleRegister(rb.HOLDING_COUNT, 1),
         WriteSingleRegister(rb.HR_UNLOCK_BASE + CHANNELS, 0),
     ],
 )
@@ -308,6 +338,8 @@ def test_bad_address_is_exception_02(board: ReferenceBoard, request_: object) ->
         (rb.HR_UNIT_ADDRESS, 248),
         (rb.HR_UNLOCK_BASE, 10),
         (rb.HR_UNLOCK_BASE, 20_000),
+        (rb.HR_SERIAL_FORMAT, 5),  # no baud code 5
+        (rb.HR_SERIAL_FORMAT, 4 << 8),  # no frame code 4
     ],
 )
 def test_bad_value_is_exception_03_and_changes_nothing(
@@ -324,8 +356,9 @@ def test_bad_value_is_exception_03_and_changes_nothing(
 def test_fc16_is_checked_whole_before_anything_is_written(board: ReferenceBoard) -> None:
     reply = ask(board, WriteMultipleRegisters(rb.HR_PULSE_DEFAULT_MS, (300, 0x0008)))
     assert refused(reply) == ExceptionCode.ILLEGAL_DATA_VALUE
-    assert board.pulse_default_ms == rb.PULSE_DEFAULT_MS
-    reply = ask(board, WriteMultipleRegisters(rb.HR_UNIT_ADDRESS, (1, 1)))
+    config = ask(board, rb.config_read_request())
+    assert isinstance(config, RegistersReply) and config.registers[0] == rb.PULSE_DEFAULT_MS
+    reply = ask(board, WriteMultipleRegisters(rb.HR_SERIAL_FORMAT, (1, 1)))
     assert refused(reply) == ExceptionCode.ILLEGAL_DATA_ADDRESS
 
 

@@ -8,6 +8,8 @@ from simulator.layout import simple_layout
 from simulator.physics import UserBehaviour
 from simulator.world import World
 
+from .helpers import read_status
+
 
 def world(auto_open: float | None) -> World:
     return World(simple_layout(boards=1, channels=8, user=UserBehaviour(auto_open, 1.0)), 0.0)
@@ -24,7 +26,7 @@ def test_the_person_pulls_while_the_pulse_lasts() -> None:
     w.advance(5.0)  # late, in one go
     comp = w.compartments["A01"]
     assert comp.opens == 1 and not comp.door_open  # opened at 1.2, closed at 2.2
-    status = next(w.boards()).status()  # type: ignore[attr-defined]
+    status = read_status(next(w.boards()), 8, now=5.0)
     assert status.channel(1).opened_since_ack
 
 
