@@ -15,6 +15,7 @@ import argparse
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from .tools import build, flash, regmap, typecheck
 
@@ -25,15 +26,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "build":
-            manifest = build.build()
+            manifest = build.build(args.out)
             files = manifest["files"]
             assert isinstance(files, list)
             size = sum(int(f["size"]) for f in files)
-            print(f"{build.BUILD}: {len(files)} files, {size} bytes ({manifest['mpy_cross']})")
+            print(f"{args.out}: {len(files)} files, {size} bytes ({manifest['mpy_cross']})")
             return EXIT_OK
         if args.command == "flash":
-            build.build()
-            code = flash.flash(args.port, build.BUILD)
+            flash.check_port(args.port)
+            build.build(args.out)
+            code = flash.flash(args.port, args.out)
             if code:
                 print(f"firmware: mpremote failed (exit {code})", file=sys.stderr)
                 return EXIT_FAILED
@@ -54,9 +56,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m firmware", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help="compile the bundle into build/firmware/")
+    build_cmd = commands.add_parser("build", help="compile the bundle into build/firmware/")
     flash_cmd = commands.add_parser("flash", help="build, then copy the bundle onto a board")
     flash_cmd.add_argument("--port", required=True, help="the board's USB serial port")
+    for command in (build_cmd, flash_cmd):
+        command.add_argument(
+            "--out", type=Path, default=build.BUILD, help="where the bundle goes (build/firmware)"
+        )
     commands.add_parser("regmap", help="rewrite firmware/regmap.py from protocol/")
     commands.add_parser("typecheck", help="mypy on the rp2 HAL with MicroPython's stubs")
     return parser

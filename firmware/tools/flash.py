@@ -53,7 +53,12 @@ def flash_command(port: str, bundle: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def flash(port: str, bundle: Path) -> int:
+def check_port(port: str) -> None:
     if not Path(port).exists():
         raise NoPort(f"no serial port at {port} (a Pico's USB console is usually /dev/ttyACM0)")
+
+
+def flash(port: str, bundle: Path) -> int:
+    """mpremote's exit code."""
+    check_port(port)
     return subprocess.run(flash_command(port, bundle), check=False).returncode
