@@ -20,7 +20,7 @@ many bytes with `readinto(buf, n)`: a read of more than has arrived would
 wait `timeout_char` (at least 1 ms, forced by the port) for the rest, which
 is most of a t3.5.
 
-Outputs. Coils are driven through a chain of 74HC595 shift registers on
+Outputs. Coils are driven through a chain of 74HCT595 shift registers (on 5 V) on
 SPI1 (GP10 SCK, GP11 data) feeding ULN2803A Darlington arrays; GP13 latches
 (RCLK) and GP14 is the chain's /OE, pulled up on the board so that the
 595s' random power-up contents never reach a coil. The first thing the
