@@ -26,11 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from . import kerong
 from . import reference_board as rb
 from . import relay_module as rm
 from .errors import UsageError
-from .kerong import cu16, cu48
-from .kerong import frame as kerong
 from .modbus import DEFAULT_FORMAT as MODBUS_DEFAULT_FORMAT
 from .modbus import MAX_UNIT
 from .timing import SerialFormat
@@ -147,8 +146,8 @@ KERONG_CU16 = Family(
     name="kerong_cu16",
     title="Kerong KR-CU16",
     framing=Framing.KERONG,
-    channels=Bounds(1, cu16.LOCKS),
-    default_channels=cu16.LOCKS,
+    channels=Bounds(1, kerong.cu16.LOCKS),
+    default_channels=kerong.cu16.LOCKS,
     units=Bounds(0, kerong.MAX_BOARD),
     serial_format=kerong.FACTORY_FORMAT,
     capabilities=frozenset(
@@ -162,15 +161,15 @@ KERONG_CU48 = Family(
     name="kerong_cu48",
     title="Kerong KR-CU48",
     framing=Framing.KERONG,
-    channels=Bounds(1, cu48.LOCKS),
-    default_channels=cu48.LOCKS,
+    channels=Bounds(1, kerong.cu48.LOCKS),
+    default_channels=kerong.cu48.LOCKS,
     units=Bounds(0, kerong.MAX_BOARD),
     serial_format=kerong.FACTORY_FORMAT,
     # V2.1 never answers an unlock (the 0x60 variant does): a status read confirms it.
     capabilities=frozenset({Capability.DOOR_SWITCH}),
     unlock_ms=_KERONG_UNLOCK_MS,
     default_unlock_ms=kerong.UNLOCK_MS_DEFAULT,
-    firmware=tuple(v.value for v in cu48.Variant),
+    firmware=tuple(v.value for v in kerong.cu48.Variant),
 )
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (REFERENCE, RELAY, KERONG_CU16, KERONG_CU48)}

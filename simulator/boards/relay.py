@@ -166,7 +166,7 @@ class RelayModule:
             case WriteSingleRegister(address=address, value=value):
                 if address != HR_UNIT_ADDRESS:
                     return ExceptionReply(fn, ExceptionCode.ILLEGAL_DATA_ADDRESS)
-                if not 1 <= value <= 247:
+                if not 1 <= value <= MAX_UNIT:
                     return ExceptionReply(fn, ExceptionCode.ILLEGAL_DATA_VALUE)
                 self.stored_unit = value
                 return WriteEcho(fn, address, value)
