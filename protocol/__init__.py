@@ -8,6 +8,7 @@ Layout:
     reference_board  our lock board's register map, requests and parsers
     relay_module     Waveshare-style relay + digital-input modules
     kerong/          Kerong CU16 / CU48 lock boards (own frames, 8-bit SUM)
+    families         the board-family registry: one entry of facts per family
     idcard/          SAM_V second-generation ID-card reader: commands, replies, card text
 
 Nothing here does I/O or reads a clock, and nothing imports from the rest

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from protocol.families import unit_span
+
 from .line import BoardSlot
 from .world import World
 
@@ -93,7 +95,9 @@ def _check(param: Param, value: object, key: str, world: World) -> object:
             if not isinstance(value, str):
                 raise bad(f"must be a string, not {value!r}")
         case "count" | "int" | "unit":
-            lo, hi = {"count": (1, 1000), "int": (0, 2**31), "unit": (0, 247)}[param.kind]
+            span = unit_span()  # a board of any family
+            bounds = {"count": (1, 1000), "int": (0, 2**31), "unit": (span.low, span.high)}
+            lo, hi = bounds[param.kind]
             if not is_int:
                 raise bad(f"must be an integer, not {value!r}")
             assert isinstance(value, int)

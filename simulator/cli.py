@@ -30,6 +30,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from protocol.families import FAMILIES, REFERENCE
+
 from .client import CONTROL_FILE, ControlUnavailable, call, default_run_dir, find_control
 from .engines import ENGINES
 from .layout import DEFAULT_COLUMN, Layout, LayoutError, ReaderSpec, load_layout, simple_layout
@@ -149,10 +151,10 @@ def _layout(args: argparse.Namespace) -> Layout:
         layout = simple_layout(
             buses=1 if args.buses is None else args.buses,
             boards=2 if args.boards is None else args.boards,
-            channels=24 if args.channels is None else args.channels,
-            baud=19200 if args.baud is None else args.baud,
-            frame=(args.format or ("8N1" if "kerong" in (args.family or "") else "8E1")).upper(),
-            family=args.family or "reference",
+            channels=args.channels,
+            baud=args.baud,
+            frame=args.format.upper() if args.format else None,
+            family=args.family or REFERENCE.name,
             turnaround=(1.0 if args.turnaround_ms is None else args.turnaround_ms) / 1000,
             column_sizes=args.sizes or DEFAULT_COLUMN,
         )
@@ -304,10 +306,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--layout", help="a TOML layout (see examples/sim-layout.toml)")
     serve.add_argument("--buses", type=int, help="identical buses, one device each (default 1)")
     serve.add_argument("--boards", type=int, help="boards per bus, units 1..N (default 2)")
-    serve.add_argument("--channels", type=int, help="channels per board (default 24)")
+    serve.add_argument(
+        "--channels", type=int, help="channels per board (default: the family's; reference 24)"
+    )
     serve.add_argument(
         "--family",
-        choices=("reference", "relay", "kerong_cu16", "kerong_cu48"),
+        choices=tuple(FAMILIES),
         help="board family (Kerong boards: 8N1 unless --format says otherwise)",
     )
     serve.add_argument("--baud", type=int, help="bits per second (default 19200)")

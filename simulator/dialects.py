@@ -3,7 +3,9 @@
 Boards decide for themselves whether a frame is theirs (boards/); the line
 only records each frame (unit and function, or why no board could take it),
 tells a broadcast from a request nobody answered, and, for the `wrong_unit`
-fault, rewrites a reply as if another board had sent it.
+fault, rewrites a reply as if another board had sent it. `DIALECTS` is keyed
+by the framing of `protocol.families`: a family with a framing of its own
+adds its dialect here.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from protocol.crc import with_crc
+from protocol.families import Framing
 from protocol.kerong import MAX_BOARD, cu16, cu48, seal
 from protocol.modbus import BROADCAST, Ignored, decode_request
 
@@ -24,8 +27,6 @@ class Request:
 
 
 class Dialect(Protocol):
-    name: str
-
     def describe(self, frame: bytes) -> Request | str:
         """The request, or why no board can take the frame."""
         ...
@@ -36,8 +37,6 @@ class Dialect(Protocol):
 
 
 class Modbus:
-    name = "modbus"
-
     def describe(self, frame: bytes) -> Request | str:
         decoded = decode_request(frame)
         if isinstance(decoded, Ignored):
@@ -51,8 +50,6 @@ class Modbus:
 
 class Kerong:
     """CU16 and CU48 frames; a CU16 carries its board in the high nibble."""
-
-    name = "kerong"
 
     def describe(self, frame: bytes) -> Request | str:
         wide = cu48.decode_request(frame)
@@ -72,4 +69,4 @@ class Kerong:
         return seal(reply[:1] + bytes((address,)) + reply[2:-1])
 
 
-DIALECTS: dict[str, Dialect] = {"modbus": Modbus(), "kerong": Kerong()}
+DIALECTS: dict[Framing, Dialect] = {Framing.MODBUS: Modbus(), Framing.KERONG: Kerong()}

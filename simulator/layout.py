@@ -5,6 +5,10 @@ or from a few flags (`simple_layout`). Every problem is a `LayoutError`
 that names the key, such as `buses[0].boards[2].unit: 300 is outside
 1..247`, so a tester can fix the file without reading this code.
 
+A board's `family` is a name in `protocol.families`: its entry bounds the
+board's `unit` and `channels`, gives their default, and gives the bus its
+line format unless the bus names one (Modbus 19200 8E1, Kerong 19200 8N1).
+
 Wiring. A reference board channel carries the lock, the door switch and
 the item sensor of one compartment; so does a Kerong CU16 channel (the hook
 switch is the door's), and a CU48 channel without the item sensor. Kerong
@@ -28,13 +32,10 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from protocol.kerong import MAX_BOARD as MAX_KERONG_BOARD
-from protocol.kerong import cu16, cu48
+from protocol.families import FAMILIES, REFERENCE, Capability, Family, Framing, unit_span
+from protocol.kerong import UNLOCK_MS_DEFAULT, cu48
 from protocol.reference_board import BAUD_RATES as REFERENCE_BAUD_RATES
-from protocol.reference_board import MAX_CHANNELS as MAX_REFERENCE_CHANNELS
-from protocol.relay_module import MAX_CHANNELS as MAX_RELAY_CHANNELS
 from protocol.timing import SerialFormat
 
 from .engines import ENGINES, EngineName
@@ -64,38 +65,23 @@ __all__ = [
     "simple_layout",
 ]
 
-Family = Literal["reference", "relay", "kerong_cu16", "kerong_cu48"]
 DEFAULT_COLUMN = "SSSMMMLL"  # sizes of the rows of one column, from the top
 _COLUMN = re.compile(r"^[SML]{1,99}$")
 _ID = re.compile(r"^[A-Z]{1,2}[0-9]{2}$")
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-_MAX_CHANNELS: dict[str, int] = {
-    "reference": MAX_REFERENCE_CHANNELS,
-    "relay": MAX_RELAY_CHANNELS,
-    "kerong_cu16": cu16.LOCKS,
-    "kerong_cu48": cu48.LOCKS,
-}
-_FAMILIES: dict[str, Family] = {
-    "reference": "reference",
-    "relay": "relay",
-    "kerong_cu16": "kerong_cu16",
-    "kerong_cu48": "kerong_cu48",
-}
-_KERONG = ("kerong_cu16", "kerong_cu48")
-_FIRMWARE = tuple(v.value for v in cu48.Variant)
 
 
 @dataclass(frozen=True, slots=True)
 class BoardSpec:
-    family: Family
+    family: str  # a name in protocol.families.FAMILIES
     unit: int
     channels: int
-    unlock_ms: int = 500  # Kerong boards: the board's own unlock time
+    unlock_ms: int = UNLOCK_MS_DEFAULT  # Kerong boards: the board's own unlock time
     firmware: str = cu48.Variant.V2_1.value  # Kerong CU48: V2.1 or the 0x60 variant
 
     @property
-    def dialect(self) -> str:
-        return "kerong" if self.family in _KERONG else "modbus"
+    def dialect(self) -> Framing:
+        return FAMILIES[self.family].framing
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +97,7 @@ class BusSpec:
         return next((b for b in self.boards if b.unit == unit), None)
 
     @property
-    def dialect(self) -> str:
+    def dialect(self) -> Framing:
         return self.boards[0].dialect
 
 
@@ -169,28 +155,35 @@ def simple_layout(
     *,
     buses: int = 1,
     boards: int = 2,
-    channels: int = 24,
-    baud: int = 19200,
-    frame: str = "8E1",
-    family: str = "reference",
+    channels: int | None = None,
+    baud: int | None = None,
+    frame: str | None = None,
+    family: str = REFERENCE.name,
     turnaround: float = 0.001,
     column_sizes: str = DEFAULT_COLUMN,
     user: UserBehaviour | None = None,
 ) -> Layout:
     """The layout the command-line flags describe: `buses` identical buses,
-    each with units 1..boards. Errors name the flag (`--channels: 60 is
+    each with units 1..boards. Channels, baud and frame default to the
+    family's (protocol.families). Errors name the flag (`--channels: 60 is
     outside 1..48`)."""
     if not 1 <= buses <= 16:
         raise LayoutError("--buses", f"{buses} is outside 1..16")
-    most = MAX_KERONG_BOARD if family in _KERONG else 247
-    if not 1 <= boards <= most:
-        raise LayoutError("--boards", f"{boards} is outside 1..{most}")
+    spec = _family(family, "--family")
+    if not 1 <= boards <= spec.units.high:
+        raise LayoutError("--boards", f"{boards} is outside 1..{spec.units.high}")
+    line = spec.serial_format
     bus = {
-        "baud": baud,
-        "format": frame,
+        "baud": line.baud if baud is None else baud,
+        "format": line.name if frame is None else frame,
         "turnaround_ms": turnaround * 1000,
         "boards": [
-            {"family": family, "unit": unit, "channels": channels} for unit in range(1, boards + 1)
+            {
+                "family": family,
+                "unit": unit,
+                "channels": spec.default_channels if channels is None else channels,
+            }
+            for unit in range(1, boards + 1)
         ],
     }
     data = {
@@ -246,10 +239,6 @@ def _bus(raw: object, key: str, index: int) -> BusSpec:
     name = string(table, "name", key, default=f"bus{index}")
     if not _NAME.match(name):
         raise LayoutError(f"{key}.name", f"{name!r} must be 1-32 letters, digits, _ or -")
-    baud = whole(table, "baud", key, default=19200, lo=300, hi=4_000_000)
-    frame = string(table, "format", key, default="8E1")
-    if frame not in ("8E1", "8N1", "8N2", "8O1"):
-        raise LayoutError(f"{key}.format", f"{frame!r} is not one of 8E1, 8N1, 8N2, 8O1")
     turnaround_ms = number(table, "turnaround_ms", key, default=1.0, lo=0.0, hi=1000.0) or 0.0
     link_raw = table.get("link")
     if link_raw is not None and (not isinstance(link_raw, str) or not link_raw):
@@ -273,7 +262,12 @@ def _bus(raw: object, key: str, index: int) -> BusSpec:
                 f"{board.unit} is already used by {key}.boards[{seen[board.unit]}]",
             )
         seen[board.unit] = i
-    if any(b.family == "reference" for b in boards) and baud not in REFERENCE_BAUD_RATES:
+    line = FAMILIES[boards[0].family].serial_format  # unless the bus says otherwise
+    baud = whole(table, "baud", key, default=line.baud, lo=300, hi=4_000_000)
+    frame = string(table, "format", key, default=line.name)
+    if frame not in ("8E1", "8N1", "8N2", "8O1"):
+        raise LayoutError(f"{key}.format", f"{frame!r} is not one of 8E1, 8N1, 8N2, 8O1")
+    if any(b.family == REFERENCE.name for b in boards) and baud not in REFERENCE_BAUD_RATES:
         raise LayoutError(
             f"{key}.baud",
             f"{baud} is not a reference board's speed "
@@ -292,23 +286,33 @@ def _bus(raw: object, key: str, index: int) -> BusSpec:
 def _board(raw: object, key: str) -> BoardSpec:
     table = as_table(raw, key)
     keys(table, key, {"family", "unit", "channels", "unlock_ms", "firmware"})
-    family = string(table, "family", key, default="reference")
-    if family not in _MAX_CHANNELS:
-        raise LayoutError(f"{key}.family", f"{family!r} is not one of {', '.join(_MAX_CHANNELS)}")
-    kerong = family in _KERONG
-    unit = whole(table, "unit", key, lo=0 if kerong else 1, hi=MAX_KERONG_BOARD if kerong else 247)
-    default_channels = {"reference": 24, "relay": 8}.get(family, _MAX_CHANNELS[family])
+    family = _family(string(table, "family", key, default=REFERENCE.name), f"{key}.family")
+    unit = whole(table, "unit", key, lo=family.units.low, hi=family.units.high)
+    bounds = family.channels
     channels = whole(
-        table, "channels", key, default=default_channels, lo=1, hi=_MAX_CHANNELS[family]
+        table, "channels", key, default=family.default_channels, lo=bounds.low, hi=bounds.high
     )
-    for name in ("unlock_ms", "firmware"):
-        if name in table and not kerong:
-            raise LayoutError(f"{key}.{name}", f"only Kerong boards have it, not {family}")
-    unlock_ms = whole(table, "unlock_ms", key, default=500, lo=100, hi=24_000)
-    firmware = string(table, "firmware", key, default=_FIRMWARE[0])
-    if firmware not in _FIRMWARE or (firmware != _FIRMWARE[0] and family != "kerong_cu48"):
-        raise LayoutError(f"{key}.firmware", f"{firmware!r} is not a firmware of {family}")
-    return BoardSpec(_FAMILIES[family], unit, channels, unlock_ms, firmware)
+    if family.unlock_ms is None or family.default_unlock_ms is None:
+        for name in ("unlock_ms", "firmware"):
+            if name in table:
+                raise LayoutError(f"{key}.{name}", f"only Kerong boards have it, not {family.name}")
+        return BoardSpec(family.name, unit, channels)
+    unlock = family.unlock_ms
+    unlock_ms = whole(
+        table, "unlock_ms", key, default=family.default_unlock_ms, lo=unlock.low, hi=unlock.high
+    )
+    if not family.firmware and "firmware" not in table:
+        return BoardSpec(family.name, unit, channels, unlock_ms)
+    firmware = string(table, "firmware", key, default=(*family.firmware, "")[0])
+    if firmware not in family.firmware:
+        raise LayoutError(f"{key}.firmware", f"{firmware!r} is not a firmware of {family.name}")
+    return BoardSpec(family.name, unit, channels, unlock_ms, firmware)
+
+
+def _family(name: str, key: str) -> Family:
+    if name not in FAMILIES:
+        raise LayoutError(key, f"{name!r} is not one of {', '.join(FAMILIES)}")
+    return FAMILIES[name]
 
 
 def _compartment(raw: object, key: str, buses: tuple[BusSpec, ...]) -> CompartmentSpec:
@@ -324,18 +328,19 @@ def _compartment(raw: object, key: str, buses: tuple[BusSpec, ...]) -> Compartme
     bus = next((b for b in buses if b.name == bus_name), None)
     if bus is None:
         raise LayoutError(f"{key}.bus", f"no bus is named {bus_name!r}")
-    lock = _wire(table.get("lock"), f"{key}.lock", bus, *_MAX_CHANNELS)
-    lock_family = _family(bus, lock)
+    lock = _wire(table.get("lock"), f"{key}.lock", bus, *FAMILIES)
+    lock_family = _board_family(bus, lock)
+    inputs = [f.name for f in FAMILIES.values() if Capability.SENSOR_INPUTS in f.capabilities]
     door = item = None
     for name in ("door", "item"):
         if name not in table:
             continue
-        if lock_family != "relay":
+        if lock_family not in inputs:
             raise LayoutError(
                 f"{key}.{name}",
                 f"a {lock_family} board reads it on the lock's channel; remove the key",
             )
-        wire = _wire(table[name], f"{key}.{name}", bus, "relay")
+        wire = _wire(table[name], f"{key}.{name}", bus, *inputs)
         door, item = (wire, item) if name == "door" else (door, wire)
     return CompartmentSpec(cid, Size(size), bus.name, lock, door, item)
 
@@ -345,7 +350,8 @@ def _wire(raw: object, key: str, bus: BusSpec, *families: str) -> Wire:
         raise LayoutError(key, "missing: give {unit = ..., channel = ...}")
     table = as_table(raw, key)
     keys(table, key, {"unit", "channel"})
-    unit = whole(table, "unit", key, lo=0, hi=247)
+    span = unit_span()
+    unit = whole(table, "unit", key, lo=span.low, hi=span.high)
     board = bus.board(unit)
     if board is None:
         raise LayoutError(f"{key}.unit", f"no board has unit {unit} on bus {bus.name!r}")
@@ -355,7 +361,7 @@ def _wire(raw: object, key: str, bus: BusSpec, *families: str) -> Wire:
     return Wire(unit, channel)
 
 
-def _family(bus: BusSpec, wire: Wire) -> str:
+def _board_family(bus: BusSpec, wire: Wire) -> str:
     board = bus.board(wire.unit)
     assert board is not None  # _wire checked it
     return board.family
@@ -387,7 +393,8 @@ def _generated(buses: tuple[BusSpec, ...], column: str) -> tuple[CompartmentSpec
                 cid = f"{_column(k // len(column))}{row:02d}"
                 size = Size(column[row - 1])
                 wire = Wire(board.unit, channel)
-                door = wire if board.family == "relay" else None
+                inputs = Capability.SENSOR_INPUTS in FAMILIES[board.family].capabilities
+                door = wire if inputs else None
                 comps.append(CompartmentSpec(cid, size, bus.name, wire, door, None))
     return tuple(comps)
 

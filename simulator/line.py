@@ -42,6 +42,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass, field
 from itertools import zip_longest
 
+from protocol.families import Framing
 from protocol.timing import SerialFormat
 
 from .boards import Board
@@ -124,7 +125,7 @@ class Line:
         *,
         history: int = DEFAULT_HISTORY,
         before_dispatch: Callable[[float], None] | None = None,
-        dialect: Dialect = DIALECTS["modbus"],
+        dialect: Dialect = DIALECTS[Framing.MODBUS],
     ) -> None:
         if not 0 <= turnaround <= 1:
             raise ValueError(f"turnaround {turnaround} s is outside 0..1")

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from protocol.kerong import cu48
-
-from .boards import Board, KerongCu16, KerongCu48, ReferenceBoard, RelayModule
-from .boards.relay import InputWire
+from .boards import MODELS, Board, Site, Wired
 from .dialects import DIALECTS
 from .engines import CPythonEngine, Engine
 from .layout import BoardSpec, BusSpec, CompartmentSpec, Layout, Wire
@@ -63,23 +60,8 @@ class World:
                     found[wire.channel - 1] = self.compartments[c.id]
             return found
 
-        if spec.family == "reference":
-            return ReferenceBoard(
-                spec.unit, wired("lock"), now=now, fmt=bus.format, engine=self.engine
-            )
-        if spec.family == "kerong_cu16":
-            return KerongCu16(spec.unit, wired("lock"), unlock_ms=spec.unlock_ms, now=now)
-        if spec.family == "kerong_cu48":
-            variant = cu48.Variant(spec.firmware)
-            return KerongCu48(
-                spec.unit, wired("lock"), unlock_ms=spec.unlock_ms, variant=variant, now=now
-            )
-        inputs: list[InputWire | None] = [None] * spec.channels
-        for kind in ("door", "item"):
-            for channel, comp in enumerate(wired(kind)):
-                if comp is not None:
-                    inputs[channel] = InputWire(comp, "door" if kind == "door" else "item")
-        return RelayModule(spec.unit, wired("lock"), inputs, now=now)
+        site = Site(now, bus.format, self.engine)
+        return MODELS[spec.family](spec, Wired(wired("lock"), wired("door"), wired("item")), site)
 
     def close(self) -> None:
         """Stop the firmware engine (the MicroPython process, if any)."""

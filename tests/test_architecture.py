@@ -3,13 +3,18 @@
 - protocol/ imports nothing of ours and no I/O module;
 - locker_host/domain/ is pure: no I/O, no clock, no randomness;
 - simulator/ imports only protocol/ of ours;
-- adapters do not import each other.
+- adapters do not import each other;
+- a board family's facts are spelled only in protocol/ (the registry,
+  protocol/families.py, and the codecs): elsewhere they are read from it.
 """
 
 import ast
 from pathlib import Path
 
 import pytest
+
+from protocol.families import FAMILIES
+from protocol.modbus import MAX_UNIT
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = {"protocol", "locker_host", "simulator", "mqtt_bridge"}
@@ -113,3 +118,56 @@ def test_the_checker_sees_imports() -> None:
     names = {name for _, name in imports_of("protocol")}
     assert "protocol.errors" in names
     assert "dataclasses" in names
+
+
+# Files that may still spell a family fact, each with the reason (none today).
+FAMILY_LITERALS_ALLOWED: set[str] = set()
+
+
+def docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            found.add(id(first.value))
+    return found
+
+
+def family_literals(path: Path) -> list[str]:
+    """Family names, the Modbus unit limit and the families' unit ranges spelled
+    as literals (docstrings aside: prose may name a family)."""
+    names = set(FAMILIES)
+    ranges = {str(f.units) for f in FAMILIES.values()}  # "1..247", "0..9"
+    tree = ast.parse(path.read_text(), str(path))
+    skip = docstrings(tree)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Constant) or id(node) in skip:
+            continue
+        value = node.value
+        spelled = (
+            isinstance(value, str) and (value in names or any(r in value for r in ranges))
+        ) or (type(value) is int and value in (MAX_UNIT, MAX_UNIT + 1))
+        if spelled:
+            where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            found.append(f"{where}:{node.lineno}: {value!r}")
+    return found
+
+
+@pytest.mark.parametrize("package", ["locker_host", "simulator", "mqtt_bridge"])
+def test_family_facts_are_read_from_the_registry(package: str) -> None:
+    bad = [
+        spelled
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if str(path.relative_to(ROOT)) not in FAMILY_LITERALS_ALLOWED
+        for spelled in family_literals(path)
+    ]
+    assert not bad, "read these from protocol/families.py:\n" + "\n".join(bad)
+
+
+def test_the_family_checker_sees_literals(tmp_path: Path) -> None:
+    # Guard against a checker that silently finds nothing.
+    sample = tmp_path / "sample.py"
+    sample.write_text('FAMILY = "reference"\nif unit > 247:\n    raise ValueError("1..247")\n')
+    assert len(family_literals(sample)) == 3

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from locker_host.api import openapi_document
+from protocol.families import render_family_table
 from protocol.reference_board import render_register_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,12 @@ def block(path: str, name: str) -> str:
 
 def test_reference_board_register_table_matches_the_code() -> None:
     assert block("docs/reference-board.md", "register-map") == render_register_table(), (
+        "run: .venv/bin/python scripts/update_docs.py"
+    )
+
+
+def test_the_board_family_table_matches_the_registry() -> None:
+    assert block("docs/boards.md", "families") == render_family_table(), (
         "run: .venv/bin/python scripts/update_docs.py"
     )
 

@@ -330,7 +330,7 @@ class LockBoard:
         elif address == regmap.HR_COMMAND:
             ok = value == regmap.COMMAND_ALL_OUTPUTS_OFF
         elif address == regmap.HR_UNIT_ADDRESS:
-            ok = 1 <= value <= 247
+            ok = 1 <= value <= regmap.MAX_UNIT
         elif address == regmap.HR_SERIAL_FORMAT:
             ok = serial_format_ok(value)
         elif regmap.HR_UNLOCK_BASE <= address < regmap.HR_UNLOCK_BASE + self.channels:

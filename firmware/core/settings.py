@@ -88,7 +88,7 @@ def decode(data: "bytes | bytearray | None") -> "Settings | None":
     settings.serial_format = buf[4] << 8 | buf[5]
     settings.pulse_default_ms = buf[6] << 8 | buf[7]
     settings.polarity = buf[8]
-    if not 1 <= settings.unit <= 247:
+    if not 1 <= settings.unit <= regmap.MAX_UNIT:
         return None
     if not serial_format_ok(settings.serial_format):
         return None

@@ -181,7 +181,8 @@ class SimBoard:
 
     def stall(self, now: int) -> None:
         """The main loop hangs from `now` on: the watchdog is no longer fed."""
-        self._running(now)
+        if self._running(now):
+            self.hal.watchdog_feed()  # the loop ran, and fed it, until now
         self.stalled = True
 
     def wait_us(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from protocol import reference_board as rb
+from protocol.families import REFERENCE
 
 TARGET = Path(__file__).resolve().parent.parent / "regmap.py"
 
@@ -61,6 +62,7 @@ def render() -> str:
         "",
     ]
     lines += [f"{name} = {_literal(name, getattr(rb, name))}" for name in _NAMES]
+    lines.append(f"MAX_UNIT = {REFERENCE.units.high}")
     lines.append("")
     lines += [f"FLAG_{flag.name} = {int(flag)}" for flag in rb.StatusFlags]
     lines += [f"POLARITY_{bit.name} = {int(bit)}" for bit in rb.Polarity]

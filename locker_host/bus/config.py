@@ -5,7 +5,10 @@ Every value is checked when the dataclass is built; a problem raises
 (`boards[2].channels[4].door.input`), so an installer can fix the file
 without reading this code. Durations are seconds.
 
-Board families (DESIGN.md section 5):
+Board families (DESIGN.md section 5): every fact of a family (its channels,
+addresses, pulse bounds, framing, what it senses) is its entry in
+`protocol.families`; the classes below hold what a site chose, checked
+against that entry. A family with keys of its own adds a class here.
 
 - `ReferenceBoardConfig`: our lock board. Each channel carries a lock, a
   door switch and an item sensor; polarity and the default pulse are
@@ -17,30 +20,22 @@ Board families (DESIGN.md section 5):
 - `KerongBoardConfig`: a Kerong CU16 or CU48 (not Modbus: protocol/kerong).
   The hook switch reads the door, the CU16's infrared sensor the item; both
   polarities are applied by the host. A bus is either Modbus or Kerong:
-  the two cannot share a line (`BusConfig.line_protocol`).
+  the two cannot share a line (`BusConfig.line_protocol`, the family's framing).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Protocol
 
 from protocol import reference_board as rb
-from protocol import relay_module as rm
-from protocol.kerong import MAX_BOARD as KERONG_MAX_BOARD
-from protocol.modbus import MAX_UNIT
+from protocol.families import FAMILIES, REFERENCE, RELAY, Bounds, Capability, Family, Framing
 from protocol.timing import SerialFormat
 
 from .errors import ConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-MODBUS_DEFAULT_FORMAT = SerialFormat(19200, "E", 1)  # Serial Line V1.02 2.5.1: 19200 8E1
-KERONG_DEFAULT_FORMAT = SerialFormat(19200, "N", 1)  # CU16 / CU48 factory setting
-KERONG_CHANNELS = {"kerong_cu16": 16, "kerong_cu48": 48}
-# Kerong's advice: 500 ms for electromagnetic locks, 1000 ms for motor locks;
-# its tools accept 0..24 000 ms.
-KERONG_UNLOCK_MS = (100, 24_000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,27 +62,72 @@ class RelayChannelConfig:
     item: InputRef | None = None  # None: no item sensor
 
 
+class BoardConfig(Protocol):
+    """What the bus, the daemon and commissioning need of any family's configuration.
+
+    `family` is a name in `protocol.families.FAMILIES`; `check` raises
+    `ConfigError` naming the key (`boards[2].unit`) of a value outside what
+    the family's registry entry allows."""
+
+    @property
+    def family(self) -> str: ...
+
+    @property
+    def unit(self) -> int: ...
+
+    @property
+    def polarity(self) -> SensorPolarity: ...
+
+    @property
+    def poll_interval(self) -> float | None: ...
+
+    @property
+    def response_timeout(self) -> float | None: ...
+
+    @property
+    def locks(self) -> int:
+        """Lock channels in use: 1..locks."""
+        ...
+
+    def check(self, key: str) -> None: ...
+
+    def sensors(self, channel: int) -> frozenset[Capability]:
+        """What channel `channel` reads: door switch, item sensor, lock feedback."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ReferenceBoardConfig:
+    """Our lock board, and any family without configuration keys of its own
+    (`family`): every channel carries a lock and the sensors the family reads
+    on it; the pulse length goes with each unlock. The family's registry
+    entry bounds `unit`, `channels` and `pulse_ms`."""
+
     unit: int
     channels: int
     pulse_ms: int = rb.PULSE_DEFAULT_MS
     polarity: SensorPolarity = SensorPolarity()
     poll_interval: float | None = None  # None: the bus's
     response_timeout: float | None = None  # None: computed from the serial format
-    family: Literal["reference"] = field(default="reference", init=False)
+    family: str = field(default=REFERENCE.name, kw_only=True)
 
     def check(self, key: str) -> None:
-        _unit(self.unit, f"{key}.unit")
-        if not 1 <= self.channels <= rb.MAX_CHANNELS:
-            raise ConfigError(f"{key}.channels", f"{self.channels} is outside 1..{rb.MAX_CHANNELS}")
-        if not rb.PULSE_MIN_MS <= self.pulse_ms <= rb.PULSE_MAX_MS:
-            raise ConfigError(
-                f"{key}.pulse_ms",
-                f"{self.pulse_ms} is outside {rb.PULSE_MIN_MS}..{rb.PULSE_MAX_MS}",
-            )
+        family = _family(self.family, key)
+        _within(self.unit, family.units, f"{key}.unit")
+        _within(self.channels, family.channels, f"{key}.channels")
+        if family.pulse_ms is None:
+            raise ConfigError(f"{key}.family", f"{family.name} boards need keys of their own")
+        _within(self.pulse_ms, family.pulse_ms, f"{key}.pulse_ms")
         _optional_seconds(self.poll_interval, f"{key}.poll_interval")
         _optional_seconds(self.response_timeout, f"{key}.response_timeout")
+
+    @property
+    def locks(self) -> int:
+        return self.channels
+
+    def sensors(self, channel: int) -> frozenset[Capability]:
+        # The board's identity says at run time which are fitted.
+        return FAMILIES[self.family].sensors()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +138,7 @@ class RelayBoardConfig:
     polarity: SensorPolarity = SensorPolarity()
     poll_interval: float | None = None  # no latches: poll faster than reference boards
     response_timeout: float | None = None
-    family: Literal["relay"] = field(default="relay", init=False)
+    family: str = field(default=RELAY.name, init=False)
 
     @classmethod
     def self_wired(
@@ -115,10 +155,11 @@ class RelayBoardConfig:
         return cls(unit, wiring, pulse_ms, polarity, poll_interval)
 
     def check(self, key: str) -> None:
-        _unit(self.unit, f"{key}.unit")
-        if not 1 <= len(self.channels) <= rm.MAX_CHANNELS:
+        family = FAMILIES[self.family]
+        _within(self.unit, family.units, f"{key}.unit")
+        if len(self.channels) not in family.channels:
             raise ConfigError(
-                f"{key}.channels", f"{len(self.channels)} relays is outside 1..{rm.MAX_CHANNELS}"
+                f"{key}.channels", f"{len(self.channels)} relays is outside {family.channels}"
             )
         for n, channel in enumerate(self.channels):
             for name in ("door", "item"):
@@ -126,18 +167,26 @@ class RelayBoardConfig:
                 if ref is None:
                     continue
                 where = f"{key}.channels[{n}].{name}"
-                _unit(ref.unit, f"{where}.unit")
-                if not 1 <= ref.input <= rm.MAX_CHANNELS:
-                    raise ConfigError(
-                        f"{where}.input", f"{ref.input} is outside 1..{rm.MAX_CHANNELS}"
-                    )
-        max_ms = rm.MAX_FLASH_STEPS * rm.FLASH_STEP_MS
-        if not rm.FLASH_STEP_MS <= self.pulse_ms <= max_ms:
-            raise ConfigError(
-                f"{key}.pulse_ms", f"{self.pulse_ms} is outside {rm.FLASH_STEP_MS}..{max_ms}"
-            )
+                _within(ref.unit, family.units, f"{where}.unit")
+                # A module has as many inputs as it may have relays.
+                _within(ref.input, family.channels, f"{where}.input")
+        assert family.pulse_ms is not None
+        _within(self.pulse_ms, family.pulse_ms, f"{key}.pulse_ms")
         _optional_seconds(self.poll_interval, f"{key}.poll_interval")
         _optional_seconds(self.response_timeout, f"{key}.response_timeout")
+
+    @property
+    def locks(self) -> int:
+        return len(self.channels)
+
+    def sensors(self, channel: int) -> frozenset[Capability]:
+        wiring = self.channels[channel - 1]
+        found = set()
+        if wiring.door is not None:
+            found.add(Capability.DOOR_SWITCH)
+        if wiring.item is not None:
+            found.add(Capability.ITEM_SENSOR)
+        return frozenset(found)
 
     def input_units(self) -> dict[int, int]:
         """Every module whose inputs this board reads, with how many inputs to read."""
@@ -151,7 +200,9 @@ class RelayBoardConfig:
 
 @dataclass(frozen=True, slots=True)
 class KerongBoardConfig:
-    """A Kerong CU16 (16 locks, hook + infrared) or CU48 (48 locks, hook only).
+    """A Kerong CU16 (16 locks, hook + infrared) or CU48 (48 locks, hook only),
+    or any family whose boards time their own unlock (`unlock_ms` in its
+    registry entry).
 
     `unit` is the board's address switch, 0..9. `unlock_ms` is how long the
     board drives a lock: a board setting (the vendor's tools set it), which
@@ -160,7 +211,7 @@ class KerongBoardConfig:
     switch (NO vs NC hooks), `item_inverted` the CU16's infrared sensors.
     """
 
-    family: Literal["kerong_cu16", "kerong_cu48"]
+    family: str
     unit: int
     channels: int | None = None  # None: all the board has (16 or 48); n: locks 1..n
     unlock_ms: int = 500
@@ -169,18 +220,17 @@ class KerongBoardConfig:
     response_timeout: float | None = None
 
     def check(self, key: str) -> None:
-        if self.family not in KERONG_CHANNELS:
+        family = FAMILIES.get(self.family)
+        if family is None or family.unlock_ms is None:
             raise ConfigError(f"{key}.family", f"{self.family!r} is not a Kerong board")
-        if not 0 <= self.unit <= KERONG_MAX_BOARD:
-            raise ConfigError(f"{key}.unit", f"{self.unit} is outside 0..{KERONG_MAX_BOARD}")
-        most = KERONG_CHANNELS[self.family]
-        if self.channels is not None and not 1 <= self.channels <= most:
-            raise ConfigError(f"{key}.channels", f"{self.channels} is outside 1..{most}")
-        low, high = KERONG_UNLOCK_MS
-        if not low <= self.unlock_ms <= high:
-            raise ConfigError(f"{key}.unlock_ms", f"{self.unlock_ms} is outside {low}..{high}")
-        if self.family == "kerong_cu48" and self.polarity.item_inverted:
-            raise ConfigError(f"{key}.polarity.item_inverted", "a CU48 has no item sensor")
+        _within(self.unit, family.units, f"{key}.unit")
+        if self.channels is not None:
+            _within(self.channels, family.channels, f"{key}.channels")
+        _within(self.unlock_ms, family.unlock_ms, f"{key}.unlock_ms")
+        if not self.has_item_sensor and self.polarity.item_inverted:
+            raise ConfigError(
+                f"{key}.polarity.item_inverted", f"a {family.title} has no item sensor"
+            )
         if self.polarity.lock_feedback_inverted:
             raise ConfigError(
                 f"{key}.polarity.lock_feedback_inverted", "the hook switch is the door's"
@@ -190,14 +240,15 @@ class KerongBoardConfig:
 
     @property
     def locks(self) -> int:
-        return KERONG_CHANNELS[self.family] if self.channels is None else self.channels
+        return FAMILIES[self.family].channels.high if self.channels is None else self.channels
 
     @property
     def has_item_sensor(self) -> bool:
-        return self.family == "kerong_cu16"
+        return Capability.ITEM_SENSOR in FAMILIES[self.family].capabilities
 
-
-BoardConfig = ReferenceBoardConfig | RelayBoardConfig | KerongBoardConfig
+    def sensors(self, channel: int) -> frozenset[Capability]:
+        # The hook switch is the door's.
+        return FAMILIES[self.family].sensors() - {Capability.LOCK_FEEDBACK}
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +256,7 @@ class BusConfig:
     name: str
     port: str  # the device path, e.g. /dev/ttyUSB0 or a udev by-id link
     boards: tuple[BoardConfig, ...]
-    format: SerialFormat = MODBUS_DEFAULT_FORMAT
+    format: SerialFormat = REFERENCE.serial_format
     poll_interval: float = 0.5  # Open-Locker ADR-0038; latches cover the rest
     # Extra silence some firmware needs beyond t3.5 (modbus-timing 1.4); the
     # gap before a request is max(t3.5, min_gap).
@@ -229,10 +280,11 @@ class BusConfig:
             raise ConfigError("port", "the serial device path is empty")
         if not self.boards:
             raise ConfigError("boards", "a bus needs at least one board")
-        kinds = {isinstance(b, KerongBoardConfig) for b in self.boards}
-        if len(kinds) > 1:
+        framings = sorted({FAMILIES[b.family].framing for b in self.boards if b.family in FAMILIES})
+        if len(framings) > 1:
+            kinds = " and ".join(f.value.capitalize() for f in framings)
             raise ConfigError(
-                "boards", "Kerong and Modbus boards cannot share a bus: give each its own port"
+                "boards", f"{kinds} boards cannot share a bus: give each its own port"
             )
         seen: dict[int, int] = {}
         for i, board in enumerate(self.boards):
@@ -257,8 +309,8 @@ class BusConfig:
                 raise ConfigError(f"{prefix}_max", f"{maximum} is below {prefix}_initial")
 
     @property
-    def line_protocol(self) -> Literal["modbus", "kerong"]:
-        return "kerong" if isinstance(self.boards[0], KerongBoardConfig) else "modbus"
+    def line_protocol(self) -> Framing:
+        return FAMILIES[self.boards[0].family].framing
 
     def _check_inputs(self, units: dict[int, int]) -> None:
         for i, board in enumerate(self.boards):
@@ -269,19 +321,26 @@ class BusConfig:
                     if ref is None or ref.unit not in units:
                         continue
                     other = self.boards[units[ref.unit]]
-                    if isinstance(other, ReferenceBoardConfig):
+                    if Capability.SENSOR_INPUTS not in FAMILIES[other.family].capabilities:
                         raise ConfigError(
                             f"boards[{i}].channels[{n}].{name}.unit",
-                            f"unit {ref.unit} is a reference board, not an input module",
+                            f"unit {ref.unit} is a {other.family} board, not an input module",
                         )
 
     def board(self, unit: int) -> BoardConfig | None:
         return next((b for b in self.boards if b.unit == unit), None)
 
 
-def _unit(unit: int, key: str) -> None:
-    if not 1 <= unit <= MAX_UNIT:
-        raise ConfigError(key, f"{unit} is outside 1..{MAX_UNIT}")
+def _family(name: str, key: str) -> Family:
+    family = FAMILIES.get(name)
+    if family is None:
+        raise ConfigError(f"{key}.family", f"{name!r} is not one of {', '.join(FAMILIES)}")
+    return family
+
+
+def _within(value: int, bounds: Bounds, key: str) -> None:
+    if value not in bounds:
+        raise ConfigError(key, f"{value} is outside {bounds}")
 
 
 def _seconds(value: float, key: str, *, allow_zero: bool = False) -> None:

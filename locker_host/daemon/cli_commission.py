@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from locker_host.bus import BoardSnapshot, BusConfig, BusOwner
 from locker_host.domain import CompartmentSpec
 from locker_host.store import Store, StoreRunner
+from protocol.families import FAMILIES, REFERENCE, Capability, Framing
+from protocol.modbus import MAX_UNIT
 
 from .commission_scan import AddressRefused, scan, set_address
 from .commission_walk import Walker, WalkSettings
@@ -52,7 +54,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     scan_p = step("scan", "which units answer on a bus, and what they are")
     scan_p.add_argument("--bus", help="only this bus (default: every bus)")
     scan_p.add_argument(
-        "--all", action="store_true", help="every unit 1..247, not only the configured"
+        "--all", action="store_true", help=f"every unit 1..{MAX_UNIT}, not only the configured"
     )
     scan_p.add_argument(
         "--allowance", type=float, default=DEFAULT_ALLOWANCE, help="reply allowance, s"
@@ -61,7 +63,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     move.add_argument("--bus", required=True)
     move.add_argument("--from", dest="old", type=int, required=True, help="its address now")
     move.add_argument("--to", dest="new", type=int, required=True, help="its new address")
-    move.add_argument("--family", choices=("reference", "relay"), default="reference")
+    movable = [f.name for f in FAMILIES.values() if Capability.ADDRESS_OVER_BUS in f.capabilities]
+    move.add_argument("--family", choices=movable, default=REFERENCE.name)
     move.add_argument("--allowance", type=float, default=DEFAULT_ALLOWANCE, help=argparse.SUPPRESS)
     walk = step("walk", "pulse every door and check its sensors react")
     walk.add_argument(
@@ -102,9 +105,9 @@ def _buses(config: DaemonConfig, name: str | None) -> list[BusConfig]:
 
 def _scan(config: DaemonConfig, args: argparse.Namespace) -> int:
     for bus in _buses(config, args.bus):
-        units = range(1, 248) if args.all else [b.unit for b in bus.boards]
+        units = range(1, MAX_UNIT + 1) if args.all else [b.unit for b in bus.boards]
         print(f"bus {bus.name} ({bus.port}, {bus.format.baud} {bus.format.name}):")
-        if bus.line_protocol == "kerong":
+        if bus.line_protocol is Framing.KERONG:
             print("  Kerong boards: not Modbus, their address is their switch; `walk` reads them")
             continue
         try:
@@ -130,7 +133,7 @@ def _scan(config: DaemonConfig, args: argparse.Namespace) -> int:
 
 def _set_address(config: DaemonConfig, args: argparse.Namespace) -> int:
     (bus,) = _buses(config, args.bus)
-    if bus.line_protocol == "kerong":
+    if bus.line_protocol is Framing.KERONG:
         print(f"lockerd: bus {bus.name}: a Kerong board's address is set on its switch")
         return EXIT_FAILED
     actor = f"technician:{_login()}"

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from protocol import BusFault, FaultKind
 from protocol import reference_board as rb
 from protocol import relay_module as rm
+from protocol.families import REFERENCE, RELAY
 from protocol.modbus import RegistersReply
 
 from .modbus_line import ModbusLine
@@ -50,12 +51,13 @@ def probe(line: ModbusLine, unit: int, *, allowance: float) -> Found | None:
         )
     identity = rb.parse_identity(reply)
     if not isinstance(identity, BusFault):
-        return Found(unit, "reference", describe(identity))
+        return Found(unit, REFERENCE.name, describe(identity))
     firmware = rm.firmware_request()
     reply = line.transact(unit, firmware, timeout=line.response_timeout(firmware, allowance))
     if isinstance(reply, RegistersReply) and len(reply.registers) == 1:
         version = reply.registers[0]
-        return Found(unit, "relay", f"relay module, firmware V{version // 100}.{version % 100:02d}")
+        detail = f"relay module, firmware V{version // 100}.{version % 100:02d}"
+        return Found(unit, RELAY.name, detail)
     return Found(unit, "modbus", "answers, but is neither a reference board nor a relay module")
 
 
@@ -87,15 +89,15 @@ def set_address(line: ModbusLine, old: int, new: int, family: str, *, allowance:
         raise AddressRefused(f"unit {old} is a {here.family} board, not {family}: {here.identity}")
     request = (
         rb.set_unit_address_request(new)
-        if family == "reference"
+        if family == REFERENCE.name
         else rm.set_unit_address_request(new)
     )
     reply = line.transact(old, request, timeout=line.response_timeout(request, allowance))
     if isinstance(reply, BusFault):
         raise AddressRefused(f"unit {old} did not take the new address: {reply.kind.value}")
-    if family == "relay":
+    if family == RELAY.name:
         return f"unit {old} stored address {new}: power-cycle the module, then scan"
     moved = probe(line, new, allowance=allowance)
-    if moved is None or moved.family != "reference":
+    if moved is None or moved.family != REFERENCE.name:
         raise AddressRefused(f"unit {new} does not answer after the change; scan the bus")
     return f"unit {old} is now unit {new}: {moved.identity}"

@@ -1,8 +1,11 @@
 """`[[buses]]` and their `[[buses.boards]]`: the bus adapter's own configuration.
 
-Families: `reference`, `relay` (Modbus RTU, 19200 8E1 by default) and
-`kerong_cu16`, `kerong_cu48` (Kerong frames, 19200 8N1 by default: the
-boards' factory setting); a bus carries one kind or the other.
+Families are the entries of `protocol.families` (docs/boards.md lists them):
+a board's `family` names one, whose entry bounds its keys and gives the
+bus's line format when the bus names none (Modbus: 19200 8E1, Kerong:
+19200 8N1, the boards' factory setting); a bus carries one framing only.
+A family with keys of its own has its parser in `BOARD_PARSERS`; any other
+takes `unit`, `channels`, `pulse_ms` and `polarity` (`_lock_board`).
 
 Every key is checked here for its type and, where the bus adapter has no
 opinion, its range; `BusConfig` then checks the rest (a unit used twice, an
@@ -13,6 +16,7 @@ the full key (`buses[0].boards[1].unit`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from locker_host.bus import (
@@ -26,13 +30,21 @@ from locker_host.bus import (
     SensorPolarity,
 )
 from locker_host.bus import ConfigError as BusConfigError
+from protocol.families import (
+    FAMILIES,
+    KERONG_CU16,
+    KERONG_CU48,
+    REFERENCE,
+    RELAY,
+    Capability,
+    Family,
+)
 from protocol.timing import SerialFormat
 
 from .config_fields import ConfigError, Table, unique
 
 NAME = r"[A-Za-z0-9_-]{1,32}"
 FORMATS = ("8E1", "8N1", "8N2", "8O1")
-FAMILIES = ("reference", "relay", "kerong_cu16", "kerong_cu48")
 _HOUR = 3600.0
 # BusConfig fields given in seconds.
 _SECONDS = (
@@ -60,15 +72,15 @@ def parse_buses(root: Table, default_pulse_ms: int) -> tuple[BusConfig, ...]:
 def _bus(t: Table, index: int, default_pulse_ms: int) -> BusConfig:
     name = t.text("name", f"bus{index}", pattern=NAME)
     port = t.text("port")
-    baud = t.integer("baud", 19200, lo=300, hi=4_000_000)
+    boards = tuple(_board(b, default_pulse_ms) for b in t.tables("boards", required=True))
+    line = FAMILIES[boards[0].family if boards else REFERENCE.name].serial_format
+    baud = t.integer("baud", line.baud, lo=300, hi=4_000_000)
     # Absent keys keep BusConfig's defaults.
     options: dict[str, Any] = {k: t.number(k, lo=0.0, hi=_HOUR) for k in _SECONDS if t.has(k)}
     for key in ("read_retries", "failures_until_offline"):
         if t.has(key):
             options[key] = t.integer(key, lo=0, hi=1000)
-    boards = tuple(_board(b, default_pulse_ms) for b in t.tables("boards", required=True))
-    kerong = any(isinstance(b, KerongBoardConfig) for b in boards)
-    frame = t.text("format", "8N1" if kerong else "8E1", choices=FORMATS)
+    frame = t.text("format", line.name, choices=FORMATS)
     t.finish()
     try:
         return BusConfig(name, port, boards, SerialFormat.parse(baud, frame), **options)
@@ -79,66 +91,87 @@ def _bus(t: Table, index: int, default_pulse_ms: int) -> BusConfig:
 
 
 def _board(t: Table, default_pulse_ms: int) -> BoardConfig:
-    family = t.text("family", "reference", choices=FAMILIES)
-    if family in ("kerong_cu16", "kerong_cu48"):
-        return _kerong_board(t, family)
-    unit = t.integer("unit", lo=1, hi=247)
-    polarity = _polarity(t.table("polarity"))
-    poll_interval = t.optional_positive("poll_interval", hi=_HOUR)
-    response_timeout = t.optional_positive("response_timeout", hi=_HOUR)
-    board: BoardConfig
-    if family == "reference":
-        board = ReferenceBoardConfig(
-            unit,
-            t.integer("channels", lo=1, hi=48),
-            t.integer("pulse_ms", default_pulse_ms, lo=50, hi=10_000),
-            polarity,
-            poll_interval,
-            response_timeout,
-        )
-    else:
-        pulse_ms = t.integer("pulse_ms", max(default_pulse_ms, 100), lo=100, hi=3_276_700)
-        if t.has("inputs") and t.has("channels"):
-            raise ConfigError(t.where("inputs"), "give channels (self-wired) or inputs, not both")
-        if t.has("inputs"):
-            wiring = tuple(_relay_channel(c) for c in t.tables("inputs"))
-            if not wiring:
-                raise ConfigError(t.where("inputs"), "a relay board drives at least one lock")
-            board = RelayBoardConfig(
-                unit, wiring, pulse_ms, polarity, poll_interval, response_timeout
-            )
-        else:
-            channels = t.integer("channels", lo=1, hi=32)
-            self_wired = RelayBoardConfig.self_wired(unit, channels)
-            board = RelayBoardConfig(
-                unit, self_wired.channels, pulse_ms, polarity, poll_interval, response_timeout
-            )
+    family = FAMILIES[t.text("family", REFERENCE.name, choices=tuple(FAMILIES))]
+    board = BOARD_PARSERS.get(family.name, _lock_board)(t, family, default_pulse_ms)
     t.finish()
     return board
 
 
-def _kerong_board(t: Table, family: str) -> KerongBoardConfig:
+def _lock_board(t: Table, family: Family, default_pulse_ms: int) -> BoardConfig:
+    unit, polarity, poll_interval, response_timeout = _common(t, family)
+    pulse = family.pulse_ms
+    if pulse is None:
+        raise ConfigError(t.where("family"), f"{family.name} boards need a parser of their own")
+    return ReferenceBoardConfig(
+        unit,
+        t.integer("channels", lo=family.channels.low, hi=family.channels.high),
+        t.integer("pulse_ms", max(default_pulse_ms, pulse.low), lo=pulse.low, hi=pulse.high),
+        polarity,
+        poll_interval,
+        response_timeout,
+        family=family.name,
+    )
+
+
+def _common(t: Table, family: Family) -> tuple[int, SensorPolarity, float | None, float | None]:
+    unit = t.integer("unit", lo=family.units.low, hi=family.units.high)
+    polarity = _polarity(t.table("polarity"))
+    poll_interval = t.optional_positive("poll_interval", hi=_HOUR)
+    response_timeout = t.optional_positive("response_timeout", hi=_HOUR)
+    return unit, polarity, poll_interval, response_timeout
+
+
+def _relay_board(t: Table, family: Family, default_pulse_ms: int) -> BoardConfig:
+    """Self-wired (`channels`: relay n, input n of the same module reads the door)
+    or wired by `inputs` (door / item inputs on any module of the bus)."""
+    unit, polarity, poll_interval, response_timeout = _common(t, family)
+    pulse = family.pulse_ms
+    assert pulse is not None
+    pulse_ms = t.integer("pulse_ms", max(default_pulse_ms, pulse.low), lo=pulse.low, hi=pulse.high)
+    if t.has("inputs") and t.has("channels"):
+        raise ConfigError(t.where("inputs"), "give channels (self-wired) or inputs, not both")
+    if t.has("inputs"):
+        wiring = tuple(_relay_channel(c, family) for c in t.tables("inputs"))
+        if not wiring:
+            raise ConfigError(t.where("inputs"), "a relay board drives at least one lock")
+    else:
+        channels = t.integer("channels", lo=family.channels.low, hi=family.channels.high)
+        wiring = RelayBoardConfig.self_wired(unit, channels).channels
+    return RelayBoardConfig(unit, wiring, pulse_ms, polarity, poll_interval, response_timeout)
+
+
+def _kerong_board(t: Table, family: Family, default_pulse_ms: int) -> BoardConfig:
     """A Kerong board: `unit` is its address switch (0..9), `unlock_ms` the
     unlock time set on the board, `polarity.hook_inverted` for NC hook
     switches, `polarity.item_inverted` for a CU16's infrared sensors."""
-    locks = 16 if family == "kerong_cu16" else 48
+    locks, unlock = family.channels, family.unlock_ms
+    assert unlock is not None and family.default_unlock_ms is not None
     p = t.table("polarity")
     polarity = SensorPolarity(
         door_inverted=p.boolean("hook_inverted", False),
-        item_inverted=p.boolean("item_inverted", False) if locks == 16 else False,
+        item_inverted=p.boolean("item_inverted", False) if _has_items(family) else False,
     )
     p.finish()
-    board = KerongBoardConfig(
-        "kerong_cu16" if family == "kerong_cu16" else "kerong_cu48",
-        t.integer("unit", lo=0, hi=9),
-        t.integer("channels", locks, lo=1, hi=locks),
-        t.integer("unlock_ms", 500, lo=100, hi=24_000),
+    return KerongBoardConfig(
+        family.name,
+        t.integer("unit", lo=family.units.low, hi=family.units.high),
+        t.integer("channels", family.default_channels, lo=locks.low, hi=locks.high),
+        t.integer("unlock_ms", family.default_unlock_ms, lo=unlock.low, hi=unlock.high),
         polarity,
         t.optional_positive("poll_interval", hi=_HOUR),
         t.optional_positive("response_timeout", hi=_HOUR),
     )
-    t.finish()
-    return board
+
+
+def _has_items(family: Family) -> bool:
+    return Capability.ITEM_SENSOR in family.capabilities
+
+
+BOARD_PARSERS: dict[str, Callable[[Table, Family, int], BoardConfig]] = {
+    RELAY.name: _relay_board,
+    KERONG_CU16.name: _kerong_board,
+    KERONG_CU48.name: _kerong_board,
+}
 
 
 def _polarity(t: Table) -> SensorPolarity:
@@ -151,14 +184,18 @@ def _polarity(t: Table) -> SensorPolarity:
     return polarity
 
 
-def _relay_channel(t: Table) -> RelayChannelConfig:
-    door = _input(t.table("door")) if t.has("door") else None
-    item = _input(t.table("item")) if t.has("item") else None
+def _relay_channel(t: Table, family: Family) -> RelayChannelConfig:
+    door = _input(t.table("door"), family) if t.has("door") else None
+    item = _input(t.table("item"), family) if t.has("item") else None
     t.finish()
     return RelayChannelConfig(door, item)
 
 
-def _input(t: Table) -> InputRef:
-    ref = InputRef(t.integer("unit", lo=1, hi=247), t.integer("input", lo=1, hi=32))
+def _input(t: Table, family: Family) -> InputRef:
+    units, inputs = family.units, family.channels  # a module has as many inputs as relays
+    ref = InputRef(
+        t.integer("unit", lo=units.low, hi=units.high),
+        t.integer("input", lo=inputs.low, hi=inputs.high),
+    )
     t.finish()
     return ref

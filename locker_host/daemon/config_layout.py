@@ -15,7 +15,7 @@ compartments share a channel, ids are unique. Errors name the key:
 
 from __future__ import annotations
 
-from locker_host.bus import BoardConfig, BusConfig, KerongBoardConfig, RelayBoardConfig
+from locker_host.bus import BoardConfig, BusConfig, RelayBoardConfig
 from locker_host.domain import (
     BoardAddress,
     BoardRef,
@@ -28,6 +28,7 @@ from locker_host.domain import (
     Size,
     Wiring,
 )
+from protocol.families import Capability, unit_span
 
 from .config_fields import ConfigError, Table
 
@@ -69,13 +70,14 @@ def _compartment(t: Table, buses: tuple[BusConfig, ...]) -> CompartmentSpec:
     if bus is None:
         names = ", ".join(b.name for b in buses)
         raise ConfigError(t.where("bus"), f"no bus is named {bus_name!r} (buses: {names})")
-    unit = t.integer("unit", lo=0, hi=247)  # Kerong boards are 0..9, Modbus units 1..247
+    span = unit_span()  # every family's; the board found below took its own range
+    unit = t.integer("unit", lo=span.low, hi=span.high)
     board = bus.board(unit)
     if board is None:
         units = ", ".join(str(b.unit) for b in bus.boards)
         raise ConfigError(t.where("unit"), f"no board has unit {unit} on {bus.name} ({units})")
     channel = t.integer("channel")
-    count = _channels(board)
+    count = board.locks
     if not 1 <= channel <= count:
         raise ConfigError(
             t.where("channel"), f"{channel} is outside 1..{count} for {bus.name} unit {unit}"
@@ -88,14 +90,6 @@ def _compartment(t: Table, buses: tuple[BusConfig, ...]) -> CompartmentSpec:
         BoardRef(BusId(bus.name), BoardAddress(unit)), channel, PowerSupplyId(power_supply)
     )
     return CompartmentSpec(CompartmentId(cid), size, wiring, sensors, height_mm)
-
-
-def _channels(board: BoardConfig) -> int:
-    if isinstance(board, RelayBoardConfig):
-        return len(board.channels)
-    if isinstance(board, KerongBoardConfig):
-        return board.locks
-    return board.channels
 
 
 def _sensors(t: Table, board: BoardConfig, channel: int) -> frozenset[Sensor]:
@@ -119,23 +113,17 @@ def _sensors(t: Table, board: BoardConfig, channel: int) -> frozenset[Sensor]:
     return frozenset(declared)
 
 
+_SENSORS = {
+    Capability.DOOR_SWITCH: Sensor.DOOR_SWITCH,
+    Capability.ITEM_SENSOR: Sensor.ITEM_SENSOR,
+    Capability.LOCK_FEEDBACK: Sensor.LOCK_FEEDBACK,
+}
+
+
 def _wired_sensors(board: BoardConfig, channel: int) -> frozenset[Sensor]:
-    if isinstance(board, KerongBoardConfig):
-        # The hook switch is the door's; a CU48 has no item sensor.
-        item = {Sensor.ITEM_SENSOR} if board.has_item_sensor else set()
-        return frozenset({Sensor.DOOR_SWITCH, *item})
-    if not isinstance(board, RelayBoardConfig):
-        return frozenset(Sensor)  # the board's identity says at run time which are fitted
-    wiring = board.channels[channel - 1]
-    found = set()
-    if wiring.door is not None:
-        found.add(Sensor.DOOR_SWITCH)
-    if wiring.item is not None:
-        found.add(Sensor.ITEM_SENSOR)
-    return frozenset(found)
+    return frozenset(_SENSORS[c] for c in board.sensors(channel))
 
 
 def _family(board: BoardConfig) -> str:
-    if isinstance(board, KerongBoardConfig):
-        return board.family
-    return "relay board" if isinstance(board, RelayBoardConfig) else "reference board"
+    # A relay board's sensors are wired by hand: "relay board unit 3 channel 1".
+    return f"{board.family} board" if isinstance(board, RelayBoardConfig) else board.family

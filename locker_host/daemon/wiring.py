@@ -17,7 +17,7 @@ import hashlib
 import json
 from dataclasses import asdict
 
-from locker_host.bus import BoardConfig, BusConfig, KerongBoardConfig, RelayBoardConfig
+from locker_host.bus import BoardConfig, BusConfig, RelayBoardConfig
 from locker_host.domain import Layout
 
 _FORMAT = 1  # bump when the fingerprinted fields change (every locker re-commissions)
@@ -48,7 +48,5 @@ def _board(board: BoardConfig) -> dict[str, object]:
     polarity = asdict(board.polarity)
     if isinstance(board, RelayBoardConfig):
         inputs = [asdict(channel) for channel in board.channels]
-        return {"family": "relay", "polarity": polarity, "inputs": inputs}
-    if isinstance(board, KerongBoardConfig):
-        return {"family": board.family, "polarity": polarity, "channels": board.locks}
-    return {"family": "reference", "polarity": polarity, "channels": board.channels}
+        return {"family": board.family, "polarity": polarity, "inputs": inputs}
+    return {"family": board.family, "polarity": polarity, "channels": board.locks}

@@ -10,12 +10,29 @@ Pure like the rest of `protocol`: bytes in, typed values or `BusFault` out.
 """
 
 from . import cu16, cu48
-from .frame import ETX, MAX_BOARD, STX, KerongReader, ReplyFormat, checksum, read_frame, seal
+from .frame import (
+    ETX,
+    FACTORY_FORMAT,
+    MAX_BOARD,
+    STX,
+    UNLOCK_MS_DEFAULT,
+    UNLOCK_MS_MAX,
+    UNLOCK_MS_MIN,
+    KerongReader,
+    ReplyFormat,
+    checksum,
+    read_frame,
+    seal,
+)
 
 __all__ = [
     "ETX",
+    "FACTORY_FORMAT",
     "MAX_BOARD",
     "STX",
+    "UNLOCK_MS_DEFAULT",
+    "UNLOCK_MS_MAX",
+    "UNLOCK_MS_MIN",
     "KerongReader",
     "ReplyFormat",
     "checksum",

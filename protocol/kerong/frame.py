@@ -31,10 +31,17 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ..errors import BusFault, FaultKind, UsageError
+from ..timing import SerialFormat
 
 STX = 0x02
 ETX = 0x03
 MAX_BOARD = 9  # address switch 0..9 (Kerong CU48 protocol V2.1; CU16 RU sheet)
+FACTORY_FORMAT = SerialFormat(19200, "N", 1)  # CU16 / CU48 factory setting
+# The unlock time is a board setting. Kerong's advice: 500 ms for
+# electromagnetic locks, 1000 ms for motor locks; its tools accept 0..24 000 ms.
+UNLOCK_MS_MIN = 100
+UNLOCK_MS_MAX = 24_000
+UNLOCK_MS_DEFAULT = 500
 # Past this many buffered bytes without a reply the line is babbling.
 _MAX_BUFFER = 256
 

@@ -20,13 +20,14 @@ from .pdu import (
     WriteSingleRegister,
     reply_length,
 )
-from .rtu import BROADCAST, MAX_UNIT, ReplyReader, decode_reply, encode_request
+from .rtu import BROADCAST, DEFAULT_FORMAT, MAX_UNIT, ReplyReader, decode_reply, encode_request
 from .server import DecodedRequest, Ignored, Refused, decode_request, encode_refusal, encode_reply
 
 __all__ = [
     "BROADCAST",
     "COIL_OFF",
     "COIL_ON",
+    "DEFAULT_FORMAT",
     "MAX_UNIT",
     "BitsReply",
     "DecodedRequest",

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from ..crc import crc_ok, with_crc
 from ..errors import BusFault, FaultKind, UsageError
+from ..timing import SerialFormat
 from .pdu import (
     BitsReply,
     FunctionCode,
@@ -46,6 +47,7 @@ from .pdu import (
 
 BROADCAST = 0
 MAX_UNIT = 247  # 248..255 are reserved (Serial Line V1.02, 2.2)
+DEFAULT_FORMAT = SerialFormat(19200, "E", 1)  # Serial Line V1.02, 2.5.1: the default is 8E1
 MAX_ADU = 256  # Serial Line V1.02, 2.5.1: an RTU frame is at most 256 bytes
 # Past this many buffered bytes without a reply the line is babbling.
 _MAX_BUFFER = 2 * MAX_ADU

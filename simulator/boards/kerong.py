@@ -25,11 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from protocol.kerong import MAX_BOARD, cu16, cu48
+from protocol.families import KERONG_CU16, KERONG_CU48
+from protocol.kerong import MAX_BOARD, UNLOCK_MS_DEFAULT, cu16, cu48
 
 from ..physics import Compartment
-
-DEFAULT_UNLOCK_MS = 500
 
 
 class _Locks:
@@ -81,14 +80,14 @@ class _Locks:
 
 
 class KerongCu16(_Locks):
-    family = "kerong_cu16"
+    family = KERONG_CU16.name
 
     def __init__(
         self,
         unit: int,
         wiring: Sequence[Compartment | None],
         *,
-        unlock_ms: int = DEFAULT_UNLOCK_MS,
+        unlock_ms: int = UNLOCK_MS_DEFAULT,
         now: float = 0.0,
     ) -> None:
         super().__init__(unit, wiring, cu16.LOCKS)
@@ -124,14 +123,14 @@ class KerongCu16(_Locks):
 
 
 class KerongCu48(_Locks):
-    family = "kerong_cu48"
+    family = KERONG_CU48.name
 
     def __init__(
         self,
         unit: int,
         wiring: Sequence[Compartment | None],
         *,
-        unlock_ms: int = DEFAULT_UNLOCK_MS,
+        unlock_ms: int = UNLOCK_MS_DEFAULT,
         variant: cu48.Variant = cu48.Variant.V2_1,
         now: float = 0.0,
     ) -> None:

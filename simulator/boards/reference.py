@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from protocol.reference_board import BAUD_RATES, FRAMES, MAX_CHANNELS, StatusFlags
+from protocol.families import REFERENCE
+from protocol.reference_board import BAUD_RATES, FRAMES, StatusFlags
 from protocol.timing import SerialFormat
 
 from ..engines import CPythonEngine, Engine, FirmwareBoard
@@ -48,7 +49,7 @@ def serial_format_code(fmt: SerialFormat) -> int:
 
 
 class ReferenceBoard:
-    family = "reference"
+    family = REFERENCE.name
 
     def __init__(
         self,
@@ -60,10 +61,12 @@ class ReferenceBoard:
         fmt: SerialFormat | None = None,
         engine: Engine | None = None,
     ) -> None:
-        if not 1 <= unit <= 247:
-            raise ValueError(f"unit {unit} is outside 1..247")
-        if not 1 <= len(wiring) <= MAX_CHANNELS:
-            raise ValueError(f"a reference board has 1..{MAX_CHANNELS} channels, not {len(wiring)}")
+        if unit not in REFERENCE.units:
+            raise ValueError(f"unit {unit} is outside {REFERENCE.units}")
+        if len(wiring) not in REFERENCE.channels:
+            raise ValueError(
+                f"a reference board has {REFERENCE.channels} channels, not {len(wiring)}"
+            )
         self.channels = len(wiring)
         self.serial = 0x5100_0000 + unit if serial is None else serial
         self._wiring = list(wiring)

@@ -26,10 +26,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from protocol.families import RELAY
 from protocol.modbus import (
     BROADCAST,
     COIL_OFF,
     COIL_ON,
+    MAX_UNIT,
     BitsReply,
     DecodedRequest,
     ExceptionCode,
@@ -84,7 +86,7 @@ class _Timer:
 
 
 class RelayModule:
-    family = "relay"
+    family = RELAY.name
 
     def __init__(
         self,
@@ -94,8 +96,8 @@ class RelayModule:
         *,
         now: float = 0.0,
     ) -> None:
-        if not 1 <= unit <= 247:
-            raise ValueError(f"unit {unit} is outside 1..247")
+        if not 1 <= unit <= MAX_UNIT:
+            raise ValueError(f"unit {unit} is outside 1..{MAX_UNIT}")
         if not 1 <= len(locks) <= MAX_CHANNELS or len(inputs) != len(locks):
             raise ValueError(
                 f"a relay module has 1..{MAX_CHANNELS} relays and as many inputs, "
@@ -164,7 +166,7 @@ class RelayModule:
             case WriteSingleRegister(address=address, value=value):
                 if address != HR_UNIT_ADDRESS:
                     return ExceptionReply(fn, ExceptionCode.ILLEGAL_DATA_ADDRESS)
-                if not 1 <= value <= 247:
+                if not 1 <= value <= MAX_UNIT:
                     return ExceptionReply(fn, ExceptionCode.ILLEGAL_DATA_VALUE)
                 self.stored_unit = value
                 return WriteEcho(fn, address, value)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from simulator.engines import Engine, MicroPythonEngine
 from simulator.layout import Layout, simple_layout
 from simulator.runtime import Simulator
 
@@ -27,3 +28,11 @@ def make_sim(tmp_path: Path) -> Iterator[SimFactory]:
         sim.stop()
     for sim in started:
         assert sim.failure() is None
+
+
+@pytest.fixture(scope="session")
+def micropython_engine() -> Iterator[Engine]:
+    """One real MicroPython (node + the WebAssembly build) for the session's boards."""
+    engine = MicroPythonEngine()
+    yield engine
+    engine.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from firmware.core.board import DEBOUNCE_US, SETTLE_US
+from firmware.core.firmware import WATCHDOG_MS
 from protocol import reference_board as rb
 from protocol.crc import with_crc
 from protocol.errors import BusFault, FaultKind
@@ -40,9 +41,11 @@ def comps() -> list[Compartment]:
     return [Compartment(f"A{i:02d}", Size.S) for i in range(1, CHANNELS + 1)]
 
 
-@pytest.fixture
-def board(comps: list[Compartment]) -> ReferenceBoard:
-    return ReferenceBoard(1, comps, now=0.0)
+@pytest.fixture(params=["cpython", "micropython"])
+def board(request: pytest.FixtureRequest, comps: list[Compartment]) -> ReferenceBoard:
+    """The same tests with the firmware in this interpreter and in real MicroPython."""
+    engine = None if request.param == "cpython" else request.getfixturevalue("micropython_engine")
+    return ReferenceBoard(1, comps, now=0.0, engine=engine)
 
 
 def status(board: ReferenceBoard, now: float = 0.0) -> rb.BoardStatus:
@@ -164,7 +167,8 @@ def test_ack_while_the_door_is_still_open_keeps_the_latch(
     assert status(board, 1.1).channel(1).opened_since_ack
 
 
-def test_change_counter_wraps_at_16_bits(board: ReferenceBoard, comps: list[Compartment]) -> None:
+def test_change_counter_wraps_at_16_bits(comps: list[Compartment]) -> None:
+    board = ReferenceBoard(1, comps, now=0.0)  # 65536 edges: the in-process engine only
     now = 0.0
     for _ in range(0x8000):  # two edges a round: 65536 edges
         comps[0].force_door(now)
@@ -402,3 +406,43 @@ def test_unit_address_change_takes_effect_after_the_reply(board: ReferenceBoard)
     assert isinstance(ask(board, rb.identity_request(), unit=17), RegistersReply)
     board.power_up(1.0)
     assert board.unit == 17  # kept in EEPROM
+
+
+# -- settings in flash, the line's format, the watchdog ----------------------------------------
+
+
+def test_settings_survive_a_power_cut(board: ReferenceBoard) -> None:
+    ask(board, rb.configure_request(700, rb.Polarity.ITEM_INVERTED), now=1.0)
+    board.power_up(2.0)
+    config = ask(board, rb.config_read_request(), now=2.0)
+    assert isinstance(config, RegistersReply)
+    assert config.registers[:2] == (700, int(rb.Polarity.ITEM_INVERTED))
+    assert not status(board, 2.0).flags & rb.StatusFlags.FACTORY_DEFAULTS
+
+
+def test_a_new_serial_format_applies_at_the_next_power_up(board: ReferenceBoard) -> None:
+    request = rb.set_serial_format_request(115200, "8N1")
+    assert ask(board, request, now=1.0) == WriteEcho(
+        WriteSingleRegister.function, rb.HR_SERIAL_FORMAT, 4 | 3 << 8
+    )
+    assert isinstance(ask(board, rb.identity_request(), now=1.1), RegistersReply)  # still heard
+    board.power_up(2.0)
+    # the line still runs 19200 8E1: to the board it is noise, and it stays silent
+    assert ask(board, rb.identity_request(), now=2.1) is None
+
+
+def test_a_stalled_main_loop_is_reset_by_the_watchdog(
+    board: ReferenceBoard, comps: list[Compartment]
+) -> None:
+    ask(board, rb.unlock_request(3, CHANNELS, pulse_ms=10_000), now=1.0)
+    ack = status(board, 1.1)
+    ask(board, rb.ack_request(ack.change_counter), now=1.1)
+    board.stall(1.2)
+    assert ask(board, rb.identity_request(), now=1.5) is None  # nobody serves the UART
+    assert comps[2].energised  # a hung loop leaves the coil as it was...
+    due = board.next_deadline()
+    assert due is not None and due == pytest.approx(1.2 + WATCHDOG_MS / 1000)
+    board.tick(due)
+    assert not comps[2].energised  # ...until the watchdog resets the board
+    after = status(board, due + 0.01)
+    assert after.flags == rb.StatusFlags.RESET | rb.StatusFlags.WATCHDOG

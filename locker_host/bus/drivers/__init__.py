@@ -6,15 +6,18 @@
     relay       Waveshare-style relay + digital-input modules
     kerong      Kerong CU16 / CU48 lock boards (own frames: KerongExchange)
 
-A new family adds a module here, a configuration class (config.py) and a
-case to `driver_for`; see docs/boards.md.
+A new family adds a module here and its entry in `DRIVERS`, keyed by its
+name in `protocol.families`; see docs/boards.md.
 """
 
 from __future__ import annotations
 
-from typing import Any, assert_never
+from collections.abc import Callable
+from typing import Any
 
-from ..config import BoardConfig, KerongBoardConfig, ReferenceBoardConfig, RelayBoardConfig
+from protocol.families import KERONG_CU16, KERONG_CU48, REFERENCE, RELAY
+
+from ..config import BoardConfig
 from .kerong import Cu16Driver, Cu48Driver, KerongExchange
 from .port import (
     BoardDriver,
@@ -28,22 +31,21 @@ from .port import (
 from .reference import ReferenceDriver
 from .relay import RelayDriver
 
+# Each driver takes its family's configuration class (config.py).
+DRIVERS: dict[str, Callable[[str, Any], BoardDriver[Any]]] = {
+    REFERENCE.name: ReferenceDriver,
+    RELAY.name: RelayDriver,
+    KERONG_CU16.name: Cu16Driver,
+    KERONG_CU48.name: Cu48Driver,
+}
+
 
 def driver_for(bus: str, config: BoardConfig) -> BoardDriver[Any]:
-    match config:
-        case ReferenceBoardConfig():
-            return ReferenceDriver(bus, config)
-        case RelayBoardConfig():
-            return RelayDriver(bus, config)
-        case KerongBoardConfig(family="kerong_cu16"):
-            return Cu16Driver(bus, config)
-        case KerongBoardConfig():
-            return Cu48Driver(bus, config)
-        case _:
-            assert_never(config)
+    return DRIVERS[config.family](bus, config)
 
 
 __all__ = [
+    "DRIVERS",
     "BoardDriver",
     "Cu16Driver",
     "Cu48Driver",
