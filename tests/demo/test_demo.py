@@ -94,10 +94,14 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.fixture(scope="module")
-def demo() -> Iterator[Demo]:
+@pytest.fixture(scope="module", params=["cpython", "micropython"])
+def demo(request: pytest.FixtureRequest) -> Iterator[Demo]:
+    """The demo as printed, with the boards' firmware in the simulator's own
+    interpreter (the default) and in real MicroPython (`--engine micropython`)."""
+    engine = request.param
+    argv = [sys.executable, "-m", "locker_host.daemon", "demo", "--no-browser-hint"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "locker_host.daemon", "demo", "--no-browser-hint"],
+        [*argv, "--engine", engine],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -118,6 +122,7 @@ def demo() -> Iterator[Demo]:
             assert process.poll() is None, f"the demo exited {process.returncode}:\n{running.text}"
             assert time.monotonic() < deadline, f"the demo is not ready:\n{running.text}"
             time.sleep(0.2)
+        assert f"(firmware on {engine} " in running.text, running.text
         yield running
     finally:
         if process.poll() is None:
