@@ -118,3 +118,23 @@ def test_a_block_seen_again_after_another_decodes_afresh() -> None:
     ]
     assert readings[1] == readings[2]
     assert readings[0] == readings[3] != readings[1]
+
+
+def test_identity_tells_a_watchdog_reset_and_factory_settings() -> None:
+    driver = ReferenceDriver("bus0", ReferenceBoardConfig(UNIT, 8))
+    probe(driver, 8, CAPS(7))
+    plain = driver.identity
+    count = rb.status_register_count(8)
+
+    def poll(flags: rb.StatusFlags, counter: int) -> None:
+        registers = (int(flags), counter, *([0] * (count - 2)))
+        assert isinstance(driver.decode((RegistersReply(FC04, registers),)), Reading)
+
+    poll(rb.StatusFlags.RESET | rb.StatusFlags.WATCHDOG, 0)
+    assert driver.identity == f"{plain}; last reset by its watchdog"
+    poll(rb.StatusFlags(0), 1)  # acknowledged: the board cleared the flag, the note stays
+    assert driver.identity == f"{plain}; last reset by its watchdog"
+    poll(rb.StatusFlags.RESET | rb.StatusFlags.FACTORY_DEFAULTS, 0)  # powered up again
+    assert driver.identity == f"{plain}; running on factory settings"
+    poll(rb.StatusFlags(0), 1)  # a setting was written: the board saved it
+    assert driver.identity == plain

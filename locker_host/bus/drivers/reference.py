@@ -22,6 +22,11 @@ channel can be in, built once per capabilities with `channel_state`. A
 status block identical to the last one (the usual case: nothing moved) gives
 back the last `Reading`, which is a pure function of the registers and the
 capabilities.
+
+What the board says of itself goes into `identity`, which the health and
+board views show a technician: the firmware's last reset when it was its
+watchdog's (its main loop stalled), and a board running on factory settings
+(no valid settings in its flash), both from the status flags.
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ def channel_state(
 # Index of a channel's state in its table: one bit per status field.
 _DOOR_CLOSED, _ITEM_PRESENT, _LOCK_FAULT, _OPENED = 1, 2, 4, 8
 _RESET = int(rb.StatusFlags.RESET)
+_WATCHDOG = int(rb.StatusFlags.WATCHDOG)
+_FACTORY_DEFAULTS = int(rb.StatusFlags.FACTORY_DEFAULTS)
 
 
 def state_table(
@@ -105,6 +112,8 @@ class ReferenceDriver:
             | rb.Capabilities.LOCK_FEEDBACK
         )
         self._identity = ""
+        self._watchdog_reset = False  # the last reset seen was the watchdog's
+        self._factory_defaults = False
         self._register_count = rb.status_register_count(config.channels)
         self._width = rb.field_width(config.channels)
         self._mask = (1 << config.channels) - 1  # bits past the last channel mean nothing
@@ -122,7 +131,12 @@ class ReferenceDriver:
 
     @property
     def identity(self) -> str:
-        return self._identity
+        notes = []
+        if self._watchdog_reset:
+            notes.append("last reset by its watchdog")
+        if self._factory_defaults:
+            notes.append("running on factory settings")
+        return "; ".join([self._identity, *notes]) if notes else self._identity
 
     def startup(self) -> tuple[StartupStep, ...]:
         unit = self._config.unit
@@ -188,6 +202,9 @@ class ReferenceDriver:
         )
         flags, counter = registers[0], registers[1]
         restarted = bool(flags & _RESET)
+        if restarted:
+            self._watchdog_reset = bool(flags & _WATCHDOG)
+        self._factory_defaults = bool(flags & _FACTORY_DEFAULTS)
         ack = None
         # news: a restart, or a latch on a door that is closed now
         if restarted or opened & door & self._mask:
