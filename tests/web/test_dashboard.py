@@ -62,6 +62,9 @@ def test_items_overdue_and_technician_actions(locker: Locker, page: Any, base_ur
     assert page.text_content('#overdue tr[data-department="market"] td') == "市场监督管理局"
     assert page.get_attribute(cell(cid), "data-state") == "overdue"
     page.wait_for_selector('#boards tr[data-board="bus0/1"]')
+    # what the board says of itself: the firmware's identity block
+    identity = page.text_content('#boards tr[data-board="bus0/1"] td:last-child') or ""
+    assert identity.startswith("reference board model 0x5301 firmware 1.0"), identity
 
     page.click(cell(cid))
     page.fill("#reason", "inspection")

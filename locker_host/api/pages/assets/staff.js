@@ -242,6 +242,7 @@ function renderBoards() {
       cell(row, `${bus.port?.path ?? ""} (${bus.port?.state ?? ""})`);
       cell(row, `${entry.replies}/${entry.transactions}`);
       cell(row, entry.round_trip_mean_s == null ? "–" : `${(entry.round_trip_mean_s * 1000).toFixed(1)} ms`);
+      cell(row, entry.identity ?? ""); // what the board says of itself (model, firmware, its last reset)
       body.append(row);
     }
   }
