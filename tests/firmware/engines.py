@@ -75,7 +75,9 @@ def under_micropython(host: MicroPythonHost) -> Engine:
 # -- talking Modbus to a board -------------------------------------------------------
 
 
-def ask(board: RemoteBoard, request: Request, now: int, *, unit: int = 1) -> Reply | BusFault | None:
+def ask(
+    board: RemoteBoard, request: Request, now: int, *, unit: int = 1
+) -> Reply | BusFault | None:
     """One request delivered at `now` (us); None when the board stays silent."""
     raw = board.deliver(encode_request(unit, request), now)
     return None if raw is None else decode_reply(unit, request, raw)

@@ -27,7 +27,7 @@ def test_flags_polarity_and_serial_tables_match_the_contract() -> None:
         "FACTORY_DEFAULTS": regmap.FLAG_FACTORY_DEFAULTS,
         "WATCHDOG": regmap.FLAG_WATCHDOG,
     }
-    assert regmap.POLARITY_ALL == int(sum(rb.Polarity))
+    assert int(sum(rb.Polarity)) == regmap.POLARITY_ALL
     assert regmap.BAUD_RATES == rb.BAUD_RATES
     assert regmap.FRAMES == rb.FRAMES
     assert regmap.FRAME_BITS == (11, 11, 11, 10)  # 8E1, 8O1, 8N2, 8N1
