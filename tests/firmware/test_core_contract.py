@@ -128,6 +128,20 @@ def test_a_blip_shorter_than_the_debounce_is_not_reported(
     assert st.channel(5) == rb.ChannelStatus(True, False, False, False)
 
 
+def test_a_chattering_switch_does_not_blind_its_neighbours(
+    board: RemoteBoard, wires: Wires
+) -> None:
+    # channel 2's switch toggles every 5 ms; channel 1's door opens for 100 ms
+    wires.set(wires.door, 1, False, 10 * MS)
+    for k in range(20):
+        wires.set(wires.door, 2, k % 2 == 1, 10 * MS + k * 5 * MS)
+    wires.set(wires.door, 1, True, 110 * MS)
+    board.advance(110 * MS + HELD)
+    st = status(board, 140 * MS)
+    assert st.channel(1).opened_since_ack and st.channel(1).door_closed
+    assert not st.channel(2).opened_since_ack  # its chatter never held for the debounce
+
+
 def test_a_change_held_for_the_debounce_is_reported_once_settled(
     board: RemoteBoard, wires: Wires
 ) -> None:
