@@ -208,6 +208,18 @@ def test_a_jammed_lock_is_a_fault_after_the_settling_time(board: RemoteBoard, wi
     assert not status(board, 400 * MS + SETTLE_US + MS).channel(7).lock_fault
 
 
+def test_a_bolt_returning_after_a_pulse_is_no_fault_until_settled(
+    board: RemoteBoard, wires: Wires
+) -> None:
+    ask(board, rb.unlock_request(4, CHANNELS, pulse_ms=100), 10 * MS)
+    wires.set(wires.feedback, 4, True, 10 * MS)  # the bolt releases
+    board.advance(110 * MS)  # the pulse ends; the bolt takes a while to return
+    assert board.coils == [0, 0]
+    assert not status(board, 110 * MS + SETTLE_US - MS).channel(4).lock_fault
+    board.advance(110 * MS + SETTLE_US)  # still released once settled: stuck open
+    assert status(board, 110 * MS + SETTLE_US + MS).channel(4).lock_fault
+
+
 def test_a_bolt_released_while_its_coil_is_off_is_a_fault(board: RemoteBoard, wires: Wires) -> None:
     wires.set(wires.feedback, 2, True, 10 * MS)
     board.advance(10 * MS + HELD)
@@ -347,6 +359,10 @@ def test_other_units_and_broken_frames_get_no_reply(board: RemoteBoard) -> None:
     assert board.deliver(b"\x01\x04", 2 * MS) is None
     assert board.deliver(bytes(range(256)), 3 * MS) is None
     assert board.deliver(with_crc(bytes.fromhex("010400000008"))[:-1], 4 * MS) is None
+    # an FC16 whose byte count promises more values than the frame holds
+    short = with_crc(bytes.fromhex("0110010000020400C8"))
+    assert board.deliver(short, 5 * MS) is None
+    assert board.coils == [0, 0]
 
 
 def test_broadcast_writes_execute_without_a_reply(board: RemoteBoard) -> None:

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from protocol.crc import crc_ok
+from protocol.modbus.server import Ignored, decode_request
 from simulator.micropython import MicroPythonHost
 
 from .engines import Engine, in_process, under_micropython
@@ -55,5 +56,7 @@ def test_no_byte_sequence_raises_and_only_whole_frames_for_us_are_answered(
                 reply = board.deliver(frame.data, now)
                 if reply is not None:
                     assert crc_ok(frame.data) and frame.data[0] == mine, (frame, reply)
+                    # whole by the host's own decoder too (protocol/modbus/server.py)
+                    assert not isinstance(decode_request(frame.data), Ignored), (frame, reply)
                     assert reply[0] == mine and crc_ok(reply)
             assert board.info()["faults"] == 0
