@@ -32,7 +32,7 @@ def transcript(engine: Engine, scenario: tuple[int, int, int, list[Op]]) -> list
     return engine.answers
 
 
-@budget(400)
+@budget(1000)
 @given(scenarios())
 def test_both_interpreters_give_the_same_transcript(
     micropython: MicroPythonHost, scenario: tuple[int, int, int, list[Op]]
@@ -41,7 +41,7 @@ def test_both_interpreters_give_the_same_transcript(
     assert transcript(under_micropython(micropython), scenario) == expected
 
 
-@budget(300)
+@budget(600)
 @given(st.lists(frames, min_size=1, max_size=30), st.sampled_from([1, 2, 247]))
 def test_no_byte_sequence_raises_and_only_whole_frames_for_us_are_answered(
     micropython: MicroPythonHost, stream: list[Frame], unit: int

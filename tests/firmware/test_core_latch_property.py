@@ -103,7 +103,7 @@ def check(engine: Engine, steps: list[tuple[str, int]]) -> None:
         host.poll()
 
 
-@budget(400)
+@budget(1500)
 @given(actions)
 @example(RACE)
 @example(STALE)
@@ -112,7 +112,7 @@ def test_no_opening_is_ever_lost_cpython(steps: list[tuple[str, int]]) -> None:
     check(in_process(), steps)
 
 
-@budget(50)
+@budget(200)
 @given(actions)
 @example(RACE)
 @example(NEIGHBOUR)

@@ -85,13 +85,13 @@ def check(engine: Engine, scenario: tuple[int, int, list[Op]]) -> None:
         watch.drain(play(board, ops, start, watch))
 
 
-@budget(500)
+@budget(1000)
 @given(scenarios())
 def test_no_coil_outlives_its_pulse_cpython(scenario: tuple[int, int, list[Op]]) -> None:
     check(in_process(), scenario)
 
 
-@budget(60)
+@budget(200)
 @given(scenarios())
 def test_no_coil_outlives_its_pulse_micropython(
     micropython: MicroPythonHost, scenario: tuple[int, int, list[Op]]
