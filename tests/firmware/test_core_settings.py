@@ -68,7 +68,7 @@ def _flags(board: SimBoard, unit: int) -> rb.StatusFlags:
 
 def test_good_settings_are_used() -> None:
     board = _board(GOOD)
-    assert (board.unit, board.hal.baud, board.hal.frame) == (7, 115200, 3)
+    assert (board.unit, board.uart_format) == (7, 0x0304)  # 115200 8N1
     assert board.info()["pulse_default_ms"] == 900 and board.info()["polarity"] == 5
     assert not _flags(board, 7) & rb.StatusFlags.FACTORY_DEFAULTS
 
@@ -77,7 +77,7 @@ def test_good_settings_are_used() -> None:
 def test_untrusted_settings_give_factory_defaults_and_the_flag(stored: bytes | None) -> None:
     assert decode(stored) is None
     board = _board(stored)
-    assert (board.unit, board.hal.baud, board.hal.frame) == (1, 19200, 0)  # 19200 8E1
+    assert (board.unit, board.uart_format) == (1, rb.FACTORY_SERIAL_FORMAT)  # 19200 8E1
     info = board.info()
     assert info["pulse_default_ms"] == rb.PULSE_DEFAULT_MS and info["polarity"] == 0
     assert info["faults"] == 0
@@ -99,9 +99,9 @@ def test_the_serial_format_applies_from_the_next_power_up() -> None:
     board = SimBoard(24, 1, 1, 1, 0)
     request = WriteSingleRegister(rb.HR_SERIAL_FORMAT, 4 | 3 << 8)  # 115200 8N1
     assert board.deliver(encode_request(1, request), 1000) is not None
-    assert (board.hal.baud, board.hal.frame) == (19200, 0)  # the reply went out at 19200
+    assert board.uart_format == 1  # the reply went out at 19200 8E1
     board.power_up(2000)
-    assert (board.hal.baud, board.hal.frame) == (115200, 3)
+    assert board.uart_format == 4 | 3 << 8
     assert board.firmware.framer.t35_us == 1750  # fixed above 19200 bps (Serial Line 2.5.1.1)
 
 
