@@ -3,7 +3,7 @@
 ./run.sh bench                     # print
 ./run.sh bench --write             # also rewrite the tables in docs/benchmarks.md
 ./run.sh bench --quick             # fewer transactions, rounds and swipes, for a smoke run
-./run.sh bench --only bus,daemon   # a subset: wire, bus, daemon, mqtt
+./run.sh bench --only bus,daemon   # a subset: wire, bus, daemon, mqtt, firmware
 ./run.sh bench --bauds 115200      # the bus section at some of its baud rates only
 
 With --write the run first waits (at most 5 minutes, checking every 15 s)
@@ -19,14 +19,14 @@ import os
 import time
 from pathlib import Path
 
-from . import bus_owner, daemon_load, mqtt_link
+from . import bus_owner, daemon_load, firmware, mqtt_link
 from .harness import machine, markdown_table, replace_block
 from .wire_time import run_one
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 WIRE_CASES = [(9600, "8E1"), (19200, "8E1"), (115200, "8E1"), (115200, "8N1")]
-SECTIONS = ("wire", "bus", "daemon", "mqtt")
+SECTIONS = ("wire", "bus", "daemon", "mqtt", "firmware")
 QUIET_LOAD = 1.0
 QUIET_WAIT = 300.0
 QUIET_POLL = 15.0
@@ -154,6 +154,11 @@ def main() -> None:
         table = mqtt_link.run(quick=args.quick)
         print(table)
         blocks["mqtt"] = table
+    if "firmware" in only:
+        print("firmware core: heap and time under MicroPython, beside CPython", flush=True)
+        table = firmware.run()
+        print(table)
+        blocks["firmware"] = table
     end_load = os.getloadavg()[0]
     elapsed = time.monotonic() - started
     print(f"load average {end_load:.2f} at the end; {elapsed:.0f} s")
