@@ -40,20 +40,6 @@ class Settings:
     def frame(self) -> int:
         return self.serial_format >> 8
 
-    def same_as(self, other: "Settings") -> bool:
-        return (
-            self.unit == other.unit
-            and self.serial_format == other.serial_format
-            and self.pulse_default_ms == other.pulse_default_ms
-            and self.polarity == other.polarity
-        )
-
-    def copy_from(self, other: "Settings") -> None:
-        self.unit = other.unit
-        self.serial_format = other.serial_format
-        self.pulse_default_ms = other.pulse_default_ms
-        self.polarity = other.polarity
-
 
 def serial_format_ok(value: int) -> bool:
     return (value & 0xFF) < len(regmap.BAUD_RATES) and (value >> 8) < len(regmap.FRAMES)

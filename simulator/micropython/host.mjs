@@ -6,7 +6,8 @@
 //   node host.mjs run FIRMWARE_DIR SCRIPT   run a MicroPython script with the firmware importable
 //
 // The firmware's files are copied unchanged into MicroPython's filesystem under
-// /lib/firmware; only the files a board runs are copied (not tools/, not hal/port.py).
+// /lib/firmware; only the files a board runs are copied (not tools/, not hal/port.py),
+// as source (.py) or compiled by mpy-cross (.mpy: what `python -m firmware build` deploys).
 // The first line of `serve` is "ready micropython X.Y.Z"; Python's own output goes to stderr.
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 import fs from "node:fs";
@@ -29,7 +30,7 @@ function copyTree(from, to) {
       if (entry.name !== "tools" && entry.name !== "__pycache__") {
         copyTree(path.join(from, entry.name), to + "/" + entry.name);
       }
-    } else if (entry.name.endsWith(".py") && entry.name !== "port.py" && entry.name !== "__main__.py") {
+    } else if (/\.m?py$/.test(entry.name) && !["port.py", "__main__.py"].includes(entry.name)) {
       mp.FS.writeFile(to + "/" + entry.name, fs.readFileSync(path.join(from, entry.name)));
     }
   }
