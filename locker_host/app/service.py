@@ -47,7 +47,7 @@ import os
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, assert_never
 
 from locker_host.domain import (
     AuditRecord,
@@ -415,8 +415,16 @@ class LockerService:
         self._state = planned.saved.state
 
     async def _act(self, effects: Sequence[Effect]) -> None:
-        pulses = [e for e in effects if isinstance(e, PulseLock)]
-        reads = [e for e in effects if isinstance(e, ReadBoard)]
+        pulses: list[PulseLock] = []
+        reads: list[ReadBoard] = []
+        for effect in effects:
+            match effect:
+                case PulseLock():
+                    pulses.append(effect)
+                case ReadBoard():
+                    reads.append(effect)
+                case _:
+                    assert_never(effect)
         if pulses:
             # Together: each pulse's delay_ms (the stagger) counts from now, not from the last.
             async with asyncio.TaskGroup() as group:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from enum import StrEnum
-from typing import Final
+from typing import Final, assert_never
 
 from .actors import CitizenActor, StaffActor
 from .compartment import CompartmentInput, FaultReason, transition
@@ -286,3 +286,5 @@ def _apply(tx: Tx, open_: Open, resolution: Resolution) -> None:
             _checked(tx, open_)
         case R.UNCHANGED:
             pass
+        case _:
+            assert_never(resolution)

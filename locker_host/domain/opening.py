@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import assert_never
 
 from .actors import Actor
 from .closing import Content, resolve_closed, resolve_jammed, resolve_unknown
@@ -140,6 +141,8 @@ def advance(tx: Tx, open_: Open, event: OpenInput, content: Content | None = Non
             _finish(tx, open_)
             resolve_unknown(tx, open_)
             return
+        case _:
+            assert_never(next_.action)
     tx.put_open(updated)
 
 
