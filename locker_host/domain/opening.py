@@ -89,9 +89,7 @@ def start_opens(tx: Tx, action: str, requests: Sequence[OpenRequest]) -> tuple[O
             )
         )
         if outcome is not None:
-            tx.events.append(
-                OpenOpened(request.compartment, open_id, request.purpose.value, outcome.value)
-            )
+            tx.events.append(OpenOpened(request.compartment, open_id, request.purpose, outcome))
         started.append(OpenStarted(open_id, request.compartment))
     return tuple(started)
 
@@ -115,7 +113,7 @@ def advance(tx: Tx, open_: Open, event: OpenInput, content: Content | None = Non
         case Action.OPENED:
             updated = replace(updated, outcome=Outcome.OPENED, deadline_mono_s=None)
             tx.events.append(
-                OpenOpened(open_.compartment, open_.open_id, open_.purpose.value, "opened")
+                OpenOpened(open_.compartment, open_.open_id, open_.purpose, Outcome.OPENED)
             )
         case Action.READ_BOARD:
             updated = replace(updated, deadline_mono_s=now + policy.open_confirm_timeout_s)

@@ -68,11 +68,12 @@ class OpenInput(StrEnum):
 
 
 class Outcome(StrEnum):
+    """How the door of an open came to be open (``open.opened``); a door that never
+    opened ends the open ``jammed`` or ``unknown`` instead (``OpenState``)."""
+
     OPENED = "opened"
     ALREADY_OPEN = "already_open"
     ASSUMED_OPEN = "assumed_open"  # no door switch
-    JAMMED = "jammed"
-    UNKNOWN = "unknown"
 
 
 class Action(StrEnum):
