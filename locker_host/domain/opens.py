@@ -32,6 +32,8 @@ from .ids import CompartmentId, ItemId, OpenId
 
 
 class Purpose(StrEnum):
+    """Why a door is opened (DESIGN.md section 3)."""
+
     DEPOSIT = "deposit"
     PICKUP = "pickup"
     LOAD = "load"
@@ -68,8 +70,8 @@ class OpenInput(StrEnum):
 
 
 class Outcome(StrEnum):
-    """How the door of an open came to be open (``open.opened``); a door that never
-    opened ends the open ``jammed`` or ``unknown`` instead (``OpenState``)."""
+    """How the door came to be open (open.opened); a door that never opened ends
+    its open with open.jammed or open.outcome_unknown instead."""
 
     OPENED = "opened"
     ALREADY_OPEN = "already_open"
