@@ -31,22 +31,15 @@ DOMAIN = Path(__file__).resolve().parents[2] / "locker_host" / "domain"
 
 
 @dataclass(frozen=True)
-class Repaint:
-    """A command nobody taught the domain."""
-
-    compartment: CompartmentId
-
-
-@dataclass(frozen=True)
-class LidLifted:
-    """An observation nobody taught the domain."""
+class Stranger:
+    """A command, or an observation, that nobody taught the domain."""
 
     compartment: CompartmentId
 
 
 def test_an_unknown_command_raises_instead_of_deciding_nothing() -> None:
     h = Harness()
-    unknown: Any = Repaint(CompartmentId("A01"))
+    unknown: Any = Stranger(CompartmentId("A01"))
     with pytest.raises(AssertionError):
         decide(h.config, initial_state(h.config), unknown, h.now)
     with pytest.raises(AssertionError):
@@ -55,7 +48,7 @@ def test_an_unknown_command_raises_instead_of_deciding_nothing() -> None:
 
 def test_an_unknown_observation_raises_instead_of_being_dropped() -> None:
     h = Harness()
-    unknown: Any = LidLifted(CompartmentId("A01"))
+    unknown: Any = Stranger(CompartmentId("A01"))
     with pytest.raises(AssertionError):
         decide(h.config, h.s, unknown, h.now)
     with pytest.raises(AssertionError):
