@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from locker_host.api import openapi_document  # noqa: E402
+from locker_host.app.event_schema import render_event_schema  # noqa: E402
 from protocol.families import render_family_table  # noqa: E402
 from protocol.reference_board import render_register_table  # noqa: E402
 
@@ -35,6 +36,14 @@ def replace_block(text: str, name: str, body: str) -> str:
 
 
 OPENAPI = "docs/openapi.json"  # the HTTP API's contract, whole
+# The MQTT event schema: its types, payloads and value sets (the envelope is written by hand).
+EVENT_SCHEMA = "docs/asyncapi/schemas/event.json"
+
+
+def write_json(path: str, document: object) -> None:
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    (ROOT / path).write_text(text, encoding="utf-8")
+    print(f"updated {path}")
 
 
 def main() -> None:
@@ -42,9 +51,9 @@ def main() -> None:
         file = ROOT / path
         file.write_text(replace_block(file.read_text(), name, render()))
         print(f"updated {path} ({name})")
-    text = json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n"
-    (ROOT / OPENAPI).write_text(text, encoding="utf-8")
-    print(f"updated {OPENAPI}")
+    write_json(OPENAPI, openapi_document())
+    published = json.loads((ROOT / EVENT_SCHEMA).read_text(encoding="utf-8"))
+    write_json(EVENT_SCHEMA, render_event_schema(published))
 
 
 if __name__ == "__main__":

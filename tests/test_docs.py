@@ -4,7 +4,11 @@ import json
 import re
 from pathlib import Path
 
+from jsonschema import Draft7Validator
+
 from locker_host.api import openapi_document
+from locker_host.app.event_schema import render_event_schema
+from locker_host.domain import AbandonReason, LoadFailure, LockoutScope, Outcome, Purpose
 from protocol.families import render_family_table
 from protocol.reference_board import render_register_table
 
@@ -33,3 +37,31 @@ def test_the_board_family_table_matches_the_registry() -> None:
 def test_the_openapi_document_matches_the_api() -> None:
     published = json.loads((ROOT / "docs/openapi.json").read_text(encoding="utf-8"))
     assert published == openapi_document(), "run: .venv/bin/python scripts/update_docs.py"
+
+
+EVENT_SCHEMA = ROOT / "docs/asyncapi/schemas/event.json"
+
+
+def test_the_event_schema_matches_the_domain_events() -> None:
+    published = json.loads(EVENT_SCHEMA.read_text(encoding="utf-8"))
+    assert published == render_event_schema(published), (
+        "run: .venv/bin/python scripts/update_docs.py"
+    )
+
+
+def test_the_event_schema_lists_every_value_of_every_closed_field() -> None:
+    published = json.loads(EVENT_SCHEMA.read_text(encoding="utf-8"))
+    values = {key: d["enum"] for key, d in published["definitions"].items() if key != "payloads"}
+    assert values == {
+        "abandon_reason": [r.value for r in AbandonReason],
+        "load_failure": [r.value for r in LoadFailure],
+        "lockout_scope": [s.value for s in LockoutScope],
+        "outcome": [o.value for o in Outcome],
+        "purpose": [p.value for p in Purpose],
+    }
+    opened = {**published, "$ref": "#/definitions/payloads/open.opened"}
+    good = {"compartment": "A01", "open_id": "o1", "purpose": "pickup", "outcome": "opened"}
+    validator = Draft7Validator(opened)
+    assert list(validator.iter_errors(good)) == []
+    assert list(validator.iter_errors({**good, "outcome": "jammed"}))
+    assert list(validator.iter_errors({**good, "purpose": "repair"}))

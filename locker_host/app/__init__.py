@@ -3,12 +3,13 @@
 It drives the pure domain through small ports and keeps SQLite (through the
 store's writer thread) as the truth. The daemon's admin CLI, the MQTT link
 and the HTTP API only map onto ``CommandApi`` and ``Kiosk``; the bus adapter
-feeds ``LockerService.observe``; the daemon's timer loop calls
-``LockerService.next_wakeup`` / ``on_timer``.
+feeds ``LockerService.observe``; the daemon runs a ``DeadlineTimer``, which
+arms one timer for ``LockerService.next_wakeup`` and calls ``on_timer``.
 
 Layout, like Trio's: small modules, one job each, re-exported here.
 
-  the loop         service.py (LockerService: one writer, write-ahead, effects after commit)
+  the loop         service.py (LockerService: one writer, write-ahead, effects after commit),
+                   timer.py (DeadlineTimer: one timer for the next deadline)
   front doors      api.py (CommandApi: central commands, dedup, expiry),
                    commands.py + payload.py (typed requests, parse_command),
                    kiosk.py (card reader and touch screen), operators.py (the local
@@ -20,6 +21,7 @@ Layout, like Trio's: small modules, one job each, re-exported here.
   outside world    ports.py (LockDriver, Clock, CodeSource, StaffDirectory),
                    system.py (the real clock and code source), secrets.py (keyring file)
   errors           errors.py (AppError tree, stable codes)
+  contract         event_schema.py (the MQTT event schema, generated from the events)
 """
 
 from .api import CommandApi
@@ -68,6 +70,7 @@ from .service import (
     Spawn,
 )
 from .system import TIMESYNCD_FLAG, SystemClock, SystemCodeSource
+from .timer import DeadlineTimer
 
 __all__ = [
     "COMMANDS",
@@ -83,6 +86,7 @@ __all__ = [
     "CodeSource",
     "CommandApi",
     "CommandExpired",
+    "DeadlineTimer",
     "ExpectDropoffRequest",
     "ExtendDeadlineRequest",
     "InvalidPayload",

@@ -18,7 +18,7 @@ or a code: the domain's events carry neither).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from locker_host.domain import (
     AuditRecord,
@@ -84,6 +84,8 @@ def _actor(record: AuditRecord) -> tuple[str, dict[str, Any], PersonalRecord | N
             return f"central:{operator}", {"command_id": command_id}, None
         case SystemActor(reason=reason):
             return f"system:{reason}" if reason else "system", {}, None
+        case _:
+            assert_never(record.actor)
 
 
 def outgoing_event(event: Event) -> OutgoingEvent:

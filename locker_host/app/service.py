@@ -36,6 +36,8 @@ Theory of operation (DESIGN.md section 2; field lessons #14 and #15):
   deadlines are wall-clock times and wait while the clock is untrusted
   (``next_wakeup`` keeps re-checking so that the catch-up happens soon after
   the clock is synchronised, and so that a jump of the wall clock is noticed).
+  The shell arms one timer for ``next_wakeup`` (``timer.DeadlineTimer``) and
+  re-arms it when ``watch_timer`` says the answer may have moved.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ import os
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, assert_never
 
 from locker_host.domain import (
     AuditRecord,
@@ -149,6 +151,8 @@ class LockerService:
         self._lock = asyncio.Lock()
         self._stats = ServiceStatistics()
         self._listeners: list[Callable[[], None]] = []
+        self._timer_watchers: list[Callable[[], None]] = []
+        self._clock_trusted = clock.wall_trusted()
 
     @classmethod
     async def open(
@@ -213,7 +217,11 @@ class LockerService:
         return self._runner
 
     def now(self) -> Now:
-        return Now(self._clock.monotonic(), self._clock.wall(), self._clock.wall_trusted())
+        trusted = self._clock.wall_trusted()
+        if trusted != self._clock_trusted:
+            self._clock_trusted = trusted
+            self._timer_moved()  # wall-clock deadlines are armed, or deferred, from now on
+        return Now(self._clock.monotonic(), self._clock.wall(), trusted)
 
     def statistics(self) -> ServiceStatistics:
         return ServiceStatistics(**vars(self._stats))
@@ -271,6 +279,26 @@ class LockerService:
         return outcome.decision
 
     # -- timers (aioquic style: the shell asks, then calls back) -----------------------
+
+    def watch_timer(self, watcher: Callable[[], None]) -> Callable[[], None]:
+        """Call ``watcher()`` whenever ``next_wakeup`` may have moved; returns its remover.
+
+        That is after every commit (a decision starts and ends deadlines) and
+        when the wall clock's trust changes (as any step or ``now()`` sees it).
+        The shell re-arms its one timer then, instead of polling. Like a commit
+        listener, a watcher must be quick and must not raise.
+        """
+        self._timer_watchers.append(watcher)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._timer_watchers.remove(watcher)
+
+        return remove
+
+    def _timer_moved(self) -> None:
+        for watcher in list(self._timer_watchers):
+            watcher()
 
     def next_wakeup(self) -> float | None:
         """When to call ``on_timer`` next, on the monotonic clock; None: only after a message."""
@@ -399,6 +427,7 @@ class LockerService:
             self._stats.commits += 1
             self._adopt(planned)
             self._notify()
+            self._timer_moved()
             return
         self._adopt(planned)
 
@@ -415,8 +444,16 @@ class LockerService:
         self._state = planned.saved.state
 
     async def _act(self, effects: Sequence[Effect]) -> None:
-        pulses = [e for e in effects if isinstance(e, PulseLock)]
-        reads = [e for e in effects if isinstance(e, ReadBoard)]
+        pulses: list[PulseLock] = []
+        reads: list[ReadBoard] = []
+        for effect in effects:
+            match effect:
+                case PulseLock():
+                    pulses.append(effect)
+                case ReadBoard():
+                    reads.append(effect)
+                case _:
+                    assert_never(effect)
         if pulses:
             # Together: each pulse's delay_ms (the stagger) counts from now, not from the last.
             async with asyncio.TaskGroup() as group:

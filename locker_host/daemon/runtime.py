@@ -14,16 +14,17 @@ Start-up, in order, each step best effort where the hardware is concerned:
    raises no alarm). A board or a port that does not answer at start-up
    costs nothing: the owner retries with back-off (field lessons #3);
 4. the card readers, the admin socket, the HTTP API when `[http]` is
-   configured (http.py), the timer loop and housekeeping;
+   configured (http.py), the deadline timer and housekeeping;
 5. the MQTT link to the central system when `[mqtt]` is configured
    (mqtt_link.py): woken by every commit, restarted with back-off if it fails.
 
 While it runs, every reading of a reader goes to `Presentations`, every
 snapshot of a bus owner to `SnapshotTranslator` and then
 `LockerService.observe`, whose effects run as tasks of the daemon's task
-group (the owner's consumer must not wait for its own bus). The timer loop
-asks `next_wakeup` at least every `TIMER_TICK_S` (new deadlines are always
-further away than that) and calls `on_timer` when it is due.
+group (the owner's consumer must not wait for its own bus). One timer is
+armed for the service's next deadline and re-armed after every commit and
+every change of trust in the wall clock (`DeadlineTimer`): an idle locker
+does not wake up.
 
 SIGTERM or SIGINT set `stop`: readers stop (no new presentations), the admin
 socket and the HTTP server close, the MQTT link says `offline` and
@@ -44,6 +45,7 @@ from typing import Any
 
 from locker_host.app import (
     CommandApi,
+    DeadlineTimer,
     Keys,
     Kiosk,
     LockerService,
@@ -86,8 +88,6 @@ from .translate import BusLockDriver, SnapshotTranslator
 from .wiring import wiring_hash
 
 logger = logging.getLogger(__name__)
-
-TIMER_TICK_S = 0.25
 
 
 class _Tasks:
@@ -243,7 +243,8 @@ async def _serve(
                     mqtt=None if link is None else link.statistics,
                 )
                 await start_http(config.http, context, stack=stack, spawn=loops.spawn)
-            loops.spawn(_timer_loop(service))
+            timer = DeadlineTimer(service, on_fired=lambda d: log_decision("timer", d))
+            loops.spawn(timer.run())
             loops.spawn(Housekeeper(service, config.housekeeping).run())
             if config.kiosk.receipt_printer is not None:
                 labels = {str(d.id): d.labels["zh"] for d in config.departments}
@@ -331,16 +332,6 @@ def _consumer(
 async def _pump(reader: ThreadedReader, presentations: Presentations) -> None:
     async for reading in reader.readings():
         await presentations.handle(reading)
-
-
-async def _timer_loop(service: LockerService) -> None:
-    while True:
-        due = service.next_wakeup()
-        now = service.now().mono_s
-        if due is not None and due <= now:
-            log_decision("timer", await service.on_timer())
-            continue
-        await asyncio.sleep(TIMER_TICK_S if due is None else min(TIMER_TICK_S, due - now))
 
 
 def log_decision(source: str, decision: Decision, **context: Any) -> None:

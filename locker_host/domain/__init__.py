@@ -86,7 +86,7 @@ from .errors import (
     UnknownOpen,
     WrongCode,
 )
-from .events import EVENT_TYPES, Event
+from .events import EVENT_TYPES, AbandonReason, Event, LoadFailure, LockoutScope
 from .identity import (
     IdKind,
     IdNumber,
@@ -163,6 +163,7 @@ from .timers import Deadline, next_deadline, on_timer
 __all__ = [
     "EVENT_TYPES",
     "JSON",
+    "AbandonReason",
     "Accepted",
     "AcknowledgeAlarm",
     "Actor",
@@ -235,10 +236,12 @@ __all__ = [
     "ItemView",
     "Keyring",
     "Layout",
+    "LoadFailure",
     "LockerConfig",
     "LockerError",
     "LockerPolicy",
     "LockerState",
+    "LockoutScope",
     "MaintenanceOpen",
     "MissingChoice",
     "NoCompartmentAvailable",

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, assert_never
 
 from .actors import Actor, CitizenActor, StaffActor
 from .compartment import Compartment
@@ -100,6 +100,8 @@ def actor_of(credential: Credential) -> Actor:
             return CitizenActor(None, None, with_code=True)
         case StaffCredential():
             return StaffActor(credential.staff_id, credential.department, credential.role)
+        case _:
+            assert_never(credential)
 
 
 def same_person(actor: Actor, credential: Credential) -> bool:

@@ -25,7 +25,7 @@ from .errors import (
     UnknownOpen,
     WrongCode,
 )
-from .events import CodeEntryLockedOut
+from .events import CodeEntryLockedOut, LockoutScope
 from .identity import OwnerRef
 from .ids import CompartmentId, ItemId, OwnerKey
 from .items import Claim
@@ -75,7 +75,7 @@ def _wrong_code(tx: Tx, owner: OwnerKey | None) -> WrongCode:
     before = tx.state.code_guard
     guard = record_failure(before, policy, tx.now.mono_s, owner)
     if guard.locked_until_mono_s != before.locked_until_mono_s:
-        tx.events_if_refused.append(CodeEntryLockedOut("locker", policy.code_lockout_s))
+        tx.events_if_refused.append(CodeEntryLockedOut(LockoutScope.LOCKER, policy.code_lockout_s))
     if (
         owner is not None
         and owner in guard.owner_locked_until_mono_s
@@ -84,7 +84,7 @@ def _wrong_code(tx: Tx, owner: OwnerKey | None) -> WrongCode:
             != before.owner_locked_until_mono_s.get(owner)
         )
     ):
-        tx.events_if_refused.append(CodeEntryLockedOut("owner", policy.code_lockout_s))
+        tx.events_if_refused.append(CodeEntryLockedOut(LockoutScope.OWNER, policy.code_lockout_s))
     tx.state_if_refused = replace(tx.state, code_guard=guard)
     return WrongCode("the code does not match anything here")
 

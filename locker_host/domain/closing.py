@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from enum import StrEnum
-from typing import Final
+from typing import Final, assert_never
 
 from .actors import CitizenActor, StaffActor
 from .compartment import CompartmentInput, FaultReason, transition
 from .decision import Tx
 from .events import (
+    AbandonReason,
     CertificateCollected,
     CertificateLoaded,
     CertificateLoadFailed,
@@ -31,6 +32,7 @@ from .events import (
     DropoffAbandoned,
     ItemRemoved,
     ItemUnexpected,
+    LoadFailure,
     OpenJammed,
     OpenOutcomeUnknown,
 )
@@ -97,19 +99,19 @@ def resolve_closed(tx: Tx, open_: Open, content: Content) -> Resolution:
 
 
 def resolve_jammed(tx: Tx, open_: Open) -> None:
-    tx.events.append(OpenJammed(open_.compartment, open_.open_id, open_.purpose.value))
-    _fail(tx, open_, FaultReason.JAMMED, "not_opened")
+    tx.events.append(OpenJammed(open_.compartment, open_.open_id, open_.purpose))
+    _fail(tx, open_, FaultReason.JAMMED, AbandonReason.NOT_OPENED)
     if open_.purpose is Purpose.LOAD:
-        tx.events.append(CertificateLoadFailed(open_.compartment, open_.items, "jammed"))
+        tx.events.append(CertificateLoadFailed(open_.compartment, open_.items, LoadFailure.JAMMED))
 
 
 def resolve_unknown(tx: Tx, open_: Open) -> None:
     """Never re-executed (Open-Locker ADR-0041): staff look, the records stay."""
-    tx.events.append(OpenOutcomeUnknown(open_.compartment, open_.open_id, open_.purpose.value))
-    _fail(tx, open_, FaultReason.OUTCOME_UNKNOWN, "outcome_unknown")
+    tx.events.append(OpenOutcomeUnknown(open_.compartment, open_.open_id, open_.purpose))
+    _fail(tx, open_, FaultReason.OUTCOME_UNKNOWN, AbandonReason.OUTCOME_UNKNOWN)
 
 
-def _fail(tx: Tx, open_: Open, fault: FaultReason, dropoff_reason: str) -> None:
+def _fail(tx: Tx, open_: Open, fault: FaultReason, dropoff_reason: AbandonReason) -> None:
     compartment = tx.compartment(open_.compartment)
     if open_.purpose is Purpose.DEPOSIT and compartment.claim is not None:
         _release_dropoff_code(tx, open_)
@@ -161,7 +163,9 @@ def _arrived(tx: Tx, item: Item) -> Item:
 def _abandoned(tx: Tx, open_: Open) -> None:
     compartment = tx.compartment(open_.compartment)
     assert compartment.claim is not None
-    tx.events.append(DropoffAbandoned(compartment.id, compartment.claim.department, "closed_empty"))
+    tx.events.append(
+        DropoffAbandoned(compartment.id, compartment.claim.department, AbandonReason.CLOSED_EMPTY)
+    )
     tx.put(transition(compartment, CompartmentInput.ABANDONED))
 
 
@@ -183,7 +187,7 @@ def _items_leave(tx: Tx, open_: Open) -> list[Item]:
     for item in compartment.items_inside:
         if item.item_id not in open_.items:
             tx.events.append(
-                ItemRemoved(compartment.id, item.item_id, open_.open_id, open_.purpose.value)
+                ItemRemoved(compartment.id, item.item_id, open_.open_id, open_.purpose)
             )
     staying = tuple(i for i in compartment.items if not i.inside)
     event = (
@@ -270,7 +274,11 @@ def _apply(tx: Tx, open_: Open, resolution: Resolution) -> None:
         case R.LOADED:
             _loaded(tx, open_, confirmed=True)
         case R.LOAD_FAILED | R.LOAD_UNCONFIRMED:
-            reason = "closed_empty" if resolution is R.LOAD_FAILED else "not_confirmed"
+            reason = (
+                LoadFailure.CLOSED_EMPTY
+                if resolution is R.LOAD_FAILED
+                else LoadFailure.NOT_CONFIRMED
+            )
             tx.events.append(CertificateLoadFailed(cid, open_.items, reason))
         case R.DOSSIERS_COLLECTED:
             _dossiers_collected(tx, open_)
@@ -286,3 +294,5 @@ def _apply(tx: Tx, open_: Open, resolution: Resolution) -> None:
             _checked(tx, open_)
         case R.UNCHANGED:
             pass
+        case _:
+            assert_never(resolution)

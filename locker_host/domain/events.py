@@ -3,15 +3,44 @@
 They go to the outbox in the same transaction as the new state. They carry
 owner keys, never ID numbers or codes. ``EVENT_TYPES`` maps wire names to
 classes for decoding.
+
+A field that takes one of a closed set of words is a ``StrEnum`` (its value is
+what goes on the wire); the AsyncAPI event schema lists every value, generated
+from these classes (``locker_host/app/event_schema.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import ClassVar
 
 from .identity import OwnerRef
 from .ids import ApplicationNumber, CompartmentId, DepartmentId, ItemId, OpenId, StaffId
+from .opens import Outcome, Purpose
+
+
+class AbandonReason(StrEnum):
+    """Why a drop-off ended without a dossier."""
+
+    CLOSED_EMPTY = "closed_empty"  # the door closed with nothing inside
+    NOT_OPENED = "not_opened"  # the door never opened (jammed)
+    OUTCOME_UNKNOWN = "outcome_unknown"  # a restart lost what happened
+
+
+class LoadFailure(StrEnum):
+    """Why loading a certificate failed; the compartment stays reserved."""
+
+    CLOSED_EMPTY = "closed_empty"  # the door closed with nothing inside
+    NOT_CONFIRMED = "not_confirmed"  # no item sensor, and nobody confirmed the load
+    JAMMED = "jammed"  # the door never opened
+
+
+class LockoutScope(StrEnum):
+    """What a run of wrong pickup codes locked out."""
+
+    LOCKER = "locker"  # code entry at this locker, for everybody
+    OWNER = "owner"  # code entry for one owner's items
 
 
 @dataclass(frozen=True)
@@ -35,7 +64,7 @@ class DropoffAbandoned(_Event):
     name = "dropoff.abandoned"
     compartment: CompartmentId
     department: DepartmentId
-    reason: str  # closed_empty | not_opened | outcome_unknown
+    reason: AbandonReason
 
 
 @dataclass(frozen=True)
@@ -96,7 +125,7 @@ class CertificateLoadFailed(_Event):
     name = "certificate.load_failed"
     compartment: CompartmentId
     applications: tuple[ItemId, ...]
-    reason: str  # closed_empty | not_confirmed | jammed
+    reason: LoadFailure
 
 
 @dataclass(frozen=True)
@@ -174,7 +203,7 @@ class ItemRemoved(_Event):
     compartment: CompartmentId
     item: ItemId
     open_id: OpenId
-    purpose: str
+    purpose: Purpose
 
 
 @dataclass(frozen=True)
@@ -219,8 +248,8 @@ class OpenOpened(_Event):
     name = "open.opened"
     compartment: CompartmentId
     open_id: OpenId
-    purpose: str
-    outcome: str  # opened | already_open | assumed_open
+    purpose: Purpose
+    outcome: Outcome
 
 
 @dataclass(frozen=True)
@@ -228,7 +257,7 @@ class OpenJammed(_Event):
     name = "open.jammed"
     compartment: CompartmentId
     open_id: OpenId
-    purpose: str
+    purpose: Purpose
 
 
 @dataclass(frozen=True)
@@ -236,7 +265,7 @@ class OpenOutcomeUnknown(_Event):
     name = "open.outcome_unknown"
     compartment: CompartmentId
     open_id: OpenId
-    purpose: str
+    purpose: Purpose
 
 
 @dataclass(frozen=True)
@@ -256,7 +285,7 @@ class CompartmentInService(_Event):
 @dataclass(frozen=True)
 class CodeEntryLockedOut(_Event):
     name = "code_entry.locked_out"
-    scope: str  # locker | owner
+    scope: LockoutScope
     lockout_s: float
 
 

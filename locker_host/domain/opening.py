@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import assert_never
 
 from .actors import Actor
 from .closing import Content, resolve_closed, resolve_jammed, resolve_unknown
@@ -88,9 +89,7 @@ def start_opens(tx: Tx, action: str, requests: Sequence[OpenRequest]) -> tuple[O
             )
         )
         if outcome is not None:
-            tx.events.append(
-                OpenOpened(request.compartment, open_id, request.purpose.value, outcome.value)
-            )
+            tx.events.append(OpenOpened(request.compartment, open_id, request.purpose, outcome))
         started.append(OpenStarted(open_id, request.compartment))
     return tuple(started)
 
@@ -114,7 +113,7 @@ def advance(tx: Tx, open_: Open, event: OpenInput, content: Content | None = Non
         case Action.OPENED:
             updated = replace(updated, outcome=Outcome.OPENED, deadline_mono_s=None)
             tx.events.append(
-                OpenOpened(open_.compartment, open_.open_id, open_.purpose.value, "opened")
+                OpenOpened(open_.compartment, open_.open_id, open_.purpose, Outcome.OPENED)
             )
         case Action.READ_BOARD:
             updated = replace(updated, deadline_mono_s=now + policy.open_confirm_timeout_s)
@@ -140,6 +139,8 @@ def advance(tx: Tx, open_: Open, event: OpenInput, content: Content | None = Non
             _finish(tx, open_)
             resolve_unknown(tx, open_)
             return
+        case _:
+            assert_never(next_.action)
     tx.put_open(updated)
 
 

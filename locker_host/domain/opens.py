@@ -32,6 +32,8 @@ from .ids import CompartmentId, ItemId, OpenId
 
 
 class Purpose(StrEnum):
+    """Why a door is opened (DESIGN.md section 3)."""
+
     DEPOSIT = "deposit"
     PICKUP = "pickup"
     LOAD = "load"
@@ -68,11 +70,12 @@ class OpenInput(StrEnum):
 
 
 class Outcome(StrEnum):
+    """How the door came to be open (open.opened); a door that never opened ends
+    its open with open.jammed or open.outcome_unknown instead."""
+
     OPENED = "opened"
     ALREADY_OPEN = "already_open"
     ASSUMED_OPEN = "assumed_open"  # no door switch
-    JAMMED = "jammed"
-    UNKNOWN = "unknown"
 
 
 class Action(StrEnum):

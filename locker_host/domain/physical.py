@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import assert_never
 
 from .actors import SystemActor
 from .compartment import (
@@ -72,10 +73,12 @@ def observe(tx: Tx, observation: Observation) -> None:
             advance(tx, tx.state.opens[open_id], OpenInput.BOARD_LOST)
         case Restarted():
             _restarted(tx)
-        case _:
+        case DoorOpened() | DoorClosed() | ItemSensed() | PulseNotAcknowledged():
             # A fact about something we do not know (a compartment not in the
             # layout, an open already finished): keep it in the audit trail.
             tx.record(_SENSOR, "unmatched_observation", granted=False, detail=repr(observation))
+        case _:
+            assert_never(observation)
 
 
 def _known(tx: Tx, compartment: CompartmentId) -> bool:
