@@ -40,6 +40,15 @@ STATUS: dict[Category, int] = {
 }
 
 
+def render_status_table() -> str:
+    """docs/http-api.md's table: each category, its status, every registered code in it."""
+    rows = ["| category | status | the locker's codes |", "|---|---|---|"]
+    for category, status in sorted(STATUS.items(), key=lambda item: item[1]):
+        codes = ", ".join(f"`{c}`" for c, k in sorted(CODES.items()) if k is category)
+        rows.append(f"| {category.value} | {status} | {codes or 'the HTTP layer only'} |")
+    return "\n".join(rows) + "\n"
+
+
 class ApiError(Exception):
     """A refusal of the HTTP layer itself, raised from a dependency."""
 
