@@ -15,9 +15,6 @@ from __future__ import annotations
 import json
 import logging
 
-from locker_host.app import AppError
-from locker_host.app.replies import error, refused
-
 from . import control, inbound, messages
 from .context import BridgeContext
 from .events import EventPump
@@ -99,7 +96,7 @@ class CommandDesk:
         self._stats.port_errors += 1
         self._stats.last_error = f"{name}: {exc!r}"
         log.error("command %s raised", name, exc_info=exc)
-        return error("internal_error", "the locker failed to carry out the command")
+        return messages.refusal("internal_error", "the locker failed to carry out the command")
 
     def _reply(self, route: Route, name: str, command_id: str | None, body: JsonDict) -> None:
         assert self._link is not None
@@ -113,14 +110,14 @@ class CommandDesk:
     # -- ping, republish, replay -----------------------------------------------------------
 
     async def _control(self, name: str, payload: dict[str, object]) -> JsonDict:
-        try:
-            request = control.parse_control(name, payload)
-        except AppError as problem:
-            return refused(problem)
-        stored = self._control_replies.get(request.command_id)
+        request = control.parse_control(name, payload, self._port)
+        if isinstance(request, dict):
+            return request
+        command_id = request.envelope.command_id
+        stored = self._control_replies.get(command_id)
         if stored is not None:
             return stored
-        body = control.expired(request, self._wall())
+        body = self._port.expired(request.envelope.expires_at_wall_s)
         if body is None:
             match request.name:
                 case "ping":
@@ -132,7 +129,7 @@ class CommandDesk:
                     assert request.from_seq is not None
                     body = await self._replay(request.from_seq)
         assert body is not None
-        self._control_replies.put(request.command_id, body)
+        self._control_replies.put(command_id, body)
         return body
 
     async def _pong(self) -> JsonDict:
@@ -155,7 +152,7 @@ class CommandDesk:
     async def _replay(self, from_seq: int) -> JsonDict:
         stats = await self._port.outbox_stats()
         if from_seq > stats.head_seq + 1:
-            return error(
+            return messages.refusal(
                 "invalid",
                 f"beyond the last event written (seq {stats.head_seq})",
                 field="from_seq",

@@ -1,8 +1,9 @@
 """The commands the bridge answers itself: ``ping``, ``republish``, ``replay``.
 
 They carry the same envelope as the application's commands (``command_id``,
-``expires_at``, optional ``operator``), parsed by the app's own ``Payload`` so
-that a wrong field is named the same way. None of them changes the locker, so
+``expires_at``, optional ``operator``), read and judged stale by the port
+(``LockerPort.read_envelope``, ``expired``) so that a wrong field is named and
+a stale command refused exactly as the application does. None of them changes the locker, so
 their de-duplication is a bounded in-memory cache: a redelivered ``replay``
 within a run is answered from it; one after a restart runs again, harmlessly.
 """
@@ -12,11 +13,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from locker_host.app import CommandExpired, InvalidPayload
-from locker_host.app.payload import Payload
-from locker_host.app.replies import refused
-
-from .port import JsonDict
+from .messages import refusal
+from .port import Envelope, JsonDict, LockerPort
 
 CONTROL_COMMANDS = frozenset({"ping", "republish", "replay"})
 
@@ -24,39 +22,26 @@ CONTROL_COMMANDS = frozenset({"ping", "republish", "replay"})
 @dataclass(frozen=True)
 class ControlRequest:
     name: str
-    command_id: str
-    expires_at_wall_s: float
+    envelope: Envelope
     from_seq: int | None = None  # replay only
 
 
-def parse_control(name: str, data: object) -> ControlRequest:
-    """Raise ``InvalidPayload`` naming the field."""
+def parse_control(
+    name: str, data: dict[str, object], port: LockerPort
+) -> ControlRequest | JsonDict:
+    """The request, or its refusal naming the field."""
     assert name in CONTROL_COMMANDS
-    if not isinstance(data, dict):
-        raise InvalidPayload("the payload must be a JSON object")
     fields = dict(data)
     from_seq = None
     if name == "replay":
-        from_seq = fields.pop("from_seq", None)
-        if not isinstance(from_seq, int) or isinstance(from_seq, bool) or from_seq < 1:
-            raise InvalidPayload("required, an integer of at least 1", field="from_seq")
-    p = Payload(fields)
-    command_id = p.text("command_id")
-    expires_at = p.time("expires_at")
-    p.optional_text("operator")
-    p.finish()
-    return ControlRequest(name, command_id, expires_at, from_seq)
-
-
-def expired(request: ControlRequest, now_wall_s: float) -> JsonDict | None:
-    if now_wall_s <= request.expires_at_wall_s:
-        return None
-    return refused(
-        CommandExpired(
-            "the command expired before it could be carried out",
-            expires_at_wall_s=request.expires_at_wall_s,
-        )
-    )
+        given = fields.pop("from_seq", None)
+        if not isinstance(given, int) or isinstance(given, bool) or given < 1:
+            return refusal("invalid", "required, an integer of at least 1", field="from_seq")
+        from_seq = given
+    envelope = port.read_envelope(fields)
+    if isinstance(envelope, dict):
+        return envelope
+    return ControlRequest(name, envelope, from_seq)
 
 
 class ReplyCache:

@@ -13,8 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from locker_host.app.replies import error
-
+from .messages import refusal as error
 from .port import JsonDict
 from .signing import Verifier
 from .topics import Topics

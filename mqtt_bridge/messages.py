@@ -26,6 +26,14 @@ def rfc3339(moment: datetime | float) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def refusal(code: str, message: str, *, field: str | None = None) -> JsonDict:
+    """The bridge's own refusal of a command (the envelope's, a signature's), as the app's."""
+    error: JsonDict = {"code": code, "message": message}
+    if field is not None:
+        error["field"] = field
+    return {"ok": False, "error": error}
+
+
 def _locker(topics: Topics) -> JsonDict:
     return {"site": topics.site, "locker": topics.locker}
 

@@ -5,8 +5,13 @@ daemon wraps ``CommandApi`` and ``LockerService`` into a ``LockerPort``; the
 outbox rows it returns (the store's ``OutboxEvent``, ``OutboxStatistics``) fit
 the two read-only protocols below as they are.
 
-``handle_command`` never raises for anything the sender did wrong (its replies
-are ``{"ok": ...}`` dicts); ``ack_events`` raises for an ack that cannot be
+The port is the bridge's whole contract with the app: the bridge imports no
+module of the app's. ``handle_command`` never raises for anything the sender
+did wrong (its replies are ``{"ok": ...}`` dicts, serialised by the daemon);
+the bridge's own commands (``ping``, ``republish``, ``replay``) read their
+envelope and judge its expiry through the port too (``read_envelope``,
+``expired``), so a field is named and a stale command refused exactly as the
+app does (on a trusted clock only). ``ack_events`` raises for an ack that cannot be
 applied (an exception with a ``code`` attribute, e.g. the store's
 ``outbox_ack_beyond_head``), which the bridge logs and counts.
 """
@@ -48,7 +53,25 @@ class OutboxStats(Protocol):
     def dropped_total(self) -> int: ...
 
 
+class Envelope(Protocol):
+    """A command's ``command_id`` and ``expires_at``, as the app read them."""
+
+    @property
+    def command_id(self) -> str: ...
+    @property
+    def expires_at_wall_s(self) -> float: ...
+
+
 class LockerPort(Protocol):
+    def read_envelope(self, payload: Mapping[str, Any]) -> Envelope | JsonDict:
+        """The envelope (``command_id``, ``expires_at``, ``operator``, nothing else), or
+        the refusal naming the field."""
+        ...
+
+    def expired(self, expires_at_wall_s: float) -> JsonDict | None:
+        """The service's rule: the refusal of a command stale on a trusted clock, else None."""
+        ...
+
     async def handle_command(self, name: str, payload: object) -> JsonDict:
         """``CommandApi.handle``: dedup by command_id, expiry, ``invalid`` naming the field."""
         ...

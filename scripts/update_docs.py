@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from locker_host.api import openapi_document  # noqa: E402
+from locker_host.api.errors import render_status_table  # noqa: E402
 from locker_host.app.event_schema import render_event_schema  # noqa: E402
 from protocol.families import render_family_table  # noqa: E402
 from protocol.reference_board import render_register_table  # noqa: E402
@@ -23,6 +24,7 @@ from protocol.reference_board import render_register_table  # noqa: E402
 GENERATED = {
     ("docs/reference-board.md", "register-map"): render_register_table,
     ("docs/boards.md", "families"): render_family_table,
+    ("docs/http-api.md", "statuses"): render_status_table,
 }
 
 

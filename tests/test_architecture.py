@@ -113,6 +113,18 @@ def test_adapters_do_not_import_each_other(adapter) -> None:
     assert not bad, "\n".join(bad)
 
 
+def test_the_bridge_imports_nothing_of_ours_but_its_port() -> None:
+    # The port (mqtt_bridge/port.py) is the bridge's whole contract with the app:
+    # the bridge imports no module of locker_host, the app's least of all.
+    bad = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path, name in imports_of("mqtt_bridge")
+        if top(name) in OURS - {"mqtt_bridge"}
+    ]
+    assert not bad, "\n".join(bad)
+    assert "mqtt_bridge.port" in {name for _, name in imports_of("mqtt_bridge")}
+
+
 def test_the_checker_sees_imports() -> None:
     # Guard against a checker that silently finds nothing.
     names = {name for _, name in imports_of("protocol")}

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
+from locker_host.app import Category
+
 from .auth import GRANTS, Caller, Grant, address_allowed, find_token
 from .context import ApiContext
 from .errors import ApiError
@@ -33,19 +35,20 @@ Context = Annotated[ApiContext, Depends(context_of)]
 def _authorise(request: Request, grant: Grant, presented: str | None) -> Caller:
     context = context_of(request)
     if not presented:
-        raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token>")
+        message = "send Authorization: Bearer <token>"
+        raise ApiError(Category.UNAUTHENTICATED, "unauthenticated", message)
     token = find_token(context.tokens, presented)
     if token is None:
-        raise ApiError(401, "unauthenticated", "this token is not configured here")
+        message = "this token is not configured here"
+        raise ApiError(Category.UNAUTHENTICATED, "unauthenticated", message)
     if grant is Grant.KIOSK:
         host = request.client.host if request.client else None
         if not address_allowed(host, context.kiosk_from):
             message = "kiosk endpoints answer the kiosk's addresses only"
-            raise ApiError(403, "kiosk_not_local", message)
+            raise ApiError(Category.DENIED, "kiosk_not_local", message)
     if token.role not in GRANTS[grant]:
-        raise ApiError(
-            403, "forbidden", f"a {token.role.value} token may not do this", role=token.role.value
-        )
+        message = f"a {token.role.value} token may not do this"
+        raise ApiError(Category.DENIED, "forbidden", message, role=token.role.value)
     return Caller(token, presented)
 
 

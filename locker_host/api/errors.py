@@ -1,23 +1,25 @@
-"""Typed error bodies and the one place that maps codes to HTTP statuses.
+"""The HTTP API's errors, and the one place where a reply becomes a response.
 
 Every error is ``{"ok": false, "error": {"code", "message", ...}}``, the app's
-reply shape. A refusal from the locker (a reply dict with ``ok: false``)
-keeps its body and gets the status of its family in the domain's error tree
-(``domain/errors.py``): invalid input 422, denied 403, conflict 409; the
-app's and the store's own codes are listed below. Failures of the API
-itself (``ApiError``: authentication, roles, the kiosk's address, unknown
-paths, validation) carry their own status.
+``Refusal.to_json()``. The status follows from the refusal's category alone
+(``STATUS``), never from its code: a refusal of the locker, an ``ApiError``
+of the API itself (authentication, roles, the kiosk's address) and a failed
+validation are all refusals with a category::
 
-    ApiError
-      401 unauthenticated   no token, or not one of ours
-      403 forbidden         the token's role may not do this
-      403 kiosk_not_local   a kiosk endpoint from an address not in kiosk_from
-      404 not_found, 405 method_not_allowed, 422 invalid
+    category          status   e.g.
+    invalid           422      invalid, invalid_id_number, unknown_command, invalid_field
+    unauthenticated   401      unauthenticated (no token, or not one of ours)
+    denied            403      forbidden, kiosk_not_local, nothing_for_you, expired
+    not_found         404      not_found
+    conflict          409      compartment_busy, not_commissioned, layout_orphans_items
+    unavailable       503      store_busy (the store cannot save: try again later)
+    internal          500      internal
+
+Starlette's own 404 and 405 (an unknown path, a wrong method) keep their status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,93 +27,76 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from locker_host.app import JsonDict
-from locker_host.domain import Conflict, Denied, InvalidInput, LockerError
+from locker_host.app import CODES, Category, Done, Refusal, Reply
+
+STATUS: dict[Category, int] = {
+    Category.INVALID: 422,
+    Category.UNAUTHENTICATED: 401,
+    Category.DENIED: 403,
+    Category.NOT_FOUND: 404,
+    Category.CONFLICT: 409,
+    Category.UNAVAILABLE: 503,
+    Category.INTERNAL: 500,
+}
+
+
+def render_status_table() -> str:
+    """docs/http-api.md's table: each category, its status, every registered code in it."""
+    rows = ["| category | status | the locker's codes |", "|---|---|---|"]
+    for category, status in sorted(STATUS.items(), key=lambda item: item[1]):
+        codes = ", ".join(f"`{c}`" for c, k in sorted(CODES.items()) if k is category)
+        rows.append(f"| {category.value} | {status} | {codes or 'the HTTP layer only'} |")
+    return "\n".join(rows) + "\n"
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+    """A refusal of the HTTP layer itself, raised from a dependency."""
+
+    def __init__(self, category: Category, code: str, message: str, **inline: Any) -> None:
         super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.extra = extra
-
-    def body(self) -> JsonDict:
-        return error_body(self.code, self.message, **self.extra)
+        self.refusal = Refusal(code, message, category, inline=inline)
 
 
-def error_body(code: str, message: str, **extra: Any) -> JsonDict:
-    return {"ok": False, "error": {"code": code, "message": message, **extra}}
+def status_of(reply: Reply) -> int:
+    match reply:
+        case Done():
+            return 200  # a summary (a staff card with nothing to do) says ok: false, is 200
+        case Refusal():
+            return STATUS[reply.category]
 
 
-def _family(cls: type[LockerError]) -> Iterator[type[LockerError]]:
-    yield cls
-    for sub in cls.__subclasses__():
-        yield from _family(sub)
-
-
-_STATUS: dict[str, int] = {
-    **{c.code: 422 for c in _family(InvalidInput)},
-    **{c.code: 403 for c in _family(Denied)},
-    **{c.code: 409 for c in _family(Conflict)},
-    # app/errors.py
-    "invalid": 422,
-    "unknown_card": 403,
-    "expired": 403,
-    "not_commissioned": 409,
-    # readers/http_swipe.py
-    "invalid_payload": 422,
-    "missing_field": 422,
-    "unexpected_field": 422,
-    "invalid_field": 422,
-    "unknown_kiosk": 403,
-    "reader_mismatch": 422,
-}
-STORE_PREFIX = "store_"  # the store cannot save: try again later
-
-
-def status_of(reply: JsonDict) -> int:
-    error = reply.get("error")
-    if reply.get("ok") or error is None:
-        return 200  # a summary (a staff card's purposes) says ok: false without an error
-    code = error.get("code", "") if isinstance(error, dict) else ""
-    if code.startswith(STORE_PREFIX):
-        return 503
-    return _STATUS.get(code, 409)
-
-
-def reply_response(reply: JsonDict) -> JSONResponse:
-    return JSONResponse(reply, status_code=status_of(reply))
+def reply_response(reply: Reply, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(reply.to_json(), status_code=status_of(reply), headers=headers)
 
 
 def install(app: FastAPI) -> None:
     async def api_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+        unauthenticated = exc.refusal.category is Category.UNAUTHENTICATED
+        headers = {"WWW-Authenticate": "Bearer"} if unauthenticated else None
+        return reply_response(exc.refusal, headers)
 
     async def invalid(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         message = str(first.get("msg", "invalid request"))
-        return JSONResponse(error_body("invalid", message, field=where or None), status_code=422)
+        return reply_response(Refusal("invalid", message, Category.INVALID, where or None))
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(
-            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
-        )
+        body = Refusal(code, str(exc.detail), Category.INVALID).to_json()
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # The store's errors carry a stable code; anything else is our bug (logged by Starlette).
+        # The store's failures carry a registered code; anything else is our bug
+        # (logged by Starlette).
         code = getattr(exc, "code", "")
-        if isinstance(code, str) and code.startswith(STORE_PREFIX):
-            body = error_body(code, "the locker cannot answer right now; try again")
-            return JSONResponse(body, status_code=503)
-        return JSONResponse(error_body("internal", "an internal error"), status_code=500)
+        if isinstance(code, str) and CODES.get(code) is Category.UNAVAILABLE:
+            message = "the locker cannot answer right now; try again"
+            return reply_response(Refusal(code, message, Category.UNAVAILABLE))
+        return reply_response(Refusal("internal", "an internal error", Category.INTERNAL))
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(Exception, unexpected)

@@ -18,5 +18,9 @@ AUTHED: dict[int | str, dict[str, Any]] = {
     **UNAVAILABLE,
 }
 REFUSALS: dict[int | str, dict[str, Any]] = {
-    409: {**_ERROR, "description": "the locker refused: conflict (busy, unknown, not now)"},
+    409: {
+        **_ERROR,
+        "description": "the locker refused: conflict, its state does not allow it now "
+        "(busy, unknown, not now, a layout that would orphan items)",
+    },
 }

@@ -107,7 +107,7 @@ class StreamHub:
         event = {
             "source": outcome.source,
             "action": outcome.action,
-            "reply": outcome.reply,
+            "reply": outcome.reply.to_json(),
             "at": iso(outcome.at_wall_s),
         }
         self._broadcast([sse("kiosk", event)])

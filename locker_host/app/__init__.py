@@ -13,14 +13,15 @@ Layout, like Trio's: small modules, one job each, re-exported here.
   front doors      api.py (CommandApi: central commands, dedup, expiry),
                    commands.py + payload.py (typed requests, parse_command),
                    kiosk.py (card reader and touch screen), operators.py (the local
-                   pages' staff actions), replies.py (reply dicts)
+                   pages' staff actions), replies.py (Reply values: Done, Refusal,
+                   their Category, the registry of codes; to_json for every edge)
   read-only        queries.py (audit log search, outbox figures)
   persistence      persistence.py (Decision -> UnitOfWork, and back), documents.py
                    (state documents), personal.py (personal data split out by ref),
                    records.py (audit rows, events), layout_change.py (start-up)
   outside world    ports.py (LockDriver, Clock, CodeSource, StaffDirectory),
                    system.py (the real clock and code source), secrets.py (keyring file)
-  errors           errors.py (AppError tree, stable codes)
+  errors           errors.py (AppError tree, stable codes, categories)
   contract         event_schema.py (the MQTT event schema, generated from the events)
 """
 
@@ -38,10 +39,11 @@ from .commands import (
     ReserveRequest,
     SetServiceRequest,
     parse_command,
+    parse_envelope,
 )
 from .errors import (
     AppError,
-    CommandExpired,
+    Category,
     InvalidPayload,
     LayoutOrphansItems,
     NotCommissioned,
@@ -59,7 +61,7 @@ from .operators import OperatorDesk
 from .persistence import Plan, Restored, Saved, plan, restore
 from .ports import Clock, CodeSource, LockDriver, PulseOutcome, StaffDirectory
 from .queries import AuditLine, AuditQuery, OutboxFigures, outbox_figures, read_audit
-from .replies import JsonDict
+from .replies import CODES, Done, JsonDict, Refusal, Reply, refusal
 from .secrets import Keys, load_keys, load_table
 from .service import (
     CentralContext,
@@ -73,20 +75,22 @@ from .system import TIMESYNCD_FLAG, SystemClock, SystemCodeSource
 from .timer import DeadlineTimer
 
 __all__ = [
+    "CODES",
     "COMMANDS",
     "TIMESYNCD_FLAG",
     "AppError",
     "AuditLine",
     "AuditQuery",
     "CancelRequest",
+    "Category",
     "CentralContext",
     "CentralRequest",
     "CitizenGate",
     "Clock",
     "CodeSource",
     "CommandApi",
-    "CommandExpired",
     "DeadlineTimer",
+    "Done",
     "ExpectDropoffRequest",
     "ExtendDeadlineRequest",
     "InvalidPayload",
@@ -105,7 +109,9 @@ __all__ = [
     "Plan",
     "PulseOutcome",
     "RecallListRequest",
+    "Refusal",
     "RemoteOpenRequest",
+    "Reply",
     "Request",
     "ReserveRequest",
     "Restored",
@@ -128,8 +134,10 @@ __all__ = [
     "load_table",
     "outbox_figures",
     "parse_command",
+    "parse_envelope",
     "plan",
     "read_audit",
     "reconcile_layout",
+    "refusal",
     "restore",
 ]

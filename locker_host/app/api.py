@@ -1,7 +1,7 @@
 """``CommandApi``: central commands from a JSON payload (or a typed request) to a reply.
 
 ``handle(name, payload)`` never raises for anything the sender got wrong or
-the locker refused: every outcome is a reply dict (``replies.py``). The one
+the locker refused: every outcome is a ``Reply`` value (``replies.py``). The one
 field that is not stored with the reply is ``expect_dropoff``'s ``code``: the
 raw drop-off code is returned once, in the live reply, and only its digest is
 kept; a redelivery of the same ``command_id`` gets the stored reply, without
@@ -51,7 +51,7 @@ from .commands import (
 )
 from .errors import AppError, InvalidPayload
 from .ports import CodeSource
-from .replies import JsonDict
+from .replies import Done, Reply
 from .service import CentralContext, LockerService
 
 
@@ -60,14 +60,14 @@ class CommandApi:
         self._service = service
         self._codes = codes
 
-    async def handle(self, name: str, payload: object) -> JsonDict:
+    async def handle(self, name: str, payload: object) -> Reply:
         try:
             request = parse_command(name, payload)
         except AppError as problem:
-            return replies.refused(problem)
+            return replies.refusal(problem)
         return await self.execute(request)
 
-    async def execute(self, request: Request) -> JsonDict:
+    async def execute(self, request: Request) -> Reply:
         try:
             command, shown_once = self._to_domain(request)
             outcome = await self._service.submit(
@@ -77,10 +77,11 @@ class CommandApi:
                 ),
             )
         except (AppError, LockerError, StoreError) as problem:
-            return replies.refused(problem)
-        if outcome.reply.get("ok") and not outcome.duplicate and outcome.decision is not None:
-            return {**outcome.reply, **shown_once}
-        return outcome.reply
+            return replies.refusal(problem)
+        reply = outcome.reply
+        if isinstance(reply, Done) and not outcome.duplicate and outcome.decision is not None:
+            return Done({**reply.fields, **shown_once})
+        return reply
 
     def _to_domain(self, request: Request) -> tuple[Command, dict[str, Any]]:
         actor = CentralActor(request.operator, request.command_id)

@@ -204,3 +204,11 @@ def parse_command(name: str, payload: object) -> Request:
     request = parser(p)
     p.finish()
     return request
+
+
+def parse_envelope(payload: object) -> CentralRequest:
+    """The envelope alone: a command answered outside the app (the MQTT bridge's ping)."""
+    p = Payload(payload)
+    envelope = _envelope(p)
+    p.finish()
+    return CentralRequest(**envelope)

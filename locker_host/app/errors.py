@@ -6,18 +6,25 @@ only the app can tell: a payload that does not parse, a stale or unknown
 command, a staff card nobody knows, a layout change that would orphan items,
 a secrets file that cannot be trusted, stored state that cannot be read::
 
-    AppError                        code
-    ├── InvalidPayload              invalid                 (names the ``field``)
-    ├── UnknownCommand              unknown_command
-    ├── CommandExpired              expired
-    ├── UnknownCard                 unknown_card
-    ├── NotCommissioned             not_commissioned
-    ├── LayoutOrphansItems          layout_orphans_items
-    ├── StoredStateInvalid          stored_state_invalid
-    └── SecretsError
-        ├── SecretsMissing          secrets_missing
-        ├── SecretsInsecure         secrets_insecure
-        └── SecretsMalformed        secrets_malformed
+    AppError                        code                    category
+    ├── InvalidPayload              invalid                 invalid (names the ``field``)
+    ├── UnknownCommand              unknown_command         invalid
+    ├── UnknownCard                 unknown_card            denied
+    ├── NotCommissioned             not_commissioned        conflict
+    ├── LayoutOrphansItems          layout_orphans_items    conflict
+    ├── StoredStateInvalid          stored_state_invalid    internal
+    └── SecretsError                secrets_error           unavailable
+        ├── SecretsMissing          secrets_missing         unavailable
+        ├── SecretsInsecure         secrets_insecure        unavailable
+        └── SecretsMalformed        secrets_malformed       unavailable
+
+A command that expired before it could be carried out is the domain's
+``CommandExpired`` (code ``expired``, denied), whoever finds it stale.
+
+Every error has a ``Category``: why it was refused, which is all an edge needs
+to know to answer (an HTTP status follows from it, ``api/errors.py``). The
+domain's families are categories already (invalid input, denied, conflict);
+the store's failures are ``unavailable`` (``replies.category_of``).
 
 Messages never quote the offending value: it may be an ID number or a code.
 """
@@ -25,13 +32,28 @@ Messages never quote the offending value: it may be an ID number or a code.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import ClassVar
+
+
+class Category(StrEnum):
+    """Why a request was refused; what an edge makes of it (an HTTP status, ...)."""
+
+    INVALID = "invalid"  # the request itself is malformed
+    UNAUTHENTICATED = "unauthenticated"  # who asks is not known at all
+    DENIED = "denied"  # who asks may not do this
+    NOT_FOUND = "not_found"  # no such thing to ask about
+    CONFLICT = "conflict"  # the locker's state does not allow it now
+    UNAVAILABLE = "unavailable"  # the locker cannot do it right now; try again later
+    INTERNAL = "internal"  # our bug
+
 
 Detail = str | int | float | bool | None | tuple[str, ...]
 
 
 class AppError(Exception):
     code: ClassVar[str] = "app_error"
+    category: ClassVar[Category] = Category.INTERNAL
 
     def __init__(self, message: str, *, field: str | None = None, **details: Detail) -> None:
         super().__init__(message)
@@ -47,20 +69,17 @@ class InvalidPayload(AppError):
     """A command's payload does not have the contract's shape; ``field`` names the culprit."""
 
     code = "invalid"
+    category = Category.INVALID
 
 
 class UnknownCommand(AppError):
     code = "unknown_command"
-
-
-class CommandExpired(AppError):
-    """``expires_at`` has passed on a trusted clock: the command is answered, never executed."""
-
-    code = "expired"
+    category = Category.INVALID
 
 
 class UnknownCard(AppError):
     code = "unknown_card"
+    category = Category.DENIED
 
 
 class NotCommissioned(AppError):
@@ -70,12 +89,14 @@ class NotCommissioned(AppError):
     """
 
     code = "not_commissioned"
+    category = Category.CONFLICT
 
 
 class LayoutOrphansItems(AppError):
     """The configured layout drops compartments that still hold items or an open under way."""
 
     code = "layout_orphans_items"
+    category = Category.CONFLICT
 
     def __init__(self, compartments: tuple[str, ...]) -> None:
         super().__init__(
@@ -92,6 +113,7 @@ class StoredStateInvalid(AppError):
 
 class SecretsError(AppError):
     code = "secrets_error"
+    category = Category.UNAVAILABLE
 
 
 class SecretsMissing(SecretsError):

@@ -15,7 +15,7 @@ such as while the wiring map is not commissioned (``NotCommissioned``); the
 refusal is audited like any other denial. Staff and maintenance opens are
 never gated: they are how a locker gets fixed.
 
-Every method returns a reply dict (``replies.py``), like ``CommandApi``.
+Every method returns a ``Reply`` value (``replies.py``), like ``CommandApi``.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from locker_host.store import StoreError
 from . import replies
 from .errors import AppError, InvalidPayload, UnknownCard
 from .ports import StaffDirectory
-from .replies import JsonDict
+from .replies import Reply
 from .secrets import Keys
 from .service import LockerService
 
@@ -75,22 +75,22 @@ class Kiosk:
 
     # -- citizens --------------------------------------------------------------------
 
-    async def pickup_by_card(self, id_number: str) -> JsonDict:
+    async def pickup_by_card(self, id_number: str) -> Reply:
         """The number as the card reader read it from the chip (strong)."""
         return await self._citizen(lambda: Pickup(id_card(self._keys.owner, id_number)), "pickup")
 
-    async def pickup_by_code(self, code: str) -> JsonDict:
+    async def pickup_by_code(self, code: str) -> Reply:
         """A proxy (代领) with the pickup code alone."""
         return await self._citizen(lambda: Pickup(pickup_code(self._keys.codes, code)), "pickup")
 
-    async def pickup_by_typed_id(self, id_number: str, code: str | None) -> JsonDict:
+    async def pickup_by_typed_id(self, id_number: str, code: str | None) -> Reply:
         """A typed or scanned number (weak): never enough without the pickup code."""
         return await self._citizen(
             lambda: Pickup(typed_id_number(self._keys.owner, id_number, self._keys.codes, code)),
             "pickup",
         )
 
-    async def pickup(self, credential: IdCredential | CodeCredential) -> JsonDict:
+    async def pickup(self, credential: IdCredential | CodeCredential) -> Reply:
         """A credential a reader already built (owner keys or code digests)."""
         return await self._citizen(lambda: Pickup(credential), "pickup")
 
@@ -101,7 +101,7 @@ class Kiosk:
         size: str | None = None,
         *,
         accessible: bool = False,
-    ) -> JsonDict:
+    ) -> Reply:
         """A drop-off with a reader's credential; a drop-off code brings its own choice."""
 
         def command() -> StartDropoff:
@@ -117,7 +117,7 @@ class Kiosk:
         size: str | None,
         *,
         accessible: bool = False,
-    ) -> JsonDict:
+    ) -> Reply:
         def command() -> StartDropoff:
             credential = id_card(self._keys.owner, id_number)
             chosen = None if department is None else DepartmentId(department)
@@ -125,7 +125,7 @@ class Kiosk:
 
         return await self._citizen(command, "start_dropoff")
 
-    async def dropoff_by_code(self, code: str, *, accessible: bool = False) -> JsonDict:
+    async def dropoff_by_code(self, code: str, *, accessible: bool = False) -> Reply:
         return await self._citizen(
             lambda: StartDropoff(dropoff_code(self._keys.codes, code), accessible=accessible),
             "start_dropoff",
@@ -139,7 +139,7 @@ class Kiosk:
         id_number: str | None = None,
         code: str | None = None,
         card_id: str | None = None,
-    ) -> JsonDict:
+    ) -> Reply:
         """A degraded compartment: the person who opened it says what is inside."""
 
         def command() -> ConfirmByHand:
@@ -159,7 +159,7 @@ class Kiosk:
 
     # -- staff -----------------------------------------------------------------------------
 
-    async def staff_card(self, card_id: str, purpose: str) -> JsonDict:
+    async def staff_card(self, card_id: str, purpose: str) -> Reply:
         """Collect dossiers, load reserved certificates or recall overdue ones."""
 
         def command() -> StaffOpen:
@@ -170,15 +170,15 @@ class Kiosk:
 
         return await self._staff_run(command, card_id, "staff_open")
 
-    async def staff_open(self, staff: StaffCredential, purpose: Purpose) -> JsonDict:
+    async def staff_open(self, staff: StaffCredential, purpose: Purpose) -> Reply:
         """A clerk the caller already identified (the daemon's staff directory)."""
         return await self._run(lambda: StaffOpen(staff, purpose))
 
-    async def staff_swipe(self, staff: StaffCredential) -> JsonDict:
+    async def staff_swipe(self, staff: StaffCredential) -> Reply:
         """A clerk's card the caller already identified: everything there is to do."""
         return await self._run(lambda: StaffSwipe(staff))
 
-    async def maintenance_open(self, card_id: str, compartment: str, reason: str) -> JsonDict:
+    async def maintenance_open(self, card_id: str, compartment: str, reason: str) -> Reply:
         return await self._staff_run(
             lambda: MaintenanceOpen(
                 self._staff_or_raise(card_id), CompartmentId(compartment), reason
@@ -189,7 +189,7 @@ class Kiosk:
 
     async def set_service(
         self, card_id: str, compartment: str, in_service: bool, reason: str
-    ) -> JsonDict:
+    ) -> Reply:
         return await self._staff_run(
             lambda: SetService(
                 self._staff_or_raise(card_id), CompartmentId(compartment), in_service, reason
@@ -212,7 +212,7 @@ class Kiosk:
 
     async def _staff_run(
         self, build: Callable[[], Command], card_id: str | None, action: str
-    ) -> JsonDict:
+    ) -> Reply:
         try:
             return await self._run(build)
         except UnknownCard as problem:
@@ -221,20 +221,20 @@ class Kiosk:
                     "staff:unknown", action, problem.code, details={"card": _mask_card(card_id)}
                 )
             except StoreError as failure:
-                return replies.refused(failure)
-            return replies.refused(problem)
+                return replies.refusal(failure)
+            return replies.refusal(problem)
 
-    async def _citizen(self, build: Callable[[], Command], action: str) -> JsonDict:
+    async def _citizen(self, build: Callable[[], Command], action: str) -> Reply:
         refusal = None if self._citizen_gate is None else self._citizen_gate()
         if refusal is None:
             return await self._run(build)
         try:
             await self._service.record_denial("citizen", action, refusal.code)
         except StoreError as failure:
-            return replies.refused(failure)
-        return replies.refused(refusal)
+            return replies.refusal(failure)
+        return replies.refusal(refusal)
 
-    async def _run(self, build: Callable[[], Command]) -> JsonDict:
+    async def _run(self, build: Callable[[], Command]) -> Reply:
         """Build the command (raw input is validated and dropped there), then submit it."""
         try:
             command = build()
@@ -242,7 +242,7 @@ class Kiosk:
         except UnknownCard:
             raise
         except (AppError, LockerError, StoreError) as problem:
-            return replies.refused(problem)
+            return replies.refusal(problem)
         return outcome.reply
 
 

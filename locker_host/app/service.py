@@ -54,6 +54,7 @@ from typing import Any, assert_never
 from locker_host.domain import (
     AuditRecord,
     Command,
+    CommandExpired,
     CompartmentView,
     Decision,
     Effect,
@@ -78,12 +79,11 @@ from locker_host.store import AuditRecord as StoredAudit
 from locker_host.store import CommandId, CommandReply, StoreRunner
 
 from . import replies
-from .errors import CommandExpired
 from .layout_change import LayoutChange, reconcile_layout
 from .persistence import Plan, Saved, plan, restore
 from .ports import Clock, LockDriver, PulseOutcome
 from .records import denial_row, start_rows
-from .replies import JsonDict
+from .replies import JsonDict, Reply
 from .secrets import Keys
 
 Spawn = Callable[[Coroutine[Any, Any, None]], object]
@@ -116,7 +116,7 @@ class CentralContext:
 
 @dataclass(frozen=True)
 class Outcome:
-    reply: JsonDict
+    reply: Reply
     decision: Decision | None  # None: answered from the stored reply, or expired
     duplicate: bool = False
 
@@ -333,16 +333,18 @@ class LockerService:
                     lambda store: store.command_reply(central.command_id)
                 )
                 if stored is not None:
-                    return Outcome(stored.reply, None, duplicate=True)
+                    return Outcome(replies.from_json(stored.reply), None, duplicate=True)
             now = self.now()
-            if central is not None and now.clock_trusted and now.wall_s > central.expires_at_wall_s:
-                return await self._expired(central, action, now)
+            stale = None if central is None else _stale(now, central.expires_at_wall_s)
+            if central is not None and stale is not None:
+                return await self._expired(central, stale, action, now)
             decision = decide_on(self._state, now)
             self._stats.decisions += 1
+            reply: Reply
             if decision.refusal is not None:
-                reply = replies.refused(decision.refusal)
+                reply = replies.refusal(decision.refusal)
             else:
-                reply = replies.ok(decision.reply)
+                reply = replies.done(decision.reply)
             await self._save(
                 self._plan(
                     decision.state,
@@ -358,12 +360,14 @@ class LockerService:
             await self._act(decision.effects)
         return Outcome(reply, decision)
 
-    async def _expired(self, central: CentralContext, action: str, now: Now) -> Outcome:
-        problem = CommandExpired(
-            "the command expired before it could be carried out",
-            expires_at_wall_s=central.expires_at_wall_s,
-        )
-        reply = replies.refused(problem)
+    def stale(self, expires_at_wall_s: float) -> CommandExpired | None:
+        """The one rule for a stale command (the MQTT bridge's own commands follow it too)."""
+        return _stale(self.now(), expires_at_wall_s)
+
+    async def _expired(
+        self, central: CentralContext, problem: CommandExpired, action: str, now: Now
+    ) -> Outcome:
+        reply = replies.refusal(problem)
         audit = denial_row(
             f"central:{central.operator}",
             action,
@@ -376,14 +380,14 @@ class LockerService:
         return Outcome(reply, None)
 
     def _command_reply(
-        self, central: CentralContext | None, reply: JsonDict, now: Now
+        self, central: CentralContext | None, reply: Reply, now: Now
     ) -> CommandReply | None:
         if central is None:
             return None
         # At or after expires_at (store/commands.py): a replay old enough to be forgotten
         # is refused as stale instead of executed again.
         keep_s = max(central.expires_at_wall_s, now.wall_s) + self._config.command_grace_s
-        return CommandReply(CommandId(central.command_id), reply, _utc(keep_s))
+        return CommandReply(CommandId(central.command_id), reply.to_json(), _utc(keep_s))
 
     def _plan(
         self,
@@ -495,3 +499,13 @@ class LockerService:
 
 def _utc(wall_s: float) -> datetime:
     return datetime.fromtimestamp(wall_s, UTC)
+
+
+def _stale(now: Now, expires_at_wall_s: float) -> CommandExpired | None:
+    # Only a trusted clock can tell: on an untrusted one a command is carried out
+    # rather than refused for a time the locker does not know.
+    if not now.clock_trusted or now.wall_s <= expires_at_wall_s:
+        return None
+    return CommandExpired(
+        "the command expired before it could be carried out", expires_at_wall_s=expires_at_wall_s
+    )

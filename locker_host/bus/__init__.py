@@ -5,7 +5,7 @@ Layout (each file has one job; the pure ones first):
     model         the adapter's values: BoardId, ChannelState, BoardSnapshot,
                   UnlockResult, BusStatistics (never the domain's types)
     config        BusConfig and the board configurations, validated
-    errors        BusError tree: ConfigError, BusUsageError, PortUnavailable, PortLost
+    errors        BusError tree: BusConfigError, BusUsageError, PortUnavailable, PortLost
     health        per-board health: online / suspect / offline, probe back-off (pure)
     timing        inter-frame gap and response timeout from the serial format (pure)
     drivers/      the driver port and one adapter per board family (sans-I/O)
@@ -40,7 +40,7 @@ from .config import (
     RelayChannelConfig,
     SensorPolarity,
 )
-from .errors import BusError, BusUsageError, ConfigError, PortError, PortLost, PortUnavailable
+from .errors import BusConfigError, BusError, BusUsageError, PortError, PortLost, PortUnavailable
 from .model import (
     BoardId,
     BoardSnapshot,
@@ -64,12 +64,12 @@ __all__ = [
     "BoardSnapshot",
     "BoardStatistics",
     "BusConfig",
+    "BusConfigError",
     "BusError",
     "BusOwner",
     "BusStatistics",
     "BusUsageError",
     "ChannelState",
-    "ConfigError",
     "DoorState",
     "Health",
     "InputRef",

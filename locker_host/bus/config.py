@@ -1,7 +1,7 @@
 """Configuration of one RS-485 bus: the port, its timing and its boards.
 
 Every value is checked when the dataclass is built; a problem raises
-`ConfigError` whose `field` names it the way a configuration file would
+`BusConfigError` whose `field` names it the way a configuration file would
 (`boards[2].channels[4].door.input`), so an installer can fix the file
 without reading this code. Durations are seconds.
 
@@ -33,7 +33,7 @@ from protocol import reference_board as rb
 from protocol.families import FAMILIES, REFERENCE, RELAY, Bounds, Capability, Family, Framing
 from protocol.timing import SerialFormat
 
-from .errors import ConfigError
+from .errors import BusConfigError
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
@@ -66,7 +66,7 @@ class BoardConfig(Protocol):
     """What the bus, the daemon and commissioning need of any family's configuration.
 
     `family` is a name in `protocol.families.FAMILIES`; `check` raises
-    `ConfigError` naming the key (`boards[2].unit`) of a value outside what
+    `BusConfigError` naming the key (`boards[2].unit`) of a value outside what
     the family's registry entry allows."""
 
     @property
@@ -116,7 +116,7 @@ class ReferenceBoardConfig:
         _within(self.unit, family.units, f"{key}.unit")
         _within(self.channels, family.channels, f"{key}.channels")
         if family.pulse_ms is None:
-            raise ConfigError(f"{key}.family", f"{family.name} boards need keys of their own")
+            raise BusConfigError(f"{key}.family", f"{family.name} boards need keys of their own")
         _within(self.pulse_ms, family.pulse_ms, f"{key}.pulse_ms")
         _optional_seconds(self.poll_interval, f"{key}.poll_interval")
         _optional_seconds(self.response_timeout, f"{key}.response_timeout")
@@ -158,7 +158,7 @@ class RelayBoardConfig:
         family = FAMILIES[self.family]
         _within(self.unit, family.units, f"{key}.unit")
         if len(self.channels) not in family.channels:
-            raise ConfigError(
+            raise BusConfigError(
                 f"{key}.channels", f"{len(self.channels)} relays is outside {family.channels}"
             )
         for n, channel in enumerate(self.channels):
@@ -222,17 +222,17 @@ class KerongBoardConfig:
     def check(self, key: str) -> None:
         family = FAMILIES.get(self.family)
         if family is None or family.unlock_ms is None:
-            raise ConfigError(f"{key}.family", f"{self.family!r} is not a Kerong board")
+            raise BusConfigError(f"{key}.family", f"{self.family!r} is not a Kerong board")
         _within(self.unit, family.units, f"{key}.unit")
         if self.channels is not None:
             _within(self.channels, family.channels, f"{key}.channels")
         _within(self.unlock_ms, family.unlock_ms, f"{key}.unlock_ms")
         if not self.has_item_sensor and self.polarity.item_inverted:
-            raise ConfigError(
+            raise BusConfigError(
                 f"{key}.polarity.item_inverted", f"a {family.title} has no item sensor"
             )
         if self.polarity.lock_feedback_inverted:
-            raise ConfigError(
+            raise BusConfigError(
                 f"{key}.polarity.lock_feedback_inverted", "the hook switch is the door's"
             )
         _optional_seconds(self.poll_interval, f"{key}.poll_interval")
@@ -275,22 +275,22 @@ class BusConfig:
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
-            raise ConfigError("name", f"{self.name!r} must be 1-32 letters, digits, _ or -")
+            raise BusConfigError("name", f"{self.name!r} must be 1-32 letters, digits, _ or -")
         if not self.port:
-            raise ConfigError("port", "the serial device path is empty")
+            raise BusConfigError("port", "the serial device path is empty")
         if not self.boards:
-            raise ConfigError("boards", "a bus needs at least one board")
+            raise BusConfigError("boards", "a bus needs at least one board")
         framings = sorted({FAMILIES[b.family].framing for b in self.boards if b.family in FAMILIES})
         if len(framings) > 1:
             kinds = " and ".join(f.value.capitalize() for f in framings)
-            raise ConfigError(
+            raise BusConfigError(
                 "boards", f"{kinds} boards cannot share a bus: give each its own port"
             )
         seen: dict[int, int] = {}
         for i, board in enumerate(self.boards):
             board.check(f"boards[{i}]")
             if board.unit in seen:
-                raise ConfigError(
+                raise BusConfigError(
                     f"boards[{i}].unit", f"{board.unit} is already boards[{seen[board.unit]}]"
                 )
             seen[board.unit] = i
@@ -299,14 +299,14 @@ class BusConfig:
         for name in ("min_gap", "slave_allowance", "adapter_allowance"):
             _seconds(getattr(self, name), name, allow_zero=True)
         if self.read_retries not in (0, 1):
-            raise ConfigError("read_retries", f"{self.read_retries} is not 0 or 1")
+            raise BusConfigError("read_retries", f"{self.read_retries} is not 0 or 1")
         if self.failures_until_offline < 1:
-            raise ConfigError("failures_until_offline", "must be at least 1")
+            raise BusConfigError("failures_until_offline", "must be at least 1")
         for prefix in ("probe_backoff", "reopen_backoff"):
             initial, maximum = getattr(self, f"{prefix}_initial"), getattr(self, f"{prefix}_max")
             _seconds(initial, f"{prefix}_initial")
             if maximum < initial:
-                raise ConfigError(f"{prefix}_max", f"{maximum} is below {prefix}_initial")
+                raise BusConfigError(f"{prefix}_max", f"{maximum} is below {prefix}_initial")
 
     @property
     def line_protocol(self) -> Framing:
@@ -322,7 +322,7 @@ class BusConfig:
                         continue
                     other = self.boards[units[ref.unit]]
                     if Capability.SENSOR_INPUTS not in FAMILIES[other.family].capabilities:
-                        raise ConfigError(
+                        raise BusConfigError(
                             f"boards[{i}].channels[{n}].{name}.unit",
                             f"unit {ref.unit} is a {other.family} board, not an input module",
                         )
@@ -334,20 +334,20 @@ class BusConfig:
 def _family(name: str, key: str) -> Family:
     family = FAMILIES.get(name)
     if family is None:
-        raise ConfigError(f"{key}.family", f"{name!r} is not one of {', '.join(FAMILIES)}")
+        raise BusConfigError(f"{key}.family", f"{name!r} is not one of {', '.join(FAMILIES)}")
     return family
 
 
 def _within(value: int, bounds: Bounds, key: str) -> None:
     if value not in bounds:
-        raise ConfigError(key, f"{value} is outside {bounds}")
+        raise BusConfigError(key, f"{value} is outside {bounds}")
 
 
 def _seconds(value: float, key: str, *, allow_zero: bool = False) -> None:
     low_ok = value >= 0 if allow_zero else value > 0
     if not (low_ok and value <= 3600):
         low = ">= 0" if allow_zero else "> 0"
-        raise ConfigError(key, f"{value} s must be {low} and <= 3600")
+        raise BusConfigError(key, f"{value} s must be {low} and <= 3600")
 
 
 def _optional_seconds(value: float | None, key: str) -> None:

@@ -1,7 +1,7 @@
 """The bus adapter's one exception tree.
 
     BusError                      every error this package raises has a `code`
-    ├── ConfigError               a configuration value is wrong; `field` names it
+    ├── BusConfigError            a configuration value is wrong; `field` names it
     ├── BusUsageError             the caller asked for something that cannot exist
     │                             (an unknown board, a channel out of range)
     └── PortError                 the serial device, with `path` and `errno`
@@ -26,7 +26,7 @@ class BusError(Exception):
     code = "bus_error"
 
 
-class ConfigError(BusError, ValueError):
+class BusConfigError(BusError, ValueError):
     code = "bus_config"
 
     def __init__(self, field: str, problem: str) -> None:

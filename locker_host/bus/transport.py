@@ -51,7 +51,7 @@ import serial
 
 from protocol.timing import SerialFormat
 
-from .errors import ConfigError, PortError, PortLost, PortUnavailable
+from .errors import BusConfigError, PortError, PortLost, PortUnavailable
 from .fine_timer import FineTimer
 
 _CHUNK = 4096
@@ -156,7 +156,7 @@ class SerialTransport:
             port.parity = _PARITY[fmt.parity]
             port.stopbits = _STOPBITS[fmt.stopbits]
         except ValueError as exc:
-            raise ConfigError("format", f"{fmt.baud} {fmt.name}: {exc}") from None
+            raise BusConfigError("format", f"{fmt.baud} {fmt.name}: {exc}") from None
         port.timeout = 0
         port.exclusive = True  # a second owner of the bus is a bug (one owner per bus)
         try:

@@ -7,8 +7,9 @@ request is one JSON line, `{"command": NAME, "payload": {...}}`, answered
 by one JSON line. NAME is any command of the application command API
 (reserve, cancel, expect_dropoff, extend_deadline, recall_list, open,
 set_service, inventory) or one of the daemon's own: `state` (the published
-snapshot), `ping`. Replies are the API's `{"ok": ...}` dicts; a line that is
-not JSON, or not an object, gets `invalid` and the connection stays usable.
+snapshot), `ping`. Replies are the app's `Reply` values, serialised here
+(`to_json`), one line each; a line that is not JSON, or not an object, gets
+`invalid` and the connection stays usable.
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from locker_host.app import InvalidPayload, Reply, refusal
+
 JsonDict = dict[str, Any]
-Handler = Callable[[str, object], Awaitable[JsonDict]]
+Handler = Callable[[str, object], Awaitable[Reply]]
 
 MAX_LINE = 1 << 20  # a command is a few hundred bytes; a megabyte is abuse
 
 
-def _error(code: str, message: str, **extra: object) -> JsonDict:
-    return {"ok": False, "error": {"code": code, "message": message, **extra}}
+def _invalid(message: str, field: str | None = None) -> Reply:
+    return refusal(InvalidPayload(message, field=field))
 
 
 class AdminServer:
@@ -66,11 +69,13 @@ class AdminServer:
                 try:
                     line = await reader.readline()
                 except (ValueError, asyncio.LimitOverrunError):
-                    writer.write(_line(_error("invalid", f"a request is at most {MAX_LINE} bytes")))
+                    writer.write(
+                        _line(_invalid(f"a request is at most {MAX_LINE} bytes").to_json())
+                    )
                     break
                 if not line:
                     break
-                writer.write(_line(await self._answer(line)))
+                writer.write(_line((await self._answer(line)).to_json()))
                 await writer.drain()
         except ConnectionError:
             pass
@@ -79,16 +84,16 @@ class AdminServer:
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
 
-    async def _answer(self, line: bytes) -> JsonDict:
+    async def _answer(self, line: bytes) -> Reply:
         try:
             request = json.loads(line)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return _error("invalid", f"not a JSON line: {exc}")
+            return _invalid(f"not a JSON line: {exc}")
         if not isinstance(request, dict):
-            return _error("invalid", "a request is a JSON object", field="$")
+            return _invalid("a request is a JSON object", "$")
         name = request.get("command")
         if not isinstance(name, str) or not name:
-            return _error("invalid", "command: a non-empty string is required", field="command")
+            return _invalid("command: a non-empty string is required", "command")
         payload = request.get("payload", {})
         return await self._handle(name, payload)
 

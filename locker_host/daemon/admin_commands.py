@@ -15,17 +15,27 @@ before the MQTT link exists. The daemon's own commands:
     arm_dropoff  service, accessible?     the next ID card swipe starts that drop-off
     disarm_dropoff
 
-Every reply is `{"ok": true, ...}` or `{"ok": false, "error": {"code", ...}}`.
+Every reply is a `Reply` value: `{"ok": true, ...}` or `{"ok": false, "error": {"code", ...}}`
+on the socket.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
-from locker_host.app import COMMANDS, CommandApi, JsonDict, LockerService
+from locker_host.app import (
+    COMMANDS,
+    CommandApi,
+    Done,
+    InvalidPayload,
+    LockerService,
+    Reply,
+    UnknownCommand,
+    refusal,
+)
 
 from .commissioning import CommissioningStatus
 from .config import DaemonConfig
@@ -33,14 +43,12 @@ from .presentations import Presentations, log_reply
 
 logger = logging.getLogger(__name__)
 
-OwnCommand = Callable[[Mapping[str, Any]], Awaitable[JsonDict]]
+OwnCommand = Callable[[Mapping[str, Any]], Awaitable[Reply]]
+Health = Callable[[], Mapping[str, Any]]
 
 
-def _error(code: str, message: str, field: str | None = None) -> JsonDict:
-    body: JsonDict = {"code": code, "message": message}
-    if field is not None:
-        body["field"] = field
-    return {"ok": False, "error": body}
+def _invalid(message: str, field: str) -> Reply:
+    return refusal(InvalidPayload(message, field=field))
 
 
 class AdminHandler:
@@ -52,7 +60,7 @@ class AdminHandler:
         api: CommandApi,
         presentations: Presentations,
         commissioning: CommissioningStatus,
-        health: Callable[[], JsonDict],
+        health: Health,
     ) -> None:
         self._config = config
         self._service = service
@@ -75,94 +83,95 @@ class AdminHandler:
     def commands(self) -> tuple[str, ...]:
         return (*COMMANDS, *self._own)
 
-    async def __call__(self, name: str, payload: object) -> JsonDict:
+    async def __call__(self, name: str, payload: object) -> Reply:
         if name in COMMANDS:
             reply = await self._api.handle(name, payload)
             log_reply(f"admin {name}", reply)
             return reply
         command = self._own.get(name)
         if command is None:
-            return {
-                **_error("unknown_command", f"no command named {name[:40]!r}"),
-                "known": list(self.commands),
-            }
+            unknown = refusal(UnknownCommand(f"no command named {name[:40]!r}"))
+            return replace(unknown, extra={"known": list(self.commands)})
         if not isinstance(payload, Mapping):
-            return _error("invalid", "the payload must be a JSON object", "payload")
+            return _invalid("the payload must be a JSON object", "payload")
         return await command(payload)
 
     # -- the daemon's own commands ----------------------------------------------------
 
-    async def _ping(self, payload: Mapping[str, Any]) -> JsonDict:
-        return {"ok": True, "pong": True}
+    async def _ping(self, payload: Mapping[str, Any]) -> Reply:
+        return Done({"pong": True})
 
-    async def _state(self, payload: Mapping[str, Any]) -> JsonDict:
-        return {"ok": True, "state": await self._service.snapshot()}
+    async def _state(self, payload: Mapping[str, Any]) -> Reply:
+        return Done({"state": await self._service.snapshot()})
 
-    async def _events(self, payload: Mapping[str, Any]) -> JsonDict:
+    async def _events(self, payload: Mapping[str, Any]) -> Reply:
         after = payload.get("after_seq", 0)
         limit = payload.get("limit", 100)
         for name, value in (("after_seq", after), ("limit", limit)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                return _error("invalid", "must be a whole number (0 or more)", name)
+                return _invalid("must be a whole number (0 or more)", name)
         events = await self._service.runner.run(
             lambda store: store.pending_events(after_seq=after, limit=min(limit, 1000))
         )
-        return {
-            "ok": True,
-            "events": [
-                {
-                    "seq": e.seq,
-                    "boot_id": str(e.boot_id),
-                    "type": e.type,
-                    "created_at": e.created_at.isoformat(),
-                    "payload": e.payload,
-                }
-                for e in events
-            ],
-        }
+        return Done(
+            {
+                "events": [
+                    {
+                        "seq": e.seq,
+                        "boot_id": str(e.boot_id),
+                        "type": e.type,
+                        "created_at": e.created_at.isoformat(),
+                        "payload": e.payload,
+                    }
+                    for e in events
+                ],
+            }
+        )
 
-    async def _health_reply(self, payload: Mapping[str, Any]) -> JsonDict:
-        return {"ok": True, **self._health()}
+    async def _health_reply(self, payload: Mapping[str, Any]) -> Reply:
+        return Done(self._health())
 
-    async def _commissioning_reply(self, payload: Mapping[str, Any]) -> JsonDict:
-        return {"ok": True, **self._commissioning.as_dict()}
+    async def _commissioning_reply(self, payload: Mapping[str, Any]) -> Reply:
+        return Done(self._commissioning.as_dict())
 
-    async def _services(self, payload: Mapping[str, Any]) -> JsonDict:
+    async def _services(self, payload: Mapping[str, Any]) -> Reply:
         armed = self._presentations.armed()
-        return {
-            "ok": True,
-            "services": [
-                {**asdict(s), "size": s.size.value, "labels": dict(s.labels)}
-                for s in self._config.services
-            ],
-            "departments": [
-                {"id": d.id, "labels": dict(d.labels)} for d in self._config.departments
-            ],
-            "armed": None if armed is None else armed.service.name,
-        }
+        return Done(
+            {
+                "services": [
+                    {**asdict(s), "size": s.size.value, "labels": dict(s.labels)}
+                    for s in self._config.services
+                ],
+                "departments": [
+                    {"id": d.id, "labels": dict(d.labels)} for d in self._config.departments
+                ],
+                "armed": None if armed is None else armed.service.name,
+            }
+        )
 
-    async def _arm_dropoff(self, payload: Mapping[str, Any]) -> JsonDict:
+    async def _arm_dropoff(self, payload: Mapping[str, Any]) -> Reply:
         name = payload.get("service")
         accessible = payload.get("accessible", False)
         unknown = sorted(set(payload) - {"service", "accessible"})
         if unknown:
-            return _error("invalid", "unknown field", unknown[0])
+            return _invalid("unknown field", unknown[0])
         if not isinstance(accessible, bool):
-            return _error("invalid", "must be true or false", "accessible")
+            return _invalid("must be true or false", "accessible")
         service = self._config.service(name) if isinstance(name, str) else None
         if service is None:
             known = ", ".join(s.name for s in self._config.services) or "none configured"
-            return _error("invalid", f"one of the configured services ({known})", "service")
+            return _invalid(f"one of the configured services ({known})", "service")
         armed = self._presentations.arm_dropoff(service, accessible=accessible, source="admin")
-        return {
-            "ok": True,
-            "armed": service.name,
-            "department": service.department,
-            "size": service.size.value,
-            "expires_in_s": self._config.kiosk.dropoff_arm_timeout_s,
-            "accessible": armed.accessible,
-        }
+        return Done(
+            {
+                "armed": service.name,
+                "department": service.department,
+                "size": service.size.value,
+                "expires_in_s": self._config.kiosk.dropoff_arm_timeout_s,
+                "accessible": armed.accessible,
+            }
+        )
 
-    async def _disarm_dropoff(self, payload: Mapping[str, Any]) -> JsonDict:
+    async def _disarm_dropoff(self, payload: Mapping[str, Any]) -> Reply:
         self._presentations.disarm(source="admin")
-        return {"ok": True}
+        return Done()

@@ -22,6 +22,7 @@ from typing import Any
 from locker_host.bus import (
     BoardConfig,
     BusConfig,
+    BusConfigError,
     InputRef,
     KerongBoardConfig,
     ReferenceBoardConfig,
@@ -29,7 +30,6 @@ from locker_host.bus import (
     RelayChannelConfig,
     SensorPolarity,
 )
-from locker_host.bus import ConfigError as BusConfigError
 from protocol.families import (
     FAMILIES,
     KERONG_CU16,

@@ -33,13 +33,25 @@ from locker_host.api import (
     ServiceOffer,
     create_app,
 )
-from locker_host.app import JsonDict, Keys, LockerService, OperatorDesk
+from locker_host.app import (
+    Category,
+    Done,
+    InvalidPayload,
+    JsonDict,
+    Keys,
+    LockerService,
+    OperatorDesk,
+    Refusal,
+    Reply,
+    refusal,
+)
 from locker_host.bus import BusOwner, BusStatistics
 from locker_host.domain import CodePurpose, Size
 from locker_host.readers import (
     KioskEntry,
     ReaderKeys,
     SwipeError,
+    SwipeErrorCode,
     ThreadedReader,
     parse_swipe,
 )
@@ -54,8 +66,10 @@ STOP_TIMEOUT_S = 5.0
 MqttFigures = Callable[[], Mapping[str, Any] | None]
 
 
-def _error(code: str, message: str, field: str) -> JsonDict:
-    return {"ok": False, "error": {"code": code, "message": message, "field": field}}
+def _swipe_refusal(problem: SwipeError) -> Refusal:
+    unknown = problem.code is SwipeErrorCode.UNKNOWN_KIOSK
+    category = Category.DENIED if unknown else Category.INVALID
+    return Refusal(problem.code.value, problem.message, category, problem.field)
 
 
 class PresentationsKiosk:
@@ -93,35 +107,40 @@ class PresentationsKiosk:
     def armed(self) -> JsonDict | None:
         return self._presentations.armed_view()
 
-    def arm(self, service: str, size: str | None, accessible: bool) -> JsonDict:
+    def arm(self, service: str, size: str | None, accessible: bool) -> Reply:
         chosen = self._config.service(service)
         if chosen is None:
             known = ", ".join(s.name for s in self._config.services) or "none configured"
-            return _error("invalid", f"one of the configured services ({known})", "service")
+            message = f"one of the configured services ({known})"
+            return refusal(InvalidPayload(message, field="service"))
         self._presentations.arm_dropoff(
             chosen, accessible=accessible, size=None if size is None else Size(size), source="http"
         )
-        return {"ok": True, "armed": self.armed()}
+        return Done({"armed": self.armed()})
 
-    def disarm(self) -> JsonDict:
+    def disarm(self) -> Reply:
         self._presentations.disarm(source="http")
-        return {"ok": True, "armed": None}
+        return Done({"armed": None})
 
-    async def enter_code(self, code: str, purpose: str, accessible: bool) -> JsonDict:
+    async def enter_code(self, code: str, purpose: str, accessible: bool) -> Reply:
         return await self._presentations.enter_code(
             code, CodePurpose(purpose), accessible=accessible
         )
 
-    async def swipe(self, payload: Mapping[str, Any]) -> JsonDict:
+    async def swipe(self, payload: Mapping[str, Any]) -> Reply:
         staff = self._keys.staff
         if staff is None and "staff_card" in payload:
-            return _error("invalid_field", "no staff cards are configured here", "staff_card")
+            return _swipe_refusal(
+                SwipeError(
+                    SwipeErrorCode.INVALID_FIELD, "staff_card", "no staff cards are configured here"
+                )
+            )
         # Without staff keys no staff card gets this far (above): the codes keyring only
         # fills the slot.
         keys = ReaderKeys(self._keys.owner, self._keys.codes, staff or self._keys.codes)
         reading = parse_swipe(payload, self._kiosks, keys)
         if isinstance(reading, SwipeError):
-            return {"ok": False, "error": reading.to_dict()}
+            return _swipe_refusal(reading)
         reply = await self._presentations.handle(reading, source="http")
         assert reply is not None  # a swipe is a card, a staff card or a code
         return reply

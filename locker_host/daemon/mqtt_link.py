@@ -20,11 +20,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from locker_host.app import CommandApi, LockerService
+from locker_host.app import AppError, CentralRequest, CommandApi, LockerService, parse_envelope
+from locker_host.app import refusal as app_refusal
 from mqtt_bridge import BridgeConfig, BridgeFailed, MqttBridge, OutboxStats, PendingEvent
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,18 @@ class ServicePort:
         self._service = service
 
     async def handle_command(self, name: str, payload: object) -> dict[str, Any]:
-        return await self._api.handle(name, payload)
+        return (await self._api.handle(name, payload)).to_json()
+
+    @staticmethod
+    def read_envelope(payload: Mapping[str, Any]) -> CentralRequest | dict[str, Any]:
+        try:
+            return parse_envelope(payload)
+        except AppError as problem:
+            return app_refusal(problem).to_json()
+
+    def expired(self, expires_at_wall_s: float) -> dict[str, Any] | None:
+        problem = self._service.stale(expires_at_wall_s)
+        return None if problem is None else app_refusal(problem).to_json()
 
     async def snapshot(self) -> dict[str, Any]:
         return await self._service.snapshot()

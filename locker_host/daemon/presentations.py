@@ -32,11 +32,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from locker_host.app import JsonDict, Kiosk, LockerService
-from locker_host.domain import CodePurpose, Size
+from locker_host.app import Done, JsonDict, Kiosk, LockerService, Refusal, Reply, refusal
+from locker_host.app import UnknownCard as UnknownCardError
+from locker_host.domain import CodePurpose, NothingForYou, Size
 from locker_host.readers import (
     CardPresented,
     CodeEntered,
@@ -69,7 +70,7 @@ class KioskOutcome:
 
     source: Source  # a reader of the daemon, the HTTP kiosk, or `lockerd admin`
     action: str  # pickup, dropoff, staff, code, arm, disarm
-    reply: JsonDict
+    reply: Reply
     at_wall_s: float
 
 
@@ -110,7 +111,7 @@ class Presentations:
 
         return remove
 
-    def _report(self, source: Source, action: str, reply: JsonDict) -> JsonDict:
+    def _report(self, source: Source, action: str, reply: Reply) -> Reply:
         outcome = KioskOutcome(source, action, reply, self._wall())
         for listener in list(self._listeners):
             try:
@@ -137,12 +138,12 @@ class Presentations:
             "drop-off armed",
             extra={"service": service.name, "timeout_s": self._arm_timeout_s},
         )
-        self._report(source, "arm", {"ok": True, "armed": self.armed_view()})
+        self._report(source, "arm", Done({"armed": self.armed_view()}))
         return self._armed
 
     def disarm(self, *, source: Source = "reader") -> None:
         self._armed = None
-        self._report(source, "disarm", {"ok": True, "armed": None})
+        self._report(source, "disarm", Done({"armed": None}))
 
     def armed_view(self) -> JsonDict | None:
         """The armed drop-off for the kiosk screen (and the stream), or None."""
@@ -164,7 +165,7 @@ class Presentations:
 
     # -- readings ----------------------------------------------------------------------
 
-    async def handle(self, reading: Reading, *, source: Source = "reader") -> JsonDict | None:
+    async def handle(self, reading: Reading, *, source: Source = "reader") -> Reply | None:
         match reading:
             case CardPresented():
                 action = "pickup" if self.armed() is None else "dropoff"
@@ -182,7 +183,7 @@ class Presentations:
                 logger.info("reader ready", extra={"reader": reading.source})
         return None
 
-    async def _card(self, reading: CardPresented) -> JsonDict:
+    async def _card(self, reading: CardPresented) -> Reply:
         armed = self.armed()
         if armed is None:
             reply = await self._kiosk.pickup(reading.credential)
@@ -204,7 +205,7 @@ class Presentations:
         )
         return reply
 
-    async def _code(self, reading: CodeEntered) -> JsonDict:
+    async def _code(self, reading: CodeEntered) -> Reply:
         if reading.purpose is CodePurpose.PICKUP:
             reply = await self._kiosk.pickup(reading.credential)
         else:
@@ -214,7 +215,7 @@ class Presentations:
 
     async def enter_code(
         self, code: str, purpose: CodePurpose, *, accessible: bool = False
-    ) -> JsonDict:
+    ) -> Reply:
         """A code typed on the HTTP kiosk's keypad (raw: the kiosk digests and drops it)."""
         if purpose is CodePurpose.PICKUP:
             reply = await self._kiosk.pickup_by_code(code)
@@ -223,7 +224,7 @@ class Presentations:
         log_reply(f"{purpose.value} by code", reply, reader="http")
         return self._report("http", "code", reply)
 
-    async def _staff_card(self, reading: StaffCardPresented) -> JsonDict:
+    async def _staff_card(self, reading: StaffCardPresented) -> Reply:
         staff = self._staff.staff_for_digests(reading.digests)
         if staff is None:
             try:
@@ -232,42 +233,43 @@ class Presentations:
                 )
             except StoreError as failure:
                 logger.error("cannot audit an unknown staff card", extra={"error": failure.code})
-            reply: JsonDict = {
-                "ok": False,
-                "error": {"code": "unknown_card", "message": "this staff card is not registered"},
-            }
-            log_reply("staff card", reply, reader=reading.source, card=reading.masked)
-            return reply
+            unknown = refusal(UnknownCardError("this staff card is not registered"))
+            log_reply("staff card", unknown, reader=reading.source, card=reading.masked)
+            return unknown
         reply = await self._kiosk.staff_swipe(staff)
         context = {"reader": reading.source, "card": reading.masked, "staff_id": staff.staff_id}
-        if reply["ok"]:
-            results: dict[str, JsonDict] = {
-                purpose: {"ok": True, "result": "opening", **opening}
-                for purpose, opening in reply["by_purpose"].items()
-            }
-            for purpose, result in results.items():
-                log_reply(f"staff {purpose}", result, **context, department=staff.department)
-            return {"ok": True, "staff_open": results}
-        if reply["error"]["code"] == "nothing_for_you":
-            logger.info("staff card: nothing to do", extra=context)
-            return {"ok": False, "staff_open": {}}
-        log_reply("staff card", reply, **context, department=staff.department)
-        return {"ok": False, "staff_open": {}, "error": reply["error"]}
+        match reply:
+            case Done():
+                results = {
+                    purpose: Done({"result": "opening", **opening})
+                    for purpose, opening in reply.fields["by_purpose"].items()
+                }
+                for purpose, result in results.items():
+                    log_reply(f"staff {purpose}", result, **context, department=staff.department)
+                return Done({"staff_open": {p: r.to_json() for p, r in results.items()}})
+            case Refusal(code=NothingForYou.code):
+                logger.info("staff card: nothing to do", extra=context)
+                return Done({"staff_open": {}}, ok=False)
+            case Refusal():
+                log_reply("staff card", reply, **context, department=staff.department)
+                return replace(reply, extra={"staff_open": {}})
 
 
-def log_reply(what: str, reply: JsonDict, **context: Any) -> None:
+def log_reply(what: str, reply: Reply, **context: Any) -> None:
     """One line per decision: the reply's result and compartments, or its error code."""
-    extra: dict[str, Any] = {**context, "ok": bool(reply.get("ok"))}
-    if reply.get("ok"):
-        extra["result"] = reply.get("result", "")
-        opens = reply.get("opens")
-        if isinstance(opens, list):
-            extra["compartments"] = ",".join(str(o.get("compartment")) for o in opens)
-        if reply.get("unavailable"):
-            extra["unavailable"] = ",".join(str(c) for c in reply["unavailable"])
-        if "compartment" in reply:
-            extra["compartment"] = reply["compartment"]
-    else:
-        error = reply.get("error") or {}
-        extra["error"] = error.get("code", "")
+    extra: dict[str, Any] = {**context}
+    match reply:
+        case Done(fields=fields):
+            extra["ok"] = reply.ok
+            extra["result"] = fields.get("result", "")
+            opens = fields.get("opens")
+            if isinstance(opens, list):
+                extra["compartments"] = ",".join(str(o.get("compartment")) for o in opens)
+            if fields.get("unavailable"):
+                extra["unavailable"] = ",".join(str(c) for c in fields["unavailable"])
+            if "compartment" in fields:
+                extra["compartment"] = fields["compartment"]
+        case Refusal():
+            extra["ok"] = False
+            extra["error"] = reply.code
     logger.info(what, extra=extra)

@@ -22,7 +22,7 @@ never an ID number::
     │   ├── PickupCodeRequired       pickup_code_required
     │   ├── WrongCode                wrong_code
     │   ├── CodeLockedOut            code_locked_out
-    │   └── CommandExpired           command_expired
+    │   └── CommandExpired           expired  (also the app's, for a stale central command)
     └── Conflict                     (the locker's state does not allow it now)
         ├── UnknownCompartment       unknown_compartment
         ├── UnknownApplication       unknown_application
@@ -122,7 +122,9 @@ class CodeLockedOut(Denied):
 
 
 class CommandExpired(Denied):
-    code = "command_expired"
+    """``expires_at`` has passed on a trusted clock: the command is answered, never executed."""
+
+    code = "expired"
 
 
 class Conflict(LockerError):

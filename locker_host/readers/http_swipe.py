@@ -62,9 +62,6 @@ class SwipeError:
     field: str | None
     message: str
 
-    def to_dict(self) -> dict[str, str | None]:
-        return {"code": self.code.value, "field": self.field, "message": self.message}
-
 
 @dataclass(frozen=True)
 class KioskEntry:

@@ -35,23 +35,25 @@ async def door(parts: Parts, compartment: str, *, opened: bool, item: bool | Non
 
 async def certificate(parts: Parts, application: str, id_number: str, **fields: Any) -> str:
     """Reserved by the central system, loaded by the market clerk: waiting for its owner."""
-    reply = await parts.api.handle(
-        "reserve",
-        {
-            "command_id": f"reserve-{application}",
-            "expires_at": iso(parts.clock.wall_s + 3600),
-            "application": application,
-            "owner_key": owner_key(id_number),
-            "key_version": 2,
-            "size": "S",
-            "department": "market",
-            "deadline": iso(parts.clock.wall_s + 3 * 86_400),
-            **fields,
-        },
-    )
+    reply = (
+        await parts.api.handle(
+            "reserve",
+            {
+                "command_id": f"reserve-{application}",
+                "expires_at": iso(parts.clock.wall_s + 3600),
+                "application": application,
+                "owner_key": owner_key(id_number),
+                "key_version": 2,
+                "size": "S",
+                "department": "market",
+                "deadline": iso(parts.clock.wall_s + 3 * 86_400),
+                **fields,
+            },
+        )
+    ).to_json()
     assert reply["ok"], reply
     compartment = str(reply["compartment"])
-    loading = await parts.kiosk.staff_open(CLERK, Purpose.LOAD)
+    loading = (await parts.kiosk.staff_open(CLERK, Purpose.LOAD)).to_json()
     assert loading["ok"], loading
     await door(parts, compartment, opened=True)
     await door(parts, compartment, opened=False, item=True)

@@ -91,17 +91,19 @@ async def test_a_pickup_code_opens_the_proxys_compartment_and_a_wrong_one_is_ref
 
 async def test_a_dropoff_code_brings_its_own_service(tmp_path: Path) -> None:
     async with api_rig(tmp_path) as rig:
-        expected = await rig.parts.api.handle(
-            "expect_dropoff",
-            {
-                "command_id": "e1",
-                "expires_at": iso(rig.parts.clock.wall_s + 3600),
-                "application": "APP-7",
-                "department": "market",
-                "size": "M",
-                "valid_until": iso(rig.parts.clock.wall_s + 86_400),
-            },
-        )
+        expected = (
+            await rig.parts.api.handle(
+                "expect_dropoff",
+                {
+                    "command_id": "e1",
+                    "expires_at": iso(rig.parts.clock.wall_s + 3600),
+                    "application": "APP-7",
+                    "department": "market",
+                    "size": "M",
+                    "valid_until": iso(rig.parts.clock.wall_s + 86_400),
+                },
+            )
+        ).to_json()
         assert expected["ok"], expected
         async with rig.client("kiosk") as client:
             reply = await client.post("/api/v1/kiosk/dropoff-code", json={"code": expected["code"]})

@@ -112,7 +112,7 @@ class Locker:
         return fields
 
     async def central(self, name: str, **fields: Any) -> dict[str, Any]:
-        return await self.api.handle(name, self.payload(**fields))
+        return (await self.api.handle(name, self.payload(**fields))).to_json()
 
     async def ok(self, name: str, **fields: Any) -> dict[str, Any]:
         reply = await self.central(name, **fields)
@@ -146,7 +146,7 @@ class Locker:
 
     async def load(self, *compartments: str, card: str = "card-tax") -> None:
         """A clerk's card opens every reserved compartment of the department; all get loaded."""
-        reply = await self.kiosk.staff_card(card, "load")
+        reply = (await self.kiosk.staff_card(card, "load")).to_json()
         assert reply["ok"], reply
         assert sorted(o["compartment"] for o in reply["opens"]) == sorted(compartments)
         for compartment in compartments:

@@ -72,7 +72,9 @@ async def reserved(locker: Locker) -> None:
 
 async def loading(locker: Locker) -> None:
     await reserved(locker)
-    assert (await locker.kiosk.staff_card("card-tax", "load"))["ok"]  # door not opened yet
+    assert ((await locker.kiosk.staff_card("card-tax", "load")).to_json())[
+        "ok"
+    ]  # door not opened yet
 
 
 async def cancelled_after_loading(locker: Locker) -> None:
@@ -189,7 +191,7 @@ async def test_every_command_and_every_refusal(db_path: Path, case: Case) -> Non
         await step(locker)
     audit_before, outbox_before, pulses_before = await locker.counts()
     payload = locker.payload(**case.fields(locker))
-    reply = await locker.api.handle(case.command, payload)
+    reply = (await locker.api.handle(case.command, payload)).to_json()
     audit, outbox, pulses = await locker.counts()
     stored = await locker.service.runner.run(lambda s: s.command_reply(payload["command_id"]))
     if case.code is None:
@@ -252,10 +254,10 @@ async def test_a_duplicate_gets_the_stored_reply_and_nothing_happens_again(
     for step in case.steps:
         await step(locker)
     payload = locker.payload(**case.fields(locker))
-    first = await locker.api.handle(case.command, payload)
+    first = (await locker.api.handle(case.command, payload)).to_json()
     assert first["ok"], first
     counts, state = await locker.counts(), locker.state
-    again = await locker.api.handle(case.command, payload)
+    again = (await locker.api.handle(case.command, payload)).to_json()
     if case.command == "expect_dropoff":
         # The raw code is shown once and never stored; the replay says everything else.
         assert "code" in first and "code" not in again
@@ -264,7 +266,7 @@ async def test_a_duplicate_gets_the_stored_reply_and_nothing_happens_again(
     assert await locker.counts() == counts and locker.state == state
     await locker.restart()  # the dedup table is on disk, not in memory
     restarted_counts = await locker.counts()
-    assert await locker.api.handle(case.command, payload) == again
+    assert (await locker.api.handle(case.command, payload)).to_json() == again
     assert await locker.counts() == restarted_counts
     await locker.close()
 
@@ -272,10 +274,10 @@ async def test_a_duplicate_gets_the_stored_reply_and_nothing_happens_again(
 async def test_a_refusal_is_stored_and_replayed_too(db_path: Path) -> None:
     locker = await Locker.start(db_path)
     payload = locker.payload(**reserve_fields(locker, deadline=iso(locker.clock.wall_s - HOUR)))
-    first = await locker.api.handle("reserve", payload)
+    first = (await locker.api.handle("reserve", payload)).to_json()
     assert first["error"]["code"] == "invalid_deadline"
     counts = await locker.counts()
-    assert await locker.api.handle("reserve", payload) == first
+    assert (await locker.api.handle("reserve", payload)).to_json() == first
     assert await locker.counts() == counts
     await locker.close()
 
@@ -287,7 +289,7 @@ async def test_an_expired_command_does_nothing(db_path: Path, case: Case) -> Non
         await step(locker)
     state, (audit, outbox, pulses) = locker.state, await locker.counts()
     payload = locker.payload(expires_at=iso(locker.clock.wall_s - 1), **case.fields(locker))
-    reply = await locker.api.handle(case.command, payload)
+    reply = (await locker.api.handle(case.command, payload)).to_json()
     assert reply["ok"] is False and reply["error"]["code"] == "expired"
     assert locker.state == state
     assert await locker.counts() == (audit + 1, outbox, pulses)
@@ -296,7 +298,7 @@ async def test_an_expired_command_does_nothing(db_path: Path, case: Case) -> Non
     assert entry.action == ACTIONS.get(case.command, case.command)
     # Answered the same if it comes again, even once the clock no longer says so.
     locker.clock.jump_wall(-2 * HOUR)
-    assert await locker.api.handle(case.command, payload) == reply
+    assert (await locker.api.handle(case.command, payload)).to_json() == reply
     assert locker.state == state
     await locker.close()
 
@@ -387,12 +389,12 @@ def test_a_valid_payload_parses_into_the_typed_request() -> None:
 async def test_unknown_and_invalid_commands_through_the_api(db_path: Path) -> None:
     locker = await Locker.start(db_path)
     counts = await locker.counts()
-    unknown = await locker.api.handle("self_destruct", locker.payload())
+    unknown = (await locker.api.handle("self_destruct", locker.payload())).to_json()
     assert unknown["error"]["code"] == "unknown_command"
     assert "reserve" in unknown["error"]["details"]["known"]
     with pytest.raises(UnknownCommand):
         parse_command("self_destruct", {})
-    invalid = await locker.api.handle("open", locker.payload(compartment="A01"))
+    invalid = (await locker.api.handle("open", locker.payload(compartment="A01"))).to_json()
     assert invalid == {
         "ok": False,
         "error": {"code": "invalid", "message": "required, a string", "field": "reason"},

@@ -14,7 +14,7 @@ from .harness import DAY, Locker, iso, owner_key
 
 async def test_dropoff_by_card_then_staff_collection(db_path: Path) -> None:
     locker = await Locker.start(db_path)
-    reply = await locker.kiosk.dropoff_by_card(ALICE_ID, "tax", "S")
+    reply = (await locker.kiosk.dropoff_by_card(ALICE_ID, "tax", "S")).to_json()
     assert reply["ok"] and reply["result"] == "opening"
     [opened] = reply["opens"]
     assert locker.driver.pulsed() == [opened["compartment"]] == ["A01"]
@@ -24,7 +24,7 @@ async def test_dropoff_by_card_then_staff_collection(db_path: Path) -> None:
     assert deposited["owner"]["key"] == owner_key(ALICE_ID)
     assert locker.compartment_state("A01") == "occupied"
 
-    reply = await locker.kiosk.staff_card("card-tax", "collect")
+    reply = (await locker.kiosk.staff_card("card-tax", "collect")).to_json()
     assert reply["ok"] and [o["compartment"] for o in reply["opens"]] == ["A01"]
     await locker.use("A01", item_after=False)
     [collected] = await locker.events("dossier.collected")
@@ -37,13 +37,17 @@ async def test_reserve_load_and_pickup_by_card(db_path: Path) -> None:
     locker = await Locker.start(db_path)
     compartment = await locker.reserve("APP-1", BOB_ID)
     assert compartment == "A03"
-    assert (await locker.kiosk.pickup_by_card(BOB_ID))["error"]["code"] == "nothing_for_you"
+    assert ((await locker.kiosk.pickup_by_card(BOB_ID)).to_json())["error"][
+        "code"
+    ] == "nothing_for_you"
     await locker.load(compartment)
     [loaded] = await locker.events("certificate.loaded")
     assert loaded["application"] == "APP-1" and loaded["confirmed"] is True
 
-    assert (await locker.kiosk.pickup_by_card(ALICE_ID))["error"]["code"] == "nothing_for_you"
-    reply = await locker.kiosk.pickup_by_card(BOB_ID)
+    assert ((await locker.kiosk.pickup_by_card(ALICE_ID)).to_json())["error"][
+        "code"
+    ] == "nothing_for_you"
+    reply = (await locker.kiosk.pickup_by_card(BOB_ID)).to_json()
     assert reply["ok"] and [o["compartment"] for o in reply["opens"]] == ["A03"]
     await locker.use("A03", item_after=False)
     [collected] = await locker.events("certificate.collected")
@@ -56,11 +60,15 @@ async def test_pickup_by_code_and_wrong_codes(db_path: Path) -> None:
     locker = await Locker.start(db_path)
     compartment = await locker.reserve("APP-2", CAROL_ID, pickup_code="48151623")
     await locker.load(compartment)
-    assert (await locker.kiosk.pickup_by_code("99999999"))["error"]["code"] == "wrong_code"
-    assert (await locker.kiosk.pickup_by_code("12ab"))["error"]["code"] == "invalid_pickup_code"
-    typed = await locker.kiosk.pickup_by_typed_id(CAROL_ID, None)
+    assert ((await locker.kiosk.pickup_by_code("99999999")).to_json())["error"][
+        "code"
+    ] == "wrong_code"
+    assert ((await locker.kiosk.pickup_by_code("12ab")).to_json())["error"][
+        "code"
+    ] == "invalid_pickup_code"
+    typed = (await locker.kiosk.pickup_by_typed_id(CAROL_ID, None)).to_json()
     assert typed["error"]["code"] == "pickup_code_required"
-    reply = await locker.kiosk.pickup_by_code("48151623")
+    reply = (await locker.kiosk.pickup_by_code("48151623")).to_json()
     assert reply["ok"] and reply["opens"][0]["compartment"] == compartment
     await locker.use(compartment, item_after=False)
     [collected] = await locker.events("certificate.collected")
@@ -72,7 +80,7 @@ async def test_overdue_then_recall(db_path: Path) -> None:
     locker = await Locker.start(db_path)
     compartment = await locker.reserve("APP-3", BOB_ID, deadline=iso(locker.clock.wall_s + DAY))
     await locker.load(compartment)
-    assert (await locker.kiosk.staff_card("card-tax", "recall"))["error"]["code"] == (
+    assert ((await locker.kiosk.staff_card("card-tax", "recall")).to_json())["error"]["code"] == (
         "nothing_for_you"
     )
     await locker.run_timers()
@@ -82,7 +90,7 @@ async def test_overdue_then_recall(db_path: Path) -> None:
     listing = await locker.ok("recall_list", department="tax")
     assert [(e["item"], e["stage"]) for e in listing["entries"]] == [("APP-3", "overdue")]
 
-    reply = await locker.kiosk.staff_card("card-tax", "recall")
+    reply = (await locker.kiosk.staff_card("card-tax", "recall")).to_json()
     assert reply["ok"] and reply["opens"][0]["compartment"] == compartment
     await locker.use(compartment, item_after=False)
     [recalled] = await locker.events("certificate.recalled")
@@ -122,9 +130,11 @@ async def test_dropoff_by_code_issued_centrally(db_path: Path) -> None:
     )
     code = reply["code"]
     assert code == locker.codes.issued[-1] and len(code) == 6
-    assert (await locker.kiosk.dropoff_by_code("000000"))["error"]["code"] == "wrong_code"
-    assert (await locker.kiosk.pickup_by_code(code))["error"]["code"] == "wrong_code"
-    started = await locker.kiosk.dropoff_by_code(code)
+    assert ((await locker.kiosk.dropoff_by_code("000000")).to_json())["error"][
+        "code"
+    ] == "wrong_code"
+    assert ((await locker.kiosk.pickup_by_code(code)).to_json())["error"]["code"] == "wrong_code"
+    started = (await locker.kiosk.dropoff_by_code(code)).to_json()
     compartment = started["opens"][0]["compartment"]
     await locker.use(compartment, item_after=True)
     [deposited] = await locker.events("dossier.deposited")
@@ -136,7 +146,7 @@ async def test_dropoff_by_code_issued_centrally(db_path: Path) -> None:
 async def test_a_pulse_the_board_did_not_acknowledge_ends_outcome_unknown(db_path: Path) -> None:
     locker = await Locker.start(db_path)
     locker.driver.unacknowledged.add("A01")
-    reply = await locker.kiosk.dropoff_by_card(ALICE_ID, "tax", "S")
+    reply = (await locker.kiosk.dropoff_by_card(ALICE_ID, "tax", "S")).to_json()
     assert reply["ok"]
     [unknown] = await locker.events("open.outcome_unknown")
     assert unknown["compartment"] == "A01" and unknown["purpose"] == "deposit"
@@ -167,12 +177,14 @@ async def test_degraded_compartment_confirmed_by_hand(db_path: Path) -> None:
         await locker.reserve(application, person)
     compartment = await locker.reserve("A-3", CAROL_ID, department="permits")
     assert compartment == "C01"
-    reply = await locker.kiosk.staff_card("card-permits", "load")
+    reply = (await locker.kiosk.staff_card("card-permits", "load")).to_json()
     open_id = reply["opens"][0]["open_id"]
     await locker.use("C01", item_after=True)
-    wrong = await locker.kiosk.confirm_by_hand(open_id, True, card_id="card-tax")
+    wrong = (await locker.kiosk.confirm_by_hand(open_id, True, card_id="card-tax")).to_json()
     assert wrong["error"]["code"] == "not_authorised"
-    confirmed = await locker.kiosk.confirm_by_hand(open_id, True, card_id="card-permits")
+    confirmed = (
+        await locker.kiosk.confirm_by_hand(open_id, True, card_id="card-permits")
+    ).to_json()
     assert confirmed["ok"] and confirmed["detail"] == "present"
     [loaded] = await locker.events("certificate.loaded")
     assert loaded["compartment"] == "C01"
@@ -181,14 +193,14 @@ async def test_degraded_compartment_confirmed_by_hand(db_path: Path) -> None:
 
 async def test_unknown_staff_card_is_refused_and_audited(db_path: Path) -> None:
     locker = await Locker.start(db_path)
-    reply = await locker.kiosk.staff_card("card-stolen", "collect")
+    reply = (await locker.kiosk.staff_card("card-stolen", "collect")).to_json()
     assert reply["error"]["code"] == "unknown_card"
     [entry] = [e for e in await locker.audit() if e.actor == "staff:unknown"]
     assert entry.outcome == "denied" and entry.details["refusal_code"] == "unknown_card"
     # The card number itself is never written down: only its last four characters.
     assert entry.details["card"] == "*******olen"
     assert "card-stolen" not in repr(entry.details)
-    bad_purpose = await locker.kiosk.staff_card("card-tax", "maintenance")
+    bad_purpose = (await locker.kiosk.staff_card("card-tax", "maintenance")).to_json()
     assert bad_purpose["error"] == {
         "code": "invalid",
         "message": "one of collect, load, recall",
@@ -201,25 +213,29 @@ async def test_unknown_staff_card_is_refused_and_audited(db_path: Path) -> None:
 async def test_kiosk_refusals_carry_the_domain_codes(db_path: Path) -> None:
     locker = await Locker.start(db_path)
     kiosk = locker.kiosk
-    assert (await kiosk.pickup_by_card("110105194912310021"))["error"]["code"] == (
+    assert ((await kiosk.pickup_by_card("110105194912310021")).to_json())["error"]["code"] == (
         "invalid_id_number"
     )
-    assert (await kiosk.dropoff_by_card(ALICE_ID, None, None))["error"]["code"] == "missing_choice"
-    assert (await kiosk.dropoff_by_card(ALICE_ID, "tax", "XL"))["error"]["field"] == "size"
-    maintenance = await kiosk.maintenance_open("card-tax", "A01", "broken hinge")
+    assert ((await kiosk.dropoff_by_card(ALICE_ID, None, None)).to_json())["error"][
+        "code"
+    ] == "missing_choice"
+    assert ((await kiosk.dropoff_by_card(ALICE_ID, "tax", "XL")).to_json())["error"][
+        "field"
+    ] == "size"
+    maintenance = (await kiosk.maintenance_open("card-tax", "A01", "broken hinge")).to_json()
     assert maintenance["error"]["code"] == "not_authorised"
-    assert (await kiosk.maintenance_open("card-tech", "A01", " "))["error"]["code"] == (
+    assert ((await kiosk.maintenance_open("card-tech", "A01", " ")).to_json())["error"]["code"] == (
         "reason_required"
     )
-    assert (await kiosk.maintenance_open("card-tech", "A01", "hinge"))["ok"]
-    service = await kiosk.set_service("card-tax", "A02", False, "broken")
+    assert ((await kiosk.maintenance_open("card-tech", "A01", "hinge")).to_json())["ok"]
+    service = (await kiosk.set_service("card-tax", "A02", False, "broken")).to_json()
     assert service["error"]["code"] == "not_authorised"
-    assert (await kiosk.set_service("card-super", "A02", False, "broken"))["ok"]
+    assert ((await kiosk.set_service("card-super", "A02", False, "broken")).to_json())["ok"]
     assert locker.compartment_state("A02") == "out_of_service"
     await locker.service.observe(BoardUnreachable(BoardRef(BusId("bus0"), BoardAddress(1))))
-    assert (await kiosk.dropoff_by_card(ALICE_ID, "tax", "L", accessible=True))["error"][
-        "code"
-    ] == "no_compartment_available"
+    assert ((await kiosk.dropoff_by_card(ALICE_ID, "tax", "L", accessible=True)).to_json())[
+        "error"
+    ]["code"] == "no_compartment_available"
     await locker.close()
 
 

@@ -37,7 +37,7 @@ async def test_the_state_round_trips_through_a_real_sqlite_file(db_path: Path) -
     locker = await Locker.start(db_path)
     # Something of everything: items of both kinds, a shared compartment, codes,
     # opens under way (one by a citizen), a drop-off expectation, a code-guard entry.
-    dropped = (await locker.kiosk.dropoff_by_card(ALICE_ID, "tax", "S"))["opens"][0]
+    dropped = ((await locker.kiosk.dropoff_by_card(ALICE_ID, "tax", "S")).to_json())["opens"][0]
     await locker.use(dropped["compartment"], item_after=True)
     first = await locker.reserve("APP-1", BOB_ID, pickup_code="48151623")
     shared = await locker.reserve("APP-2", BOB_ID, pickup_code="48151623")
@@ -51,9 +51,9 @@ async def test_the_state_round_trips_through_a_real_sqlite_file(db_path: Path) -
         size="S",
         valid_until="2031-01-01T00:00:00Z",
     )
-    assert not (await locker.kiosk.pickup_by_typed_id(CAROL_ID, "00000000"))["ok"]
-    assert (await locker.kiosk.pickup_by_card(BOB_ID))["ok"]  # an open under way
-    assert (await locker.kiosk.staff_card("card-tax", "load"))["ok"]  # and a staff one
+    assert not ((await locker.kiosk.pickup_by_typed_id(CAROL_ID, "00000000")).to_json())["ok"]
+    assert ((await locker.kiosk.pickup_by_card(BOB_ID)).to_json())["ok"]  # an open under way
+    assert ((await locker.kiosk.staff_card("card-tax", "load")).to_json())["ok"]  # and a staff one
     state = locker.state
     assert state.opens and state.dropoffs and state.code_guard.owner_failures
     await locker.service.aclose()

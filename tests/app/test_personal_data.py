@@ -24,22 +24,28 @@ PICKUP_CODE, CAROL_CODE, WRONG_CODE = "48151623", "27182818", "31415926"
 async def full_flow(locker: Locker) -> list[str]:
     """Every way raw personal data enters the locker; returns the drop-off code it issued."""
     kiosk = locker.kiosk
-    dropped = (await kiosk.dropoff_by_card(ALICE_ID, "tax", "S"))["opens"][0]["compartment"]
+    dropped = ((await kiosk.dropoff_by_card(ALICE_ID, "tax", "S")).to_json())["opens"][0][
+        "compartment"
+    ]
     await locker.use(dropped, item_after=True)
     bob = await locker.reserve("APP-1", BOB_ID, pickup_code=PICKUP_CODE)
     carol = await locker.reserve("APP-2", CAROL_ID, pickup_code=CAROL_CODE, department="permits")
     await locker.load(bob)
     await locker.load(carol, card="card-permits")
     for _ in range(3):
-        assert (await kiosk.pickup_by_typed_id(ALICE_ID, WRONG_CODE))["ok"] is False
-    codes = [(await kiosk.pickup_by_code(WRONG_CODE))["error"]["code"] for _ in range(3)]
+        assert ((await kiosk.pickup_by_typed_id(ALICE_ID, WRONG_CODE)).to_json())["ok"] is False
+    codes = [
+        ((await kiosk.pickup_by_code(WRONG_CODE)).to_json())["error"]["code"] for _ in range(3)
+    ]
     assert codes == ["wrong_code", "wrong_code", "code_locked_out"]  # 5 failures lock entry
-    assert (await kiosk.pickup_by_card(NOBODY_ID))["error"]["code"] == "nothing_for_you"
-    assert (await kiosk.pickup_by_card(STRANGER_ID))["error"]["code"] == "invalid_id_number"
+    assert ((await kiosk.pickup_by_card(NOBODY_ID)).to_json())["error"]["code"] == "nothing_for_you"
+    assert ((await kiosk.pickup_by_card(STRANGER_ID)).to_json())["error"][
+        "code"
+    ] == "invalid_id_number"
     locker.clock.advance(locker.service.config.policy.code_lockout_s + 1)
-    assert (await kiosk.pickup_by_code(PICKUP_CODE))["ok"]
+    assert ((await kiosk.pickup_by_code(PICKUP_CODE)).to_json())["ok"]
     await locker.use(bob, item_after=False)
-    assert (await kiosk.pickup_by_typed_id(CAROL_ID, CAROL_CODE))["ok"]
+    assert ((await kiosk.pickup_by_typed_id(CAROL_ID, CAROL_CODE)).to_json())["ok"]
     issued = await locker.ok(
         "expect_dropoff",
         application="APP-3",
@@ -56,7 +62,7 @@ async def full_flow(locker: Locker) -> list[str]:
         size="S",
         valid_until=iso(locker.clock.wall_s + DAY),
     )
-    started = await kiosk.dropoff_by_code(issued["code"])
+    started = (await kiosk.dropoff_by_code(issued["code"])).to_json()
     await locker.use(started["opens"][0]["compartment"], item_after=True)
     return [issued["code"], second["code"]]
 
@@ -148,7 +154,7 @@ async def test_personal_rows_end_with_their_item_and_can_be_purged(db_path: Path
         return [bool(e) for (e,) in query(db_path, sql, f"item:{item}#%")]
 
     assert ended("APP-1") == [False, False]  # the owner key and the code digest
-    assert (await locker.kiosk.pickup_by_card(BOB_ID))["ok"]
+    assert ((await locker.kiosk.pickup_by_card(BOB_ID)).to_json())["ok"]
     await locker.use(compartment, item_after=False)
     assert ended("APP-1") == [True, True]
     # The claim and the open's citizen went with it: no live row is left behind.

@@ -36,7 +36,7 @@ async def test_restart_opens_nothing_and_reconciles_with_the_sensors(db_path: Pa
     locker = await Locker.start(db_path)
     certificate = await locker.reserve("APP-1", BOB_ID)
     await locker.load(certificate)
-    dropoff = (await locker.kiosk.dropoff_by_card(ALICE_ID, "tax", "S"))["opens"][0]
+    dropoff = ((await locker.kiosk.dropoff_by_card(ALICE_ID, "tax", "S")).to_json())["opens"][0]
     remote = (await locker.ok("open", compartment="B01", reason="inspection"))["opens"][0]
     locker.driver.doors_open["B01"] = True
     await locker.service.observe(DoorOpened(cid("B01")))
@@ -74,18 +74,18 @@ async def test_what_was_promised_still_holds_after_a_restart(db_path: Path) -> N
     by_code = await locker.reserve("APP-2", CAROL_ID, pickup_code="48151623")
     await locker.load(by_card, by_code)
     for _ in range(3):  # a typed number with wrong codes: this owner is locked out
-        reply = await locker.kiosk.pickup_by_typed_id(ALICE_ID, "00000000")
+        reply = (await locker.kiosk.pickup_by_typed_id(ALICE_ID, "00000000")).to_json()
     assert reply["error"]["code"] == "wrong_code"
-    locked = await locker.kiosk.pickup_by_typed_id(ALICE_ID, "00000000")
+    locked = (await locker.kiosk.pickup_by_typed_id(ALICE_ID, "00000000")).to_json()
     assert locked["error"]["code"] == "code_locked_out"
 
     await locker.restart()
-    assert (await locker.kiosk.pickup_by_typed_id(ALICE_ID, "00000000"))["error"]["code"] == (
-        "code_locked_out"
-    )
-    card = await locker.kiosk.pickup_by_card(BOB_ID)
+    assert ((await locker.kiosk.pickup_by_typed_id(ALICE_ID, "00000000")).to_json())["error"][
+        "code"
+    ] == ("code_locked_out")
+    card = (await locker.kiosk.pickup_by_card(BOB_ID)).to_json()
     assert card["ok"] and card["opens"][0]["compartment"] == by_card
-    code = await locker.kiosk.pickup_by_code("48151623")
+    code = (await locker.kiosk.pickup_by_code("48151623")).to_json()
     assert code["ok"] and code["opens"][0]["compartment"] == by_code
     await locker.close()
 
@@ -128,7 +128,9 @@ async def test_an_empty_compartment_can_be_removed(db_path: Path) -> None:
 async def test_removing_a_compartment_in_use_is_refused_and_changes_nothing(db_path: Path) -> None:
     locker = await Locker.start(db_path)
     certificate = await locker.reserve("APP-1", BOB_ID)  # A03, expected
-    await locker.kiosk.dropoff_by_card(ALICE_ID, "tax", "S")  # A01, a drop-off under way
+    (
+        await locker.kiosk.dropoff_by_card(ALICE_ID, "tax", "S")
+    ).to_json()  # A01, a drop-off under way
     await locker.service.aclose()
     before = documents(db_path)
 
@@ -142,7 +144,7 @@ async def test_removing_a_compartment_in_use_is_refused_and_changes_nothing(db_p
     await locker.restart(locker_config=config())
     assert locker.compartment_state(certificate) == "reserved"
     await locker.load(certificate)
-    assert (await locker.kiosk.pickup_by_card(BOB_ID))["ok"]
+    assert ((await locker.kiosk.pickup_by_card(BOB_ID)).to_json())["ok"]
     await locker.close()
 
 
@@ -156,7 +158,7 @@ async def test_a_rewired_compartment_keeps_its_item(db_path: Path) -> None:
     )
     await locker.restart(locker_config=layout_config(Layout(rewired)))
     assert locker.compartment_state(certificate) == "occupied"
-    assert (await locker.kiosk.pickup_by_card(BOB_ID))["ok"]
+    assert ((await locker.kiosk.pickup_by_card(BOB_ID)).to_json())["ok"]
     pulse = locker.driver.pulses[-1]
     assert (pulse.compartment, pulse.board, pulse.channel) == (certificate, BOARD3, 7)
     await locker.close()
@@ -183,7 +185,9 @@ async def test_a_lost_personal_row_degrades_the_item_and_is_audited(db_path: Pat
     # The item is still there for staff; nobody can claim it as its owner any more.
     [item] = locker.state.compartments[cid(certificate)].items
     assert item.item_id == "APP-1" and item.claim.owner is None
-    assert (await locker.kiosk.pickup_by_card(BOB_ID))["error"]["code"] == "nothing_for_you"
+    assert ((await locker.kiosk.pickup_by_card(BOB_ID)).to_json())["error"][
+        "code"
+    ] == "nothing_for_you"
     await locker.close()
 
 

@@ -28,7 +28,7 @@ async def test_an_untrusted_clock_defers_deadline_actions_then_catches_up(db_pat
     locker = await Locker.start(db_path, clock=clock)
     certificate = await locker.reserve("APP-1", BOB_ID, deadline=iso(clock.wall_s + DAY))
     await locker.load(certificate)
-    dropoff = (await locker.kiosk.dropoff_by_card(ALICE_ID, "tax", "S"))["opens"][0]
+    dropoff = ((await locker.kiosk.dropoff_by_card(ALICE_ID, "tax", "S")).to_json())["opens"][0]
     await locker.use(dropoff["compartment"], item_after=True)
     dossier = locker.state.compartments[cid(dropoff["compartment"])].items[0]
     assert dossier.deadline_wall_s is None  # its SLA starts from the first trusted reading
@@ -89,7 +89,7 @@ async def test_the_wall_clock_jumps_a_day_forward_and_back(db_path: Path) -> Non
     assert locker.state.opens[remote["open_id"]].state.value == "retried"
     assert locker.driver.pulsed() == ["A03", "B01", "B01"]
 
-    reply = await locker.kiosk.pickup_by_card(BOB_ID)
+    reply = (await locker.kiosk.pickup_by_card(BOB_ID)).to_json()
     assert reply["ok"] and reply["opens"][0]["compartment"] == certificate
     # The audit chain and the outbox do not care that recorded times went backwards.
     verdict = await locker.service.runner.run(lambda s: s.verify_audit_chain())

@@ -89,7 +89,7 @@ async def test_a_crash_between_commit_and_pulse_loses_nothing_and_repeats_nothin
     assert not locker.state.opens
     # Never re-executed: not at start-up, not on redelivery of the command.
     assert locker.driver.pulses == []
-    again = await locker.api.handle("open", REMOTE_OPEN)
+    again = (await locker.api.handle("open", REMOTE_OPEN)).to_json()
     assert again == reply
     assert locker.driver.pulses == [] and len(logged_pulses(log)) == 1
     await locker.close()
@@ -114,7 +114,7 @@ async def test_a_crash_before_the_commit_leaves_no_trace_and_no_pulse(tmp_path: 
     assert (await locker.events("locker.restarted"))[-1]["unknown_outcomes"] == 0
     assert locker.compartment_state("A01") == "free"
     # It never happened, so the redelivered command is carried out now, once.
-    reply = await locker.api.handle("open", REMOTE_OPEN)
+    reply = (await locker.api.handle("open", REMOTE_OPEN)).to_json()
     assert reply["ok"] and locker.driver.pulsed() == ["A01"]
     await locker.close()
 

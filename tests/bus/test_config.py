@@ -8,7 +8,7 @@ import pytest
 
 from locker_host.bus import (
     BusConfig,
-    ConfigError,
+    BusConfigError,
     InputRef,
     ReferenceBoardConfig,
     RelayBoardConfig,
@@ -73,7 +73,7 @@ def bus(*boards: Any, **options: Any) -> BusConfig:
     ],
 )
 def test_errors_name_the_field(make: Any, field: str, words: str) -> None:
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(BusConfigError) as caught:
         make()
     assert caught.value.field == field
     assert words in caught.value.problem

@@ -10,8 +10,8 @@ import pytest
 
 from locker_host.bus import (
     BusConfig,
+    BusConfigError,
     BusOwner,
-    ConfigError,
     DoorState,
     Health,
     ItemState,
@@ -216,13 +216,13 @@ def test_an_unanswered_cu48_unlock_is_unacknowledged(make_sim: SimFactory) -> No
 
 
 def test_board_addresses_and_channels_are_checked() -> None:
-    with pytest.raises(ConfigError, match=r"outside 0\.\.9"):
+    with pytest.raises(BusConfigError, match=r"outside 0\.\.9"):
         BusConfig("bus0", "/dev/null", (KerongBoardConfig("kerong_cu16", 10),))
-    with pytest.raises(ConfigError, match="cannot share a bus"):
+    with pytest.raises(BusConfigError, match="cannot share a bus"):
         BusConfig(
             "bus0", "/dev/null", (KerongBoardConfig("kerong_cu16", 0), ReferenceBoardConfig(1, 8))
         )
-    with pytest.raises(ConfigError, match="no item sensor"):
+    with pytest.raises(BusConfigError, match="no item sensor"):
         BusConfig(
             "bus0",
             "/dev/null",

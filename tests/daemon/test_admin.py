@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from locker_host.app import COMMANDS
+from locker_host.app import COMMANDS, Done, Reply
 from locker_host.daemon.admin import MAX_LINE, AdminServer, call
 from locker_host.store import Store
 
@@ -21,8 +21,8 @@ from .parts import ALICE, Parts, iso, owner_key
 HOUR = 3600.0
 
 
-async def echo(name: str, payload: object) -> dict[str, Any]:
-    return {"ok": True, "command": name, "payload": payload}
+async def echo(name: str, payload: object) -> Reply:
+    return Done({"command": name, "payload": payload})
 
 
 async def ask(socket: Path, name: str, payload: object = None) -> dict[str, Any]:
@@ -156,10 +156,10 @@ async def test_every_api_command_reaches_the_command_api(tmp_path: Path) -> None
 async def test_unknown_commands_list_the_known_ones(tmp_path: Path) -> None:
     parts = await Parts.open(tmp_path)
     try:
-        reply = await parts.handler("launch", {})
+        reply = (await parts.handler("launch", {})).to_json()
         assert reply["error"]["code"] == "unknown_command"
         assert {"reserve", "inventory", "ping", "arm_dropoff"} <= set(reply["known"])
-        assert (await parts.handler("ping", []))["error"]["field"] == "payload"
+        assert ((await parts.handler("ping", [])).to_json())["error"]["field"] == "payload"
     finally:
         await parts.close()
 
@@ -168,26 +168,30 @@ async def test_the_daemons_own_commands(tmp_path: Path) -> None:
     parts = await Parts.open(tmp_path)
     handler = parts.handler
     try:
-        assert await handler("ping", {}) == {"ok": True, "pong": True}
-        state = await handler("state", {})
+        assert (await handler("ping", {})).to_json() == {"ok": True, "pong": True}
+        state = (await handler("state", {})).to_json()
         assert state["ok"] and state["state"]["site"] == "hh"
-        events = await handler("events", {})
+        events = (await handler("events", {})).to_json()
         assert [e["type"] for e in events["events"]] == ["locker.restarted"]
-        assert (await handler("events", {"after_seq": -1}))["error"]["field"] == "after_seq"
-        assert (await handler("commissioning", {}))["commissioned"] is True
-        services = await handler("services", {})
+        assert ((await handler("events", {"after_seq": -1})).to_json())["error"][
+            "field"
+        ] == "after_seq"
+        assert ((await handler("commissioning", {})).to_json())["commissioned"] is True
+        services = (await handler("services", {})).to_json()
         assert services["services"][0]["name"] == "licence" and services["armed"] is None
-        assert (await handler("arm_dropoff", {"service": "nope"}))["error"]["field"] == "service"
-        assert (await handler("arm_dropoff", {"service": "licence", "x": 1}))["error"][
+        assert ((await handler("arm_dropoff", {"service": "nope"})).to_json())["error"][
+            "field"
+        ] == "service"
+        assert ((await handler("arm_dropoff", {"service": "licence", "x": 1})).to_json())["error"][
             "field"
         ] == "x"
-        armed = await handler("arm_dropoff", {"service": "licence", "accessible": True})
+        armed = (await handler("arm_dropoff", {"service": "licence", "accessible": True})).to_json()
         assert (
             armed["armed"] == "licence" and armed["department"] == "market" and armed["size"] == "M"
         )
-        assert (await handler("services", {}))["armed"] == "licence"
-        assert await handler("disarm_dropoff", {}) == {"ok": True}
-        assert (await handler("health", {}))["buses"] == []
+        assert ((await handler("services", {})).to_json())["armed"] == "licence"
+        assert (await handler("disarm_dropoff", {})).to_json() == {"ok": True}
+        assert ((await handler("health", {})).to_json())["buses"] == []
     finally:
         await parts.close()
 

@@ -74,18 +74,18 @@ async def test_a_card_is_a_pickup_unless_a_dropoff_was_armed(tmp_path: Path) -> 
     parts = await Parts.open(tmp_path)
     presentations = parts.presentations
     try:
-        assert error(await presentations.handle(card(ALICE))) == "nothing_for_you"
+        assert error((await presentations.handle(card(ALICE))).to_json()) == "nothing_for_you"
         service = parts.config.service("licence")
         assert service is not None
         presentations.arm_dropoff(service)
-        reply = await presentations.handle(card(ALICE))
+        reply = (await presentations.handle(card(ALICE))).to_json()
         assert reply is not None and reply["result"] == "opening"
         assert reply["opens"][0]["compartment"] == "A02"  # the service's size, M
         assert presentations.armed() is None  # used up
-        assert error(await presentations.handle(card(BOB))) == "nothing_for_you"
+        assert error((await presentations.handle(card(BOB))).to_json()) == "nothing_for_you"
         presentations.arm_dropoff(service)
         parts.clock.advance(31)  # the arming waits 30 s
-        assert error(await presentations.handle(card(BOB))) == "nothing_for_you"
+        assert error((await presentations.handle(card(BOB))).to_json()) == "nothing_for_you"
     finally:
         await parts.close()
 
@@ -93,20 +93,24 @@ async def test_a_card_is_a_pickup_unless_a_dropoff_was_armed(tmp_path: Path) -> 
 async def test_codes_pick_up_or_drop_off_by_their_purpose(tmp_path: Path) -> None:
     parts = await Parts.open(tmp_path)
     try:
-        wrong = await parts.presentations.handle(code("123456", CodePurpose.PICKUP))
+        wrong = (await parts.presentations.handle(code("123456", CodePurpose.PICKUP))).to_json()
         assert error(wrong) == "wrong_code"
-        expected = await parts.api.handle(
-            "expect_dropoff",
-            {
-                "command_id": "c1",
-                "expires_at": iso(parts.clock.wall_s + 3600),
-                "application": "D-1",
-                "department": "tax",
-                "size": "S",
-                "valid_until": iso(parts.clock.wall_s + 3600),
-            },
-        )
-        reply = await parts.presentations.handle(code(expected["code"], CodePurpose.DROPOFF))
+        expected = (
+            await parts.api.handle(
+                "expect_dropoff",
+                {
+                    "command_id": "c1",
+                    "expires_at": iso(parts.clock.wall_s + 3600),
+                    "application": "D-1",
+                    "department": "tax",
+                    "size": "S",
+                    "valid_until": iso(parts.clock.wall_s + 3600),
+                },
+            )
+        ).to_json()
+        reply = (
+            await parts.presentations.handle(code(expected["code"], CodePurpose.DROPOFF))
+        ).to_json()
         assert reply is not None and reply["result"] == "opening", reply
     finally:
         await parts.close()
@@ -120,29 +124,31 @@ async def test_staff_cards_open_their_departments_work(
     try:
         clerk = present_staff_card(STAFF_KEYS, CLERK_CARD, source="scanner")
         before = len(await audit(parts))
-        nothing = await presentations.handle(clerk)
+        nothing = (await presentations.handle(clerk)).to_json()
         assert nothing == {"ok": False, "staff_open": {}}
         # One swipe, one row: a denial that says why, not one per purpose tried.
         (denial,) = (await audit(parts))[before:]
         assert (denial.action, denial.outcome) == ("staff_swipe", "denied")
         assert denial.details["refusal_code"] == "nothing_for_you"
         assert "collect, load or recall" in str(denial.details["detail"])
-        reserved = await parts.api.handle(
-            "reserve",
-            {
-                "command_id": "r1",
-                "expires_at": iso(parts.clock.wall_s + 3600),
-                "application": "APP-1",
-                "owner_key": "ab" * 32,
-                "key_version": 2,
-                "size": "S",
-                "department": "market",
-                "deadline": iso(parts.clock.wall_s + 86400),
-            },
-        )
+        reserved = (
+            await parts.api.handle(
+                "reserve",
+                {
+                    "command_id": "r1",
+                    "expires_at": iso(parts.clock.wall_s + 3600),
+                    "application": "APP-1",
+                    "owner_key": "ab" * 32,
+                    "key_version": 2,
+                    "size": "S",
+                    "department": "market",
+                    "deadline": iso(parts.clock.wall_s + 86400),
+                },
+            )
+        ).to_json()
         assert reserved["ok"], reserved
         before = len(await audit(parts))
-        load = await presentations.handle(clerk)
+        load = (await presentations.handle(clerk)).to_json()
         assert load is not None and load["ok"]
         assert list(load["staff_open"]) == ["load"]  # nothing to collect or recall: skipped
         [opened] = load["staff_open"]["load"]["opens"]
@@ -156,13 +162,13 @@ async def test_staff_cards_open_their_departments_work(
         assert row.details["open_id"] == opened["open_id"] and row.details["detail"] == "load"
         technician = present_staff_card(STAFF_KEYS, TECH_CARD, source="scanner")
         before = len(await audit(parts))
-        refused = await presentations.handle(technician)
+        refused = (await presentations.handle(technician)).to_json()
         assert refused is not None and refused["staff_open"] == {}
         assert error(refused) == "not_authorised"
         (denial,) = (await audit(parts))[before:]
         assert denial.details["refusal_code"] == "not_authorised"
         stranger = present_staff_card(STAFF_KEYS, "0099999999", source="scanner")
-        assert error(await presentations.handle(stranger)) == "unknown_card"
+        assert error((await presentations.handle(stranger)).to_json()) == "unknown_card"
         (denial,) = [
             e for e in await audit(parts) if e.details.get("refusal_code") == "unknown_card"
         ]
@@ -178,32 +184,34 @@ async def test_not_commissioned_refuses_citizens_but_not_staff(
     parts = await Parts.open(tmp_path, commissioned=False, changes=staff_config)
     presentations = parts.presentations
     try:
-        assert error(await presentations.handle(card(ALICE))) == "not_commissioned"
+        assert error((await presentations.handle(card(ALICE))).to_json()) == "not_commissioned"
         service = parts.config.service("licence")
         assert service is not None
         presentations.arm_dropoff(service)
-        assert error(await presentations.handle(card(ALICE))) == "not_commissioned"
-        assert error(await presentations.handle(code("123456", CodePurpose.PICKUP))) == (
-            "not_commissioned"
-        )
+        assert error((await presentations.handle(card(ALICE))).to_json()) == "not_commissioned"
+        assert error(
+            (await presentations.handle(code("123456", CodePurpose.PICKUP))).to_json()
+        ) == ("not_commissioned")
         denials = [
             e for e in await audit(parts) if e.details.get("refusal_code") == "not_commissioned"
         ]
         assert [d.action for d in denials] == ["pickup", "start_dropoff", "pickup"]
         assert parts.driver.pulses == []
         # A remote open (staff, maintenance, the central system) still works.
-        opened = await parts.handler(
-            "open",
-            {
-                "command_id": "o1",
-                "expires_at": iso(parts.clock.wall_s + 3600),
-                "compartment": "A01",
-                "reason": "check",
-            },
-        )
+        opened = (
+            await parts.handler(
+                "open",
+                {
+                    "command_id": "o1",
+                    "expires_at": iso(parts.clock.wall_s + 3600),
+                    "compartment": "A01",
+                    "reason": "check",
+                },
+            )
+        ).to_json()
         assert opened["result"] == "opening"
         clerk = present_staff_card(STAFF_KEYS, CLERK_CARD, source="scanner")
-        assert (await presentations.handle(clerk)) == {"ok": False, "staff_open": {}}
+        assert ((await presentations.handle(clerk)).to_json()) == {"ok": False, "staff_open": {}}
     finally:
         await parts.close()
 

@@ -324,7 +324,7 @@ def test_remote_open_needs_a_reason_a_fresh_command_and_a_trusted_clock() -> Non
     h = ready()
     a01 = CompartmentId("A01")
     h.refused(RemoteOpen(CENTRAL, a01, " ", h.wall_s + 60), "reason_required")
-    h.refused(RemoteOpen(CENTRAL, a01, "lost card", h.wall_s - 1), "command_expired")
+    h.refused(RemoteOpen(CENTRAL, a01, "lost card", h.wall_s - 1), "expired")
     h.refused(RemoteOpen(CENTRAL, CompartmentId("Z9"), "x", h.wall_s + 60), "unknown_compartment")
     h.clock_trusted = False
     h.refused(RemoteOpen(CENTRAL, a01, "lost card", h.wall_s + 60), "clock_untrusted")

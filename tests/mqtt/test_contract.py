@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 
 from locker_host.app import COMMANDS, parse_command
+from locker_host.daemon.mqtt_link import ServicePort
 from locker_host.domain.events import EVENT_TYPES
 from mqtt_bridge import CONTROL_COMMANDS
-from mqtt_bridge.control import parse_control
+from mqtt_bridge.control import ControlRequest, parse_control
 
 from .contract import ASYNCAPI_DIR, DOCUMENT, Contract
 
@@ -86,7 +87,7 @@ def test_command_examples_are_accepted_by_the_parser(name: str) -> None:
     (example,) = MESSAGES[f"cmd_{name}"]["examples"]
     payload = {k: v for k, v in example["payload"].items() if k != "signature"}
     if name in CONTROL_COMMANDS:
-        parse_control(name, payload)
+        assert isinstance(parse_control(name, payload, ServicePort), ControlRequest)
     else:
         parse_command(name, payload)
 

@@ -147,7 +147,7 @@ async def test_the_locker_keeps_serving_pickups_with_the_broker_down(
         broker.kill()
         await _until(lambda: not bridge.statistics().connected)
         # The hall is cut off; the citizen comes anyway.
-        reply = await locker.kiosk.pickup_by_card(BOB_ID)
+        reply = (await locker.kiosk.pickup_by_card(BOB_ID)).to_json()
         assert reply["ok"], reply
         await locker.use(compartment, item_after=False)
         assert locker.compartment_state(compartment) == "free"

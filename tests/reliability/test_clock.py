@@ -74,7 +74,7 @@ class Model:
             self.reserved[application] = (reply["compartment"], owner)
 
     async def load(self) -> None:
-        reply = await self.locker.kiosk.staff_card("card-tax", "load")
+        reply = (await self.locker.kiosk.staff_card("card-tax", "load")).to_json()
         self.opens_of(reply)
         if not reply["ok"]:
             return
@@ -86,7 +86,7 @@ class Model:
 
     async def pickup(self) -> None:
         owner = self.rng.choice(OWNERS)
-        reply = await self.locker.kiosk.pickup_by_card(owner)
+        reply = (await self.locker.kiosk.pickup_by_card(owner)).to_json()
         self.opens_of(reply)
         if not reply["ok"]:
             return
