@@ -27,7 +27,7 @@ from typing import Any
 
 from locker_host.app import COMMANDS, CommandApi, JsonDict, LockerService
 
-from .commissioning import CommissioningStatus
+from .commission import CommissioningStatus
 from .config import DaemonConfig
 from .presentations import Presentations, log_reply
 

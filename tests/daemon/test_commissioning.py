@@ -22,9 +22,10 @@ from locker_host.bus import (
     RelayChannelConfig,
 )
 from locker_host.daemon import CommissioningRecord, CompartmentResult, status_of
-from locker_host.daemon.commission_scan import AddressRefused, probe, scan, set_address
-from locker_host.daemon.commission_walk import Walker, WalkSettings
-from locker_host.daemon.commissioning import load_record, save_walk
+from locker_host.daemon.commission import load_record
+from locker_host.daemon.commission.record import save_walk
+from locker_host.daemon.commission.scan import AddressRefused, probe, scan, set_address
+from locker_host.daemon.commission.walk import Walker, WalkSettings
 from locker_host.daemon.modbus_line import LineError, ModbusLine
 from locker_host.domain import Layout, LockerConfig, Sensor
 from locker_host.store import Store

@@ -26,7 +26,7 @@ from protocol import relay_module as rm
 from protocol.families import REFERENCE, RELAY
 from protocol.modbus import RegistersReply
 
-from .modbus_line import ModbusLine
+from ..modbus_line import ModbusLine
 
 
 @dataclass(frozen=True)

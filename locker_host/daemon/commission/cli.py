@@ -27,13 +27,12 @@ from locker_host.store import Store, StoreRunner
 from protocol.families import FAMILIES, REFERENCE, Capability, Framing
 from protocol.modbus import MAX_UNIT
 
-from .commission_scan import AddressRefused, scan, set_address
-from .commission_walk import Walker, WalkSettings
-from .commissioning import EMPTY, load_record, record_board_change, save_walk, status_of
-from .config import DaemonConfig, load_config
-from .instance import AlreadyRunning, exclusive
-from .modbus_line import DEFAULT_ALLOWANCE, LineError, ModbusLine
-from .wiring import wiring_hash
+from ..config import DaemonConfig, load_config, wiring_hash
+from ..instance import AlreadyRunning, exclusive
+from ..modbus_line import DEFAULT_ALLOWANCE, LineError, ModbusLine
+from .record import EMPTY, load_record, record_board_change, save_walk, status_of
+from .scan import AddressRefused, scan, set_address
+from .walk import Walker, WalkSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
