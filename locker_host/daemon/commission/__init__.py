@@ -4,7 +4,7 @@
              gate that holds citizen flows until the configured map is proved
     walk     Walker: pulse each door and check that its sensors, and only its
              sensors, react
-    scan     scan and set-address (over ../modbus_line.py)
+    scan     scan and set-address over the bus's DirectLine
     cli      `lockerd commission scan | set-address | walk | status`
 
 Everything but `record` runs while the daemon is stopped: it needs the serial
