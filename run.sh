@@ -92,7 +92,7 @@ case "$cmd" in
     test)
         setup
         "$VENV/bin/ruff" check .
-        "$VENV/bin/mypy" protocol simulator locker_host mqtt_bridge firmware
+        "$VENV/bin/mypy" protocol simulator locker_host mqtt_bridge firmware demo
         # the rp2 HAL and the board's main.py, against MicroPython's own stubs
         "$VENV/bin/python" -m firmware typecheck
         # The default suite leaves out the tests marked slow (the demo, the

@@ -4,11 +4,17 @@
 - locker_host/domain/ is pure: no I/O, no clock, no randomness;
 - simulator/ imports only protocol/ of ours;
 - adapters do not import each other;
+- `lockerd run` never loads the simulator or the demo (they are test and
+  show machinery: `lockerd demo` imports them only when asked for);
 - a board family's facts are spelled only in protocol/ (the registry,
   protocol/families.py, and the codecs): elsewhere they are read from it.
 """
 
 import ast
+import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +23,7 @@ from protocol.families import FAMILIES
 from protocol.modbus import MAX_UNIT
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"protocol", "locker_host", "simulator", "mqtt_bridge"}
+OURS = {"protocol", "locker_host", "simulator", "mqtt_bridge", "demo"}
 IO_MODULES = {
     "asyncio",
     "socket",
@@ -183,3 +189,54 @@ def test_the_family_checker_sees_literals(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text('FAMILY = "reference"\nif unit > 247:\n    raise ValueError("1..247")\n')
     assert len(family_literals(sample)) == 3
+
+
+# Runs `lockerd run` in this process, then reports what it imported; and, as a
+# control, what importing the demo would have added.
+RUN_AND_REPORT = """
+import json, sys
+from locker_host.daemon.cli import main
+code = main(["run", "--config", sys.argv[1]])
+ran = sorted(sys.modules)
+import demo
+print(json.dumps({"code": code, "ran": ran, "with_demo": sorted(sys.modules)}))
+"""
+
+
+def test_lockerd_run_never_loads_the_simulator_or_the_demo(tmp_path: Path) -> None:
+    """The import closure of `lockerd run` as it runs: the daemon started on the
+    example configuration (its serial devices absent, so its bus owners retry),
+    stopped by SIGTERM once it logs "running", then asked for sys.modules."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text((ROOT / "examples" / "lockerd-secrets.toml").read_text())
+    secrets.chmod(0o600)
+    config = tmp_path / "lockerd.toml"
+    text = (ROOT / "examples" / "lockerd.toml").read_text()
+    text = text.replace("/tmp/lockerd-example/", f"{tmp_path}/")
+    config.write_text(text.replace("/tmp/locker-sim/", f"{tmp_path}/absent-"))
+    daemon = subprocess.Popen(
+        [sys.executable, "-c", RUN_AND_REPORT, str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert daemon.stderr is not None
+    log = []
+    for line in daemon.stderr:  # ends at EOF if the daemon dies; pytest-timeout bounds it
+        log.append(line)
+        if '"message": "running"' in line:
+            daemon.send_signal(signal.SIGTERM)
+            break
+    out, err = daemon.communicate(timeout=30)
+    assert out, "".join(log) + err
+    report = json.loads(out)
+    assert report["code"] == 0, "".join(log) + err
+    loaded = set(report["ran"])
+    assert {"locker_host.daemon.runtime", "locker_host.bus.transport"} <= loaded
+    test_machinery = {"simulator", "demo"}
+    bad = sorted(m for m in loaded if top(m) in test_machinery)
+    assert not bad, "lockerd run loaded: " + ", ".join(bad)
+    # Guard against a check that cannot fail: the demo does bring the simulator.
+    added = set(report["with_demo"]) - loaded
+    assert {"demo", "simulator", "simulator.pty_port"} <= added

@@ -18,6 +18,8 @@ Layout (each file has one job; the pure ones first):
     board_work    what a job does with a board: start, read, unlock, acknowledge
     statistics    counters behind BusOwner.statistics()
     owner         BusOwner: the task that owns one port, and who goes next
+    direct        DirectLine: one Modbus request at a time with no owner, for
+                  commissioning (scan, set-address) while the daemon is stopped
 
 Usage:
 
@@ -40,6 +42,7 @@ from .config import (
     RelayChannelConfig,
     SensorPolarity,
 )
+from .direct import DirectLine
 from .errors import BusConfigError, BusError, BusUsageError, PortError, PortLost, PortUnavailable
 from .model import (
     BoardId,
@@ -70,6 +73,7 @@ __all__ = [
     "BusStatistics",
     "BusUsageError",
     "ChannelState",
+    "DirectLine",
     "DoorState",
     "Health",
     "InputRef",

@@ -6,28 +6,29 @@ behind the service) and wires them to the application layer, then runs
 until SIGTERM. It is also the home of the technician's tools that need the
 hardware to itself (commissioning) and of the local admin socket.
 
-Layout (one job per file):
+Layout (one job per file; the two subsystems in their own packages):
 
-    configuration  config.py (DaemonConfig, load_config) over config_fields.py
-                   (typed keys, errors that name them), config_buses.py,
-                   config_layout.py, config_readers.py, config_people.py,
-                   config_policy.py; wiring.py (the wiring map's hash)
+    config/        lockerd.toml -> DaemonConfig (config/__init__.py lists the
+                   modules: one per group of tables, ConfigError, the wiring hash)
+    commission/    proving the wiring map: the record and the citizen gate,
+                   the walk, scan and set-address, `lockerd commission`
     between        translate.py (bus snapshots -> observations; the LockDriver
                    on the bus owners), staff.py (staff card digests -> clerks),
                    presentations.py (what a reading at a reader does)
-    running        runtime.py (run_daemon), housekeeping.py, admin.py (the
-                   socket), admin_commands.py (what it answers), logs.py
-    commissioning  commissioning.py (the record and the citizen gate),
-                   commission_walk.py, commission_scan.py, modbus_line.py
-    command line   cli.py (main), cli_admin.py, cli_commission.py
+    running        runtime.py (run_daemon), housekeeping.py, receipts.py,
+                   mqtt_link.py, http.py, admin.py (the socket),
+                   admin_commands.py (what it answers), instance.py, logs.py
+    command line   cli.py (main), cli_admin.py
+
+The demo (`lockerd demo`) is not part of this package: it lives in the
+top-level `demo` package, beside the simulator it drives, and cli.py imports
+it only when asked for it, so that `lockerd run` never loads the simulator.
 """
 
-from .commissioning import CommissioningRecord, CommissioningStatus, CompartmentResult, status_of
-from .config import DaemonConfig, load_config, parse_config
-from .config_fields import ConfigError
+from .commission import CommissioningRecord, CommissioningStatus, CompartmentResult, status_of
+from .config import ConfigError, DaemonConfig, load_config, parse_config, wiring_hash
 from .runtime import run_daemon
 from .translate import BusLockDriver, SnapshotTranslator
-from .wiring import wiring_hash
 
 __all__ = [
     "BusLockDriver",

@@ -37,7 +37,7 @@ from locker_host.app import (
     refusal,
 )
 
-from .commissioning import CommissioningStatus
+from .commission import CommissioningStatus
 from .config import DaemonConfig
 from .presentations import Presentations, log_reply
 

@@ -2,11 +2,11 @@
 
     lockerd run --config FILE            run the daemon (SIGTERM / SIGINT stop it cleanly)
     lockerd admin COMMAND ...            one command to the running daemon (cli_admin.py)
-    lockerd commission STEP ...          scan, set-address, walk, status (cli_commission.py)
+    lockerd commission STEP ...          scan, set-address, walk, status (commission/cli.py)
     lockerd check-config FILE            validate a configuration (and its secrets file)
     lockerd hash-card --config FILE      a staff card's digest for [[staff]] (number on stdin)
     lockerd backup --config FILE DEST    an online copy of the database (daemon running or not)
-    lockerd demo [--port N] [--keep]     the whole locker on this machine (demo.py)
+    lockerd demo [--port N] [--keep]     the whole locker on this machine (the demo package)
     lockerd hash-token --name N --role R an HTTP token's digest for [[http.tokens]] (token on
                                          stdin, or --generate a new one)
 
@@ -33,13 +33,11 @@ from locker_host.app import AppError, SecretsError, load_keys
 from locker_host.readers import staff_card_digests
 from locker_host.store import StoreError, backup_database
 
-from . import cli_admin, cli_commission, logs
-from .config import DaemonConfig, load_config
-from .config_fields import ConfigError
-from .demo import DemoOptions, run_demo
+from . import cli_admin, logs
+from .commission import cli as cli_commission
+from .config import ConfigError, DaemonConfig, load_config, wiring_hash
 from .instance import AlreadyRunning
 from .runtime import check_keys, link_config, run_daemon
-from .wiring import wiring_hash
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 logger = logging.getLogger("lockerd")
@@ -62,9 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "backup":
                 return _backup(args)
             case "demo":
-                return run_demo(
-                    DemoOptions(args.port, args.keep, not args.no_browser_hint, args.engine)
-                )
+                return _demo(args)
             case "hash-token":
                 return _hash_token(args)
     except (ConfigError, SecretsError, cli_admin.UsageProblem, cli_commission.UsageProblem) as exc:
@@ -96,6 +92,14 @@ def _run(config: DaemonConfig) -> int:
         logger.critical("stopped by an error", exc_info=group)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    # Imported here, not above: the demo drives the simulator, which the
+    # shipping daemon never loads (tests/test_architecture.py proves it).
+    from demo import DemoOptions, run_demo  # noqa: PLC0415
+
+    return run_demo(DemoOptions(args.port, args.keep, not args.no_browser_hint, args.engine))
 
 
 def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from locker_host.app import LockerService
 from locker_host.store import Store, StoreError
 
-from .config_policy import Housekeeping
+from .config.policy import Housekeeping
 
 logger = logging.getLogger(__name__)
 

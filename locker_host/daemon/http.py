@@ -57,7 +57,7 @@ from locker_host.readers import (
 )
 
 from .config import DaemonConfig
-from .config_http import HttpSettings
+from .config.http import HttpSettings
 from .presentations import Presentations
 
 logger = logging.getLogger(__name__)

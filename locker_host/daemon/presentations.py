@@ -48,7 +48,7 @@ from locker_host.readers import (
 )
 from locker_host.store import StoreError
 
-from .config_people import DropoffService
+from .config.people import DropoffService
 from .staff import StaffCards
 
 logger = logging.getLogger(__name__)

@@ -72,11 +72,10 @@ from mqtt_bridge import BridgeConfig
 
 from .admin import AdminServer
 from .admin_commands import AdminHandler
-from .commissioning import load_record, status_of
-from .config import DaemonConfig
-from .config_fields import ConfigError
-from .config_mqtt import bridge_config, parse_mqtt_secrets
-from .config_readers import ReaderSetting
+from .commission import load_record, status_of
+from .config import ConfigError, DaemonConfig, wiring_hash
+from .config.mqtt import bridge_config, parse_mqtt_secrets
+from .config.readers import ReaderSetting
 from .housekeeping import Housekeeper
 from .http import api_context, start_http
 from .instance import exclusive
@@ -85,7 +84,6 @@ from .presentations import Presentations
 from .receipts import ReceiptWatcher
 from .staff import StaffCards
 from .translate import BusLockDriver, SnapshotTranslator
-from .wiring import wiring_hash
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from locker_host.domain import Keyring, StaffCredential
 from locker_host.readers import StaffCardDigest, staff_card_digests
 
-from .config_people import StaffCard
+from .config.people import StaffCard
 
 
 class StaffCards:

@@ -11,7 +11,7 @@ from typing import Any
 from locker_host.app import CommandApi, Keys, Kiosk, LockerService, ServiceConfig
 from locker_host.daemon import DaemonConfig, parse_config, status_of, wiring_hash
 from locker_host.daemon.admin_commands import AdminHandler
-from locker_host.daemon.commissioning import CommissioningRecord, CompartmentResult
+from locker_host.daemon.commission import CommissioningRecord, CompartmentResult
 from locker_host.daemon.presentations import Presentations
 from locker_host.daemon.staff import StaffCards
 from locker_host.domain import Keyring, owner_refs, validate_id_number

@@ -10,22 +10,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import serial
 
 from locker_host.app import LockerService, ServiceConfig
 from locker_host.bus import (
     BoardSnapshot,
     BusConfig,
     BusOwner,
+    DirectLine,
     InputRef,
     ReferenceBoardConfig,
     RelayBoardConfig,
     RelayChannelConfig,
 )
 from locker_host.daemon import CommissioningRecord, CompartmentResult, status_of
-from locker_host.daemon.commission_scan import AddressRefused, probe, scan, set_address
-from locker_host.daemon.commission_walk import Walker, WalkSettings
-from locker_host.daemon.commissioning import load_record, save_walk
-from locker_host.daemon.modbus_line import LineError, ModbusLine
+from locker_host.daemon.cli import main
+from locker_host.daemon.commission import load_record
+from locker_host.daemon.commission.record import save_walk
+from locker_host.daemon.commission.scan import AddressRefused, probe, scan, set_address
+from locker_host.daemon.commission.walk import Walker, WalkSettings
 from locker_host.domain import Layout, LockerConfig, Sensor
 from locker_host.store import Store
 from protocol.timing import SerialFormat
@@ -208,41 +211,74 @@ async def test_an_interactive_walk_checks_the_item_sensor_and_the_label(
 # -- scan and set-address ------------------------------------------------------------------
 
 
-def test_scan_finds_every_board_and_names_its_family(make_sim: SimFactory) -> None:
+async def test_scan_finds_every_board_and_names_its_family(make_sim: SimFactory) -> None:
     reference = make_sim(simple_layout(boards=2, channels=8, baud=115200, frame="8N1"))
-    with ModbusLine.open(str(reference.fronts["bus0"].pty.link), FAST) as line:
-        found = scan(line, range(1, 5), allowance=0.02)
+    with DirectLine.open(str(reference.fronts["bus0"].pty.link), FAST) as line:
+        found = await scan(line, range(1, 5), allowance=0.02)
     assert [(f.unit, f.family) for f in found] == [(1, "reference"), (2, "reference")]
     assert "8 channels" in found[0].identity and "door_switch" in found[0].identity
     relay = make_sim(simple_layout(boards=1, channels=4, family="relay", baud=115200, frame="8N1"))
-    with ModbusLine.open(str(relay.fronts["bus0"].pty.link), FAST) as line:
-        (module,) = scan(line, (1, 2), allowance=0.02)
+    with DirectLine.open(str(relay.fronts["bus0"].pty.link), FAST) as line:
+        (module,) = await scan(line, (1, 2), allowance=0.02)
     assert (module.family, module.identity) == ("relay", "relay module, firmware V1.00")
 
 
-def test_set_address_moves_a_board_and_refuses_a_taken_address(make_sim: SimFactory) -> None:
+async def test_set_address_moves_a_board_and_refuses_a_taken_address(
+    make_sim: SimFactory,
+) -> None:
     sim = make_sim(simple_layout(boards=2, channels=8, baud=115200, frame="8N1"))
-    with ModbusLine.open(str(sim.fronts["bus0"].pty.link), FAST) as line:
+    with DirectLine.open(str(sim.fronts["bus0"].pty.link), FAST) as line:
         with pytest.raises(AddressRefused, match="unit 1 is taken"):
-            set_address(line, 2, 1, "reference", allowance=0.02)
+            await set_address(line, 2, 1, "reference", allowance=0.02)
         with pytest.raises(AddressRefused, match="nothing answers at unit 9"):
-            set_address(line, 9, 12, "reference", allowance=0.02)
+            await set_address(line, 9, 12, "reference", allowance=0.02)
         with pytest.raises(AddressRefused, match="is a reference board, not relay"):
-            set_address(line, 2, 12, "relay", allowance=0.02)
-        message = set_address(line, 2, 12, "reference", allowance=0.02)
+            await set_address(line, 2, 12, "relay", allowance=0.02)
+        message = await set_address(line, 2, 12, "reference", allowance=0.02)
         assert message.startswith("unit 2 is now unit 12")
-        assert probe(line, 2, allowance=0.02) is None
-        moved = probe(line, 12, allowance=0.02)
+        assert await probe(line, 2, allowance=0.02) is None
+        moved = await probe(line, 12, allowance=0.02)
         assert moved is not None and moved.family == "reference"
 
 
-def test_a_port_in_use_is_named(make_sim: SimFactory) -> None:
+def scan_config(tmp_path: Path, port: str) -> Path:
+    config = tmp_path / "lockerd.toml"
+    config.write_text(
+        'site = "hh"\nlocker = "L1"\n'
+        'compartments = [{ id = "A01", size = "S", unit = 1, channel = 1 }]\n'
+        '[paths]\ndatabase = "locker.db"\nsecrets = "secrets.toml"\n'
+        f'[[buses]]\nport = "{port}"\nbaud = 115200\nformat = "8N1"\n'
+        "[[buses.boards]]\nunit = 1\nchannels = 8\n"
+    )
+    return config
+
+
+def test_a_port_that_cannot_be_used_is_named_in_the_technicians_words(
+    make_sim: SimFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The bus translates the OS's errors (tests/bus/test_transport.py); commissioning
+    # says what to do about them, and audits a refused address change.
     sim = make_sim(simple_layout(boards=1, channels=4, baud=115200, frame="8N1"))
     path = str(sim.fronts["bus0"].pty.link)
-    with ModbusLine.open(path, FAST), pytest.raises(LineError, match="in use"):
-        ModbusLine.open(path, FAST)
-    with pytest.raises(LineError, match="no such device"):
-        ModbusLine.open(str(Path(path).with_name("nothing")), FAST)
+    held = serial.Serial(path, 115200, exclusive=True)  # a running lockerd, say
+    try:
+        assert main(["commission", "scan", "--config", str(scan_config(tmp_path, path))]) == 1
+    finally:
+        held.close()
+    assert capsys.readouterr().err == (
+        f"lockerd: {path}: cannot open: the port is in use (is lockerd running? stop it first)\n"
+    )
+    gone = scan_config(tmp_path, str(Path(path).with_name("nothing")))
+    move = ["commission", "set-address", "--config", str(gone), "--bus", "bus0"]
+    assert main([*move, "--from", "1", "--to", "2"]) == 1
+    problem = f"{Path(path).with_name('nothing')}: cannot open: no such device (unplugged?)"
+    assert capsys.readouterr().err == f"lockerd: {problem}\n"
+    store = Store.open(tmp_path / "locker.db", now=NOW)
+    try:
+        (row,) = [e for e in store.audit_entries() if e.action == "commission.set_address"]
+    finally:
+        store.close()
+    assert (row.outcome, row.details["error"]) == ("failed", problem)
 
 
 def test_the_scan_command_line(make_sim: SimFactory, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from locker_host.daemon import ConfigError, parse_config
-from locker_host.daemon.config_mqtt import MqttSecrets, bridge_config, parse_mqtt_secrets
+from locker_host.daemon.config.mqtt import MqttSecrets, bridge_config, parse_mqtt_secrets
 from locker_host.daemon.runtime import link_config
 
 BASE = Path("/etc/lockerd")

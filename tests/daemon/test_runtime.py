@@ -11,7 +11,7 @@ import pytest
 
 from locker_host.daemon import parse_config, run_daemon
 from locker_host.daemon.admin import call
-from locker_host.daemon.config_policy import Housekeeping
+from locker_host.daemon.config.policy import Housekeeping
 from locker_host.daemon.housekeeping import Housekeeper
 from simulator.layout import simple_layout
 

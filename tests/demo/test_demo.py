@@ -26,8 +26,8 @@ from typing import Any
 
 import pytest
 
+from demo.hall import ALICE, BOB, CAROL, DAVE
 from locker_host.daemon.admin import call
-from locker_host.daemon.demo_hall import ALICE, BOB, CAROL, DAVE
 from tests.e2e.conftest import assert_no_personal_data
 from tests.e2e.rig import wait_for
 

@@ -25,8 +25,8 @@ from locker_host.readers import (
     TokenRules,
 )
 
-from .config_buses import FORMATS, NAME
-from .config_fields import ConfigError, Table, unique
+from .buses import FORMATS, NAME
+from .fields import ConfigError, Table, unique
 
 KINDS = ("sam", "line", "hid")
 _BARE_CODES = {"pickup": CodePurpose.PICKUP, "dropoff": CodePurpose.DROPOFF, "none": None}

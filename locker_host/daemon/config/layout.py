@@ -30,7 +30,7 @@ from locker_host.domain import (
 )
 from protocol.families import Capability, unit_span
 
-from .config_fields import ConfigError, Table
+from .fields import ConfigError, Table
 
 COMPARTMENT_ID = r"[A-Z]{1,2}[0-9]{2}"
 SENSOR_NAMES = tuple(s.value for s in Sensor)

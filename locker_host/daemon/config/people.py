@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from locker_host.domain import DepartmentId, Size, StaffCredential, StaffId, StaffRole
 
-from .config_fields import ConfigError, Table, unique
+from .fields import ConfigError, Table, unique
 
 LANGUAGES = ("zh", "en")
 _ID = r"[A-Za-z0-9_.-]{1,64}"

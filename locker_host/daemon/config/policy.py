@@ -14,7 +14,7 @@ from pathlib import Path
 from locker_host.app import TIMESYNCD_FLAG
 from locker_host.domain import LockerPolicy
 
-from .config_fields import ConfigError, Table
+from .fields import ConfigError, Table
 
 _DAY = 86_400.0
 _YEAR = 366 * _DAY

@@ -21,19 +21,17 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from locker_host.bus import BoardSnapshot, BusConfig, BusOwner
+from locker_host.bus import BoardSnapshot, BusConfig, BusOwner, DirectLine, PortError
 from locker_host.domain import CompartmentSpec
 from locker_host.store import Store, StoreRunner
 from protocol.families import FAMILIES, REFERENCE, Capability, Framing
 from protocol.modbus import MAX_UNIT
 
-from .commission_scan import AddressRefused, scan, set_address
-from .commission_walk import Walker, WalkSettings
-from .commissioning import EMPTY, load_record, record_board_change, save_walk, status_of
-from .config import DaemonConfig, load_config
-from .instance import AlreadyRunning, exclusive
-from .modbus_line import DEFAULT_ALLOWANCE, LineError, ModbusLine
-from .wiring import wiring_hash
+from ..config import DaemonConfig, load_config, wiring_hash
+from ..instance import AlreadyRunning, exclusive
+from .record import EMPTY, load_record, record_board_change, save_walk, status_of
+from .scan import DEFAULT_ALLOWANCE, AddressRefused, Found, port_problem, scan, set_address
+from .walk import Walker, WalkSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -111,10 +109,9 @@ def _scan(config: DaemonConfig, args: argparse.Namespace) -> int:
             print("  Kerong boards: not Modbus, their address is their switch; `walk` reads them")
             continue
         try:
-            with ModbusLine.open(bus.port, bus.format, min_gap=bus.min_gap) as line:
-                found = scan(line, units, allowance=args.allowance)
-        except LineError as exc:
-            print(f"lockerd: {exc}", file=sys.stderr)
+            found = asyncio.run(_scan_bus(bus, units, args.allowance))
+        except PortError as exc:
+            print(f"lockerd: {port_problem(exc)}", file=sys.stderr)
             return EXIT_FAILED
         configured = {b.unit: b.family for b in bus.boards}
         for f in found:
@@ -131,6 +128,16 @@ def _scan(config: DaemonConfig, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _scan_bus(bus: BusConfig, units: Sequence[int], allowance: float) -> list[Found]:
+    with DirectLine.open(bus.port, bus.format, min_gap=bus.min_gap) as line:
+        return await scan(line, units, allowance=allowance)
+
+
+async def _move(bus: BusConfig, args: argparse.Namespace) -> str:
+    with DirectLine.open(bus.port, bus.format, min_gap=bus.min_gap) as line:
+        return await set_address(line, args.old, args.new, args.family, allowance=args.allowance)
+
+
 def _set_address(config: DaemonConfig, args: argparse.Namespace) -> int:
     (bus,) = _buses(config, args.bus)
     if bus.line_protocol is Framing.KERONG:
@@ -139,11 +146,11 @@ def _set_address(config: DaemonConfig, args: argparse.Namespace) -> int:
     actor = f"technician:{_login()}"
     details = {"bus": bus.name, "from": args.old, "to": args.new, "family": args.family}
     try:
-        with ModbusLine.open(bus.port, bus.format, min_gap=bus.min_gap) as line:
-            message = set_address(line, args.old, args.new, args.family, allowance=args.allowance)
-    except (LineError, AddressRefused) as exc:
-        print(f"lockerd: {exc}", file=sys.stderr)
-        _audit(config, "commission.set_address", {**details, "error": str(exc)}, actor, ok=False)
+        message = asyncio.run(_move(bus, args))
+    except (PortError, AddressRefused) as exc:
+        problem = port_problem(exc) if isinstance(exc, PortError) else str(exc)
+        print(f"lockerd: {problem}", file=sys.stderr)
+        _audit(config, "commission.set_address", {**details, "error": problem}, actor, ok=False)
         return EXIT_FAILED
     _audit(config, "commission.set_address", details, actor, ok=True)
     print(message)
@@ -189,9 +196,9 @@ async def _walk(config: DaemonConfig, args: argparse.Namespace) -> int:
     specs = _chosen(config, args.compartment)
     for bus in config.buses:  # fails fast while the daemon holds a port
         try:
-            ModbusLine.open(bus.port, bus.format).close()
-        except LineError as exc:
-            print(f"lockerd: {exc}", file=sys.stderr)
+            DirectLine.open(bus.port, bus.format).close()
+        except PortError as exc:
+            print(f"lockerd: {port_problem(exc)}", file=sys.stderr)
             return EXIT_FAILED
     timeout = args.timeout or (10.0 if args.auto else 60.0)
     settings = WalkSettings(args.auto, timeout, pulse_ms=config.locker.policy.pulse_ms)

@@ -41,7 +41,7 @@ from protocol.families import (
 )
 from protocol.timing import SerialFormat
 
-from .config_fields import ConfigError, Table, unique
+from .fields import ConfigError, Table, unique
 
 NAME = r"[A-Za-z0-9_-]{1,32}"
 FORMATS = ("8E1", "8N1", "8N2", "8O1")

@@ -49,8 +49,8 @@ from locker_host.bus import (
 from locker_host.bus import UnlockOutcome as Unlock
 from locker_host.domain import CompartmentSpec, Layout
 
-from .commissioning import CompartmentResult
-from .translate import board_id
+from ..translate import board_id
+from .record import CompartmentResult
 
 Say = Callable[[str], None]
 Ask = Callable[[str], bool]

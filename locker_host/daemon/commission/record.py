@@ -2,7 +2,7 @@
 
 A wrong map opens someone else's door, so citizen flows wait until every
 compartment of the configured layout passed a walk (`lockerd commission
-walk`) made on the map that is configured now (`wiring.wiring_hash`). The
+walk`) made on the map that is configured now (`config.wiring_hash`). The
 record is one state document (`commissioning/wiring`) next to the locker's
 own, written together with an audit row in one transaction; the daemon reads
 it at start-up (commissioning runs while the daemon is stopped: it needs the

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from locker_host.api import ApiToken, Network, Role
 
-from .config_fields import ConfigError, Table, unique
+from .fields import ConfigError, Table, unique
 
 DEFAULT_BIND = "127.0.0.1"
 DEFAULT_PORT = 8080

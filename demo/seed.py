@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from locker_host.daemon.admin import call as admin_call
 from simulator.client import ControlUnavailable
 from simulator.client import call as sim_call
 from simulator.pty_port import PtyPort
 
-from .admin import call as admin_call
-from .demo_children import Child, DemoError, wait_for
-from .demo_hall import (
+from .children import Child, DemoError, wait_for
+from .hall import (
     ALICE,
     BOB,
     CAROL,

@@ -6,7 +6,10 @@ is asked for a relay module's firmware register (FC03 0x8000). A unit that
 answers garbled (a bad CRC, noise) is reported too: two boards sharing an
 address answer at once and collide, which is exactly what a scan is for.
 Silence is absence. One request costs one response timeout at most, so
-all 247 units take a few seconds at 19200 bps.
+all 247 units take a few seconds at 19200 bps. The requests go through the
+bus's own serial stack (`locker_host.bus.DirectLine`), which also says what
+went wrong with the port (`PortError.cause`); `port_problem` puts that in
+the technician's words.
 
 Set address: never onto an address that answers already. A reference board
 takes the new address from the next frame on (its reply to the write still
@@ -20,13 +23,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from locker_host.bus import DirectLine, PortError, PortUnavailable
 from protocol import BusFault, FaultKind
 from protocol import reference_board as rb
 from protocol import relay_module as rm
 from protocol.families import REFERENCE, RELAY
 from protocol.modbus import RegistersReply
 
-from .modbus_line import ModbusLine
+DEFAULT_ALLOWANCE = 0.05  # board processing + USB adapter buffering, seconds
 
 
 @dataclass(frozen=True)
@@ -36,13 +40,12 @@ class Found:
     identity: str
 
 
-def scan(line: ModbusLine, units: Iterable[int], *, allowance: float) -> list[Found]:
-    return [found for unit in units if (found := probe(line, unit, allowance=allowance))]
+async def scan(line: DirectLine, units: Iterable[int], *, allowance: float) -> list[Found]:
+    return [found for unit in units if (found := await probe(line, unit, allowance=allowance))]
 
 
-def probe(line: ModbusLine, unit: int, *, allowance: float) -> Found | None:
-    request = rb.identity_request()
-    reply = line.transact(unit, request, timeout=line.response_timeout(request, allowance))
+async def probe(line: DirectLine, unit: int, *, allowance: float) -> Found | None:
+    reply = await line.transact(unit, rb.identity_request(), allowance=allowance)
     if isinstance(reply, BusFault) and reply.kind is FaultKind.TIMEOUT:
         return None
     if isinstance(reply, BusFault) and reply.kind is not FaultKind.EXCEPTION_REPLY:
@@ -52,8 +55,7 @@ def probe(line: ModbusLine, unit: int, *, allowance: float) -> Found | None:
     identity = rb.parse_identity(reply)
     if not isinstance(identity, BusFault):
         return Found(unit, REFERENCE.name, describe(identity))
-    firmware = rm.firmware_request()
-    reply = line.transact(unit, firmware, timeout=line.response_timeout(firmware, allowance))
+    reply = await line.transact(unit, rm.firmware_request(), allowance=allowance)
     if isinstance(reply, RegistersReply) and len(reply.registers) == 1:
         version = reply.registers[0]
         detail = f"relay module, firmware V{version // 100}.{version % 100:02d}"
@@ -75,14 +77,16 @@ class AddressRefused(Exception):
     code = "address_refused"
 
 
-def set_address(line: ModbusLine, old: int, new: int, family: str, *, allowance: float) -> str:
+async def set_address(
+    line: DirectLine, old: int, new: int, family: str, *, allowance: float
+) -> str:
     """Move the board at `old` to `new`; what to tell the technician. Raises AddressRefused."""
     if old == new:
         raise AddressRefused(f"unit {old} already has that address")
-    taken = probe(line, new, allowance=allowance)
+    taken = await probe(line, new, allowance=allowance)
     if taken is not None:
         raise AddressRefused(f"unit {new} is taken: {taken.identity}")
-    here = probe(line, old, allowance=allowance)
+    here = await probe(line, old, allowance=allowance)
     if here is None:
         raise AddressRefused(f"nothing answers at unit {old}")
     if here.family != family:
@@ -92,12 +96,25 @@ def set_address(line: ModbusLine, old: int, new: int, family: str, *, allowance:
         if family == REFERENCE.name
         else rm.set_unit_address_request(new)
     )
-    reply = line.transact(old, request, timeout=line.response_timeout(request, allowance))
+    reply = await line.transact(old, request, allowance=allowance)
     if isinstance(reply, BusFault):
         raise AddressRefused(f"unit {old} did not take the new address: {reply.kind.value}")
     if family == RELAY.name:
         return f"unit {old} stored address {new}: power-cycle the module, then scan"
-    moved = probe(line, new, allowance=allowance)
+    moved = await probe(line, new, allowance=allowance)
     if moved is None or moved.family != REFERENCE.name:
         raise AddressRefused(f"unit {new} does not answer after the change; scan the bus")
     return f"unit {old} is now unit {new}: {moved.identity}"
+
+
+_HINTS = {
+    "busy": "the port is in use (is lockerd running? stop it first)",
+    "absent": "no such device (unplugged?)",
+    "denied": "permission denied (is the user in the dialout group?)",
+}
+
+
+def port_problem(error: PortError) -> str:
+    """What the technician reads when the port cannot be used."""
+    what = "cannot open" if isinstance(error, PortUnavailable) else "the port failed"
+    return f"{error.path}: {what}: {_HINTS.get(error.cause) or error.detail or error.cause}"

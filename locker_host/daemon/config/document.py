@@ -9,16 +9,8 @@ naming the key path and what is wrong with it; the first one found wins.
 docs/configuration.md is the reference of every key; examples/lockerd.toml
 matches `locker-sim`'s default layout.
 
-Relative paths are relative to the configuration file's directory.
-
-    config_fields   Table: typed reading with key paths, unknown keys refused
-    config_buses    [[buses]], [[buses.boards]]
-    config_layout   [[compartments]] and the wiring cross-checks
-    config_readers  [[readers]]
-    config_people   [[departments]], [[services]], [[staff]]
-    config_policy   [policy], [timers], [housekeeping], [kiosk], [clock]
-    config_mqtt     [mqtt] (and the secrets file's [mqtt] table)
-    config_http     [http] (the HTTP API and pages)
+Relative paths are relative to the configuration file's directory. One
+module per group of tables (the package's docstring lists them).
 """
 
 from __future__ import annotations
@@ -31,12 +23,12 @@ from pathlib import Path
 from locker_host.bus import BusConfig
 from locker_host.domain import LockerConfig
 
-from .config_buses import parse_buses
-from .config_fields import ConfigError, Table
-from .config_http import HttpSettings, parse_http
-from .config_layout import parse_layout
-from .config_mqtt import MqttSetting, parse_mqtt
-from .config_people import (
+from .buses import parse_buses
+from .fields import ConfigError, Table
+from .http import HttpSettings, parse_http
+from .layout import parse_layout
+from .mqtt import MqttSetting, parse_mqtt
+from .people import (
     Department,
     DropoffService,
     StaffCard,
@@ -44,7 +36,7 @@ from .config_people import (
     parse_services,
     parse_staff,
 )
-from .config_policy import (
+from .policy import (
     ClockSettings,
     Housekeeping,
     KioskSettings,
@@ -53,7 +45,7 @@ from .config_policy import (
     parse_kiosk,
     parse_policy,
 )
-from .config_readers import ReaderSetting, parse_readers
+from .readers import ReaderSetting, parse_readers
 
 EVENT_LOOPS = ("uvloop", "asyncio")
 _SITE = r"[A-Za-z0-9_-]{1,64}"  # part of the MQTT topic root: no '/', '+' or '#'

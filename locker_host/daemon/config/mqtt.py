@@ -23,7 +23,7 @@ from typing import Any
 
 from mqtt_bridge import BridgeConfig, BridgeConfigError, TlsFiles
 
-from .config_fields import ConfigError, Table
+from .fields import ConfigError, Table
 
 COMMANDS = (
     "reserve",

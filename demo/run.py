@@ -2,7 +2,7 @@
 
 Theory of operation. A fresh run directory (a private temporary directory)
 holds everything: the simulator's devices, the configuration and secrets
-drawn for this run (demo_hall.py), the database, the admin socket and every
+drawn for this run (hall.py), the database, the admin socket and every
 child's log. In order:
 
 1. `locker-sim serve` (a child): two reference boards with 24 channels each
@@ -14,7 +14,7 @@ child's log. In order:
    the simulated user stops closing doors by themselves (people do that now,
    with `locker-sim close`) but still pulls a released door open;
 4. `lockerd run` (a child) on the written configuration;
-5. the hall is seeded through the daemon's front doors (demo_seed.py), and
+5. the hall is seeded through the daemon's front doors (seed.py), and
    the demo prints the addresses and the commands to try.
 
 Then it waits. Ctrl-C or SIGTERM (or a child that dies) stops the children
@@ -40,13 +40,13 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from locker_host.daemon.admin import call as admin_call
 from simulator.client import call as sim_call
 from simulator.pty_port import PtyPort
 
-from .admin import call as admin_call
-from .demo_children import Child, DemoError, wait_for
-from .demo_hall import LOCKER, SITE, Hall, SimulatorPorts, mosquitto_config, write_hall
-from .demo_seed import SeededHall, Seeder
+from .children import Child, DemoError, wait_for
+from .hall import LOCKER, SITE, Hall, SimulatorPorts, mosquitto_config, write_hall
+from .seed import SeededHall, Seeder
 
 EXIT_OK, EXIT_FAILED = 0, 1
 START_TIMEOUT_S = 30.0
