@@ -15,8 +15,9 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
+# lockerd only: the simulator, the demo and the firmware are not shipped
+# (tests/test_architecture.py proves `lockerd run` never imports them)
 COPY protocol/ protocol/
-COPY simulator/ simulator/
 COPY locker_host/ locker_host/
 COPY mqtt_bridge/ mqtt_bridge/
 RUN python -m venv /opt/lockerd \
