@@ -159,28 +159,23 @@ class LockBoard:
 
     def service(self, now: int) -> None:
         """End the pulses and settling periods that are due."""
-        changed = False
-        for w in range(self.words):
-            coils = self.coils[w]
-            settling = self._settling[w]
-            if not (coils or settling):
-                continue
-            base = w << 4
-            for b in range(16):
-                bit = 1 << b
-                if coils & bit and diff(now, self._deadline[base + b]) >= 0:
-                    self._switch(base + b, False, now)
-                    changed = True
-                elif settling & bit and diff(now, self._switched[base + b]) >= SETTLE_US:
-                    self._settling[w] &= ~bit
-                    changed = True
-        if changed:
+        if self._timers(now, True):
             self._refresh()
 
     def wait_us(self, now: int) -> int:
         """Microseconds until `service` or `sample` has work again (0: now);
         -1: nothing is due."""
+        best = self._timers(now, False)
+        best = self._door_in.due(now, best)
+        best = self._item_in.due(now, best)
+        return self._feedback_in.due(now, best)
+
+    def _timers(self, now: int, end_due: bool) -> int:
+        """The pulse and settle timers. With `end_due`, end those due now and
+        return how many ended; without, only return the microseconds to the
+        next one (-1: none). One walk for both, so they cannot disagree."""
         best = -1
+        ended = 0
         for w in range(self.words):
             coils = self.coils[w]
             settling = self._settling[w]
@@ -190,12 +185,20 @@ class LockBoard:
             for b in range(16):
                 bit = 1 << b
                 if coils & bit:
-                    best = _earlier(best, diff(self._deadline[base + b], now))
+                    left = diff(self._deadline[base + b], now)
+                    if end_due and left <= 0:
+                        self._switch(base + b, False, now)  # and it settles afresh
+                        ended += 1
+                        continue
+                    best = _earlier(best, left)
                 if settling & bit:
-                    best = _earlier(best, diff(add(self._switched[base + b], SETTLE_US), now))
-        best = self._door_in.due(now, best)
-        best = self._item_in.due(now, best)
-        return self._feedback_in.due(now, best)
+                    left = diff(add(self._switched[base + b], SETTLE_US), now)
+                    if end_due and left <= 0:
+                        self._settling[w] &= ~bit
+                        ended += 1
+                    else:
+                        best = _earlier(best, left)
+        return ended if end_due else best
 
     # -- behaviour ---------------------------------------------------------------
 
