@@ -1,11 +1,15 @@
-"""What a card, a staff card or a code at a reader does (presentations.py), on a real service."""
+"""The kiosk's wiring (daemon/kiosk.py): the app's Presentations on the configuration's
+services, sizes and staff cards, the reader pump, the kiosk app's swipe parser."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from locker_host.app import Category, Keys, KioskOutcome, Refusal
+from locker_host.daemon.kiosk import pump, swipe_parser
 from locker_host.domain import Assurance, CodePurpose
 from locker_host.readers import (
     CardPresented,
@@ -13,6 +17,7 @@ from locker_host.readers import (
     FaultCode,
     ReaderFault,
     ReaderReady,
+    Reading,
     present_code,
     present_id_number,
     present_staff_card,
@@ -20,7 +25,7 @@ from locker_host.readers import (
 )
 from locker_host.store import AuditEntry
 
-from .parts import ALICE, BOB, KEYS, STAFF_KEYS, Parts, iso
+from .parts import ALICE, KEYS, STAFF_KEYS, Parts, iso
 
 CLERK_CARD = "0012345678"
 TECH_CARD = "0087654321"
@@ -70,53 +75,7 @@ def staff_config() -> dict[str, object]:
     }
 
 
-async def test_a_card_is_a_pickup_unless_a_dropoff_was_armed(tmp_path: Path) -> None:
-    parts = await Parts.open(tmp_path)
-    presentations = parts.presentations
-    try:
-        assert error((await presentations.handle(card(ALICE))).to_json()) == "nothing_for_you"
-        service = parts.config.service("licence")
-        assert service is not None
-        presentations.arm_dropoff(service)
-        reply = (await presentations.handle(card(ALICE))).to_json()
-        assert reply is not None and reply["result"] == "opening"
-        assert reply["opens"][0]["compartment"] == "A02"  # the service's size, M
-        assert presentations.armed() is None  # used up
-        assert error((await presentations.handle(card(BOB))).to_json()) == "nothing_for_you"
-        presentations.arm_dropoff(service)
-        parts.clock.advance(31)  # the arming waits 30 s
-        assert error((await presentations.handle(card(BOB))).to_json()) == "nothing_for_you"
-    finally:
-        await parts.close()
-
-
-async def test_codes_pick_up_or_drop_off_by_their_purpose(tmp_path: Path) -> None:
-    parts = await Parts.open(tmp_path)
-    try:
-        wrong = (await parts.presentations.handle(code("123456", CodePurpose.PICKUP))).to_json()
-        assert error(wrong) == "wrong_code"
-        expected = (
-            await parts.api.handle(
-                "expect_dropoff",
-                {
-                    "command_id": "c1",
-                    "expires_at": iso(parts.clock.wall_s + 3600),
-                    "application": "D-1",
-                    "department": "tax",
-                    "size": "S",
-                    "valid_until": iso(parts.clock.wall_s + 3600),
-                },
-            )
-        ).to_json()
-        reply = (
-            await parts.presentations.handle(code(expected["code"], CodePurpose.DROPOFF))
-        ).to_json()
-        assert reply is not None and reply["result"] == "opening", reply
-    finally:
-        await parts.close()
-
-
-async def test_staff_cards_open_their_departments_work(
+async def test_staff_cards_are_the_configured_digests(
     tmp_path: Path, staff_config: dict[str, object]
 ) -> None:
     parts = await Parts.open(tmp_path, changes=staff_config)
@@ -124,54 +83,14 @@ async def test_staff_cards_open_their_departments_work(
     try:
         clerk = present_staff_card(STAFF_KEYS, CLERK_CARD, source="scanner")
         before = len(await audit(parts))
-        nothing = (await presentations.handle(clerk)).to_json()
-        assert nothing == {"ok": False, "staff_open": {}}
-        # One swipe, one row: a denial that says why, not one per purpose tried.
+        assert (await presentations.present(clerk)).to_json() == {"ok": False, "staff_open": {}}
         (denial,) = (await audit(parts))[before:]
-        assert (denial.action, denial.outcome) == ("staff_swipe", "denied")
-        assert denial.details["refusal_code"] == "nothing_for_you"
-        assert "collect, load or recall" in str(denial.details["detail"])
-        reserved = (
-            await parts.api.handle(
-                "reserve",
-                {
-                    "command_id": "r1",
-                    "expires_at": iso(parts.clock.wall_s + 3600),
-                    "application": "APP-1",
-                    "owner_key": "ab" * 32,
-                    "key_version": 2,
-                    "size": "S",
-                    "department": "market",
-                    "deadline": iso(parts.clock.wall_s + 86400),
-                },
-            )
-        ).to_json()
-        assert reserved["ok"], reserved
-        before = len(await audit(parts))
-        load = (await presentations.handle(clerk)).to_json()
-        assert load is not None and load["ok"]
-        assert list(load["staff_open"]) == ["load"]  # nothing to collect or recall: skipped
-        [opened] = load["staff_open"]["load"]["opens"]
-        # Granted, with what it opened; no denial for the purposes with nothing to do.
-        (row,) = (await audit(parts))[before:]
-        assert (row.action, row.outcome, row.compartment) == (
-            "staff_open",
-            "ok",
-            reserved["compartment"],
-        )
-        assert row.details["open_id"] == opened["open_id"] and row.details["detail"] == "load"
+        assert denial.actor == "staff:M-1" and denial.details["refusal_code"] == "nothing_for_you"
         technician = present_staff_card(STAFF_KEYS, TECH_CARD, source="scanner")
-        before = len(await audit(parts))
-        refused = (await presentations.handle(technician)).to_json()
-        assert refused is not None and refused["staff_open"] == {}
-        assert error(refused) == "not_authorised"
-        (denial,) = (await audit(parts))[before:]
-        assert denial.details["refusal_code"] == "not_authorised"
+        assert error((await presentations.present(technician)).to_json()) == "not_authorised"
         stranger = present_staff_card(STAFF_KEYS, "0099999999", source="scanner")
-        assert error((await presentations.handle(stranger)).to_json()) == "unknown_card"
-        (denial,) = [
-            e for e in await audit(parts) if e.details.get("refusal_code") == "unknown_card"
-        ]
+        assert error((await presentations.present(stranger)).to_json()) == "unknown_card"
+        denial = (await audit(parts))[-1]
         assert denial.details["card"] == "******9999"  # the mask, never the number
         assert "0099999999" not in repr(denial)
     finally:
@@ -184,13 +103,13 @@ async def test_not_commissioned_refuses_citizens_but_not_staff(
     parts = await Parts.open(tmp_path, commissioned=False, changes=staff_config)
     presentations = parts.presentations
     try:
-        assert error((await presentations.handle(card(ALICE))).to_json()) == "not_commissioned"
+        assert error((await presentations.present(card(ALICE))).to_json()) == "not_commissioned"
         service = parts.config.service("licence")
         assert service is not None
         presentations.arm_dropoff(service)
-        assert error((await presentations.handle(card(ALICE))).to_json()) == "not_commissioned"
+        assert error((await presentations.present(card(ALICE))).to_json()) == "not_commissioned"
         assert error(
-            (await presentations.handle(code("123456", CodePurpose.PICKUP))).to_json()
+            (await presentations.present(code("123456", CodePurpose.PICKUP))).to_json()
         ) == ("not_commissioned")
         denials = [
             e for e in await audit(parts) if e.details.get("refusal_code") == "not_commissioned"
@@ -211,19 +130,59 @@ async def test_not_commissioned_refuses_citizens_but_not_staff(
         ).to_json()
         assert opened["result"] == "opening"
         clerk = present_staff_card(STAFF_KEYS, CLERK_CARD, source="scanner")
-        assert ((await presentations.handle(clerk)).to_json()) == {"ok": False, "staff_open": {}}
+        assert ((await presentations.present(clerk)).to_json()) == {"ok": False, "staff_open": {}}
     finally:
         await parts.close()
 
 
-async def test_faults_and_ready_are_only_logged(
+async def test_the_pump_presents_cards_and_only_logs_faults_and_ready(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     parts = await Parts.open(tmp_path)
+    seen: list[KioskOutcome] = []
+    parts.presentations.add_listener(seen.append)
+
+    async def readings() -> AsyncIterator[Reading]:
+        yield ReaderReady("idcard")
+        yield ReaderFault(FaultCode.DEVICE_LOST, "unplugged", "idcard")
+        yield card(ALICE)
+
     try:
-        fault = ReaderFault(FaultCode.DEVICE_LOST, "unplugged", "idcard")
-        assert await parts.presentations.handle(fault) is None
-        assert await parts.presentations.handle(ReaderReady("idcard")) is None
+        await pump(readings(), parts.presentations)
     finally:
         await parts.close()
+    assert [(o.source, o.action, error(o.reply.to_json())) for o in seen] == [
+        ("reader", "pickup", "nothing_for_you")
+    ]
+    logged = [(r.getMessage(), getattr(r, "reader", None)) for r in caplog.records]
+    assert ("reader ready", "idcard") in logged and ("reader fault", "idcard") in logged
     assert any(getattr(r, "fault", None) == "device_lost" for r in caplog.records)
+
+
+async def test_the_presentations_offer_the_configured_services_and_sizes(tmp_path: Path) -> None:
+    parts = await Parts.open(tmp_path)
+    try:
+        assert parts.presentations.services() == parts.config.services
+        present = {spec.size for spec in parts.config.locker.layout}
+        assert set(parts.presentations.sizes()) == present
+        assert parts.presentations.arm_timeout_s == 30.0  # [kiosk] dropoff_arm_timeout_s
+    finally:
+        await parts.close()
+
+
+def test_without_http_no_kiosk_app_can_swipe() -> None:
+    parse = swipe_parser(KEYS, None)
+    refused = parse({"kiosk_token": "any", "reader": "sam", "id_number": ALICE})
+    assert isinstance(refused, Refusal)
+    assert (refused.code, refused.category, refused.field) == (
+        "unknown_kiosk",
+        Category.DENIED,
+        "kiosk_token",
+    )
+
+
+def test_without_staff_keys_a_staff_card_swipe_is_invalid() -> None:
+    parse = swipe_parser(Keys(KEYS.owner, KEYS.codes), None)
+    refused = parse({"kiosk_token": "any", "reader": "scanner", "staff_card": "0012345678"})
+    assert isinstance(refused, Refusal)
+    assert (refused.code, refused.field) == ("invalid_field", "staff_card")
