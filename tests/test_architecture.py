@@ -4,6 +4,9 @@
 - locker_host/domain/ is pure: no I/O, no clock, no randomness;
 - simulator/ imports only protocol/ of ours;
 - adapters do not import each other;
+- the HTTP API imports nothing of the daemon (the composition root builds its
+  context; the kiosk endpoints call the app's Presentations directly);
+- the card readers import of the app only its input values (app/inputs.py);
 - `lockerd run` never loads the simulator or the demo (they are test and
   show machinery: `lockerd demo` imports them only when asked for);
 - a board family's facts are spelled only in protocol/ (the registry,
@@ -117,6 +120,30 @@ def test_adapters_do_not_import_each_other(adapter) -> None:
         if any(name == o or name.startswith(o + ".") for o in others)
     ]
     assert not bad, "\n".join(bad)
+
+
+def test_the_api_imports_nothing_of_the_daemon() -> None:
+    names = {name for _, name in imports_of("locker_host.api")}
+    bad = sorted(
+        n for n in names if n == "locker_host.daemon" or n.startswith("locker_host.daemon.")
+    )
+    assert not bad, "\n".join(bad)
+    assert "locker_host.app" in names  # guard: the checker sees the API's imports
+
+
+def test_the_readers_import_of_the_app_only_its_input_values() -> None:
+    app = [
+        (path, name)
+        for path, name in imports_of("locker_host.readers")
+        if name == "locker_host.app" or name.startswith("locker_host.app.")
+    ]
+    bad = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path, name in app
+        if name != "locker_host.app.inputs"
+    ]
+    assert not bad, "\n".join(bad)
+    assert app, "guard: the readers produce the app's input values"
 
 
 def test_the_bridge_imports_nothing_of_ours_but_its_port() -> None:

@@ -16,7 +16,7 @@ import pytest
 from locker_host.api.errors import STATUS, status_of
 from locker_host.app import CODES, Category, Done, Refusal, replies
 from locker_host.app.errors import AppError
-from locker_host.daemon.http import _swipe_refusal
+from locker_host.daemon.kiosk import swipe_refusal
 from locker_host.domain import LockerError
 from locker_host.readers import SwipeError, SwipeErrorCode
 from locker_host.store import StoreError
@@ -106,6 +106,6 @@ def test_every_code_is_mapped_at_every_edge(problem: Exception) -> None:
 
 def test_the_swipe_codes_map_to_their_categories() -> None:
     for code in SwipeErrorCode:
-        refusal = _swipe_refusal(SwipeError(code, "field", "m"))
+        refusal = swipe_refusal(SwipeError(code, "field", "m"))
         denied = code is SwipeErrorCode.UNKNOWN_KIOSK
         assert status_of(refusal) == (403 if denied else 422), code

@@ -5,7 +5,7 @@ An adapter (DESIGN.md section 2): it imports ``locker_host.app`` and
 OpenAPI document is the contract (docs/openapi.json, docs/http-api.md).
 
   app.py          create_app(context): routes, /metrics, /api/v1/stream, the pages
-  context.py      ApiContext, KioskPort and the figures the daemon supplies
+  context.py      ApiContext and the figures the daemon supplies
   auth.py, deps.py   tokens and roles, the kiosk's addresses; FastAPI dependencies
   routes_locker.py   health, state, compartments, items, alarms, audit, boards
   routes_staff.py    open with a reason, service, recall
@@ -24,10 +24,7 @@ from .context import (
     BoardFigures,
     BusFigures,
     DepartmentName,
-    KioskOutcome,
-    KioskPort,
     ReaderFigures,
-    ServiceOffer,
 )
 from .server import HttpServer
 
@@ -39,12 +36,9 @@ __all__ = [
     "BusFigures",
     "DepartmentName",
     "HttpServer",
-    "KioskOutcome",
-    "KioskPort",
     "Network",
     "ReaderFigures",
     "Role",
-    "ServiceOffer",
     "create_app",
     "openapi_document",
     "token_digest",

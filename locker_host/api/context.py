@@ -1,10 +1,11 @@
 """What the HTTP API is given: the app's front doors and the daemon's figures.
 
 The API is an adapter (DESIGN.md section 2): it imports the app and the
-domain, never the bus, the readers, the store or the MQTT bridge. What those
-know reaches it through this context, which the daemon (the composition
-root, ``locker_host/daemon/http.py``) builds: callables that return the
-figures below, and a ``KioskPort`` over the daemon's ``Presentations``.
+domain, never the bus, the readers, the store, the MQTT bridge or the daemon.
+What those know reaches it through this context, which the daemon (the
+composition root, ``locker_host/daemon/http.py``) builds: callables that
+return the figures below, and the app's ``Presentations``, which the kiosk
+endpoints call directly.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from locker_host.app import JsonDict, LockerService, OperatorDesk, Reply
+from locker_host.app import LockerService, OperatorDesk, Presentations
 
 from .auth import ApiToken, Network
 
@@ -69,41 +70,6 @@ class DepartmentName:
     labels: Mapping[str, str]  # zh, en
 
 
-@dataclass(frozen=True)
-class ServiceOffer:
-    name: str
-    title_zh: str
-    title_en: str
-    department: str
-    size: str
-
-
-class KioskOutcome(Protocol):
-    """One presentation's outcome (the daemon's ``presentations.KioskOutcome``)."""
-
-    @property
-    def source(self) -> str: ...
-    @property
-    def action(self) -> str: ...
-    @property
-    def reply(self) -> Reply: ...
-    @property
-    def at_wall_s(self) -> float: ...
-
-
-class KioskPort(Protocol):
-    """The kiosk screen's actions, carried out by the daemon's ``Presentations``."""
-
-    def services(self) -> Sequence[ServiceOffer]: ...
-    def sizes(self) -> Sequence[str]: ...
-    def armed(self) -> JsonDict | None: ...
-    def arm(self, service: str, size: str | None, accessible: bool) -> Reply: ...
-    def disarm(self) -> Reply: ...
-    async def enter_code(self, code: str, purpose: str, accessible: bool) -> Reply: ...
-    async def swipe(self, payload: Mapping[str, Any]) -> Reply: ...
-    def add_listener(self, listener: Callable[[KioskOutcome], None]) -> Callable[[], None]: ...
-
-
 def _no_buses() -> Sequence[BusFigures]:
     return ()
 
@@ -124,7 +90,7 @@ def _commissioned() -> bool:
 class ApiContext:
     service: LockerService
     operators: OperatorDesk
-    kiosk: KioskPort
+    kiosk: Presentations
     tokens: tuple[ApiToken, ...]
     kiosk_from: tuple[Network, ...]
     buses: Callable[[], Sequence[BusFigures]] = _no_buses

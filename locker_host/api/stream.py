@@ -2,7 +2,7 @@
 
 Theory of operation. One ``StreamHub`` per app listens to the service's
 commits (``LockerService.add_listener``) and to the kiosk's outcomes
-(``KioskPort.add_listener``); both listeners are synchronous and quick. Each
+(``Presentations.add_listener``); both listeners are synchronous and quick. Each
 connected client is a ``_Client`` with a queue of ready events and a
 "state is stale" flag:
 
@@ -29,9 +29,10 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from locker_host.app import KioskOutcome
 from locker_host.domain import active_alarms
 
-from .context import ApiContext, KioskOutcome
+from .context import ApiContext
 from .views import alarm_dict, iso
 
 logger = logging.getLogger(__name__)

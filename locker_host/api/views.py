@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from locker_host.app import AuditLine, JsonDict
+from locker_host.app import AuditLine, DropoffService, JsonDict
 from locker_host.domain import Alarm
 
 from .context import ApiContext, BusFigures, ReaderFigures
@@ -17,6 +17,17 @@ from .context import ApiContext, BusFigures, ReaderFigures
 
 def iso(wall_s: float | None) -> str | None:
     return None if wall_s is None else datetime.fromtimestamp(wall_s, UTC).isoformat()
+
+
+def service_offer(service: DropoffService) -> JsonDict:
+    """A drop-off service as the kiosk screen shows it (its title in both languages)."""
+    return {
+        "name": service.name,
+        "title_zh": service.labels.get("zh", service.name),
+        "title_en": service.labels.get("en", service.name),
+        "department": service.department,
+        "size": service.size.value,
+    }
 
 
 def bus_dict(bus: BusFigures) -> JsonDict:

@@ -13,13 +13,18 @@ Layout, like Trio's: small modules, one job each, re-exported here.
   front doors      api.py (CommandApi: central commands, dedup, expiry),
                    commands.py + payload.py (typed requests, parse_command),
                    kiosk.py (card reader and touch screen), operators.py (the local
-                   pages' staff actions), replies.py (Reply values: Done, Refusal,
+                   pages' staff actions), presentations.py (what a card, a staff
+                   card or a code presented at a reader or the kiosk screen does;
+                   the armed drop-off), replies.py (Reply values: Done, Refusal,
                    their Category, the registry of codes; to_json for every edge)
   read-only        queries.py (audit log search, outbox figures)
   persistence      persistence.py (Decision -> UnitOfWork, and back), documents.py
                    (state documents), personal.py (personal data split out by ref),
                    records.py (audit rows, events), layout_change.py (start-up)
-  outside world    ports.py (LockDriver, Clock, CodeSource, StaffDirectory),
+  input values     inputs.py (CardPresented, StaffCardPresented, CodeEntered: what the
+                   readers produce, with their assurance)
+  outside world    ports.py (LockDriver, Clock, CodeSource, StaffDirectory,
+                   StaffCardIndex, SwipeParser),
                    system.py (the real clock and code source), secrets.py (keyring file)
   errors           errors.py (AppError tree, stable codes, categories)
   contract         event_schema.py (the MQTT event schema, generated from the events)
@@ -55,11 +60,29 @@ from .errors import (
     UnknownCard,
     UnknownCommand,
 )
+from .inputs import CardPresented, CodeEntered, Presentation, StaffCardDigest, StaffCardPresented
 from .kiosk import CitizenGate, Kiosk
 from .layout_change import LayoutChange, reconcile_layout
 from .operators import OperatorDesk
 from .persistence import Plan, Restored, Saved, plan, restore
-from .ports import Clock, CodeSource, LockDriver, PulseOutcome, StaffDirectory
+from .ports import (
+    Clock,
+    CodeSource,
+    LockDriver,
+    PulseOutcome,
+    StaffCardIndex,
+    StaffDirectory,
+    SwipeParser,
+)
+from .presentations import (
+    ArmedDropoff,
+    DropoffService,
+    KioskListener,
+    KioskOutcome,
+    Presentations,
+    Source,
+    log_reply,
+)
 from .queries import AuditLine, AuditQuery, OutboxFigures, outbox_figures, read_audit
 from .replies import CODES, Done, JsonDict, Refusal, Reply, refusal
 from .secrets import Keys, load_keys, load_table
@@ -79,18 +102,22 @@ __all__ = [
     "COMMANDS",
     "TIMESYNCD_FLAG",
     "AppError",
+    "ArmedDropoff",
     "AuditLine",
     "AuditQuery",
     "CancelRequest",
+    "CardPresented",
     "Category",
     "CentralContext",
     "CentralRequest",
     "CitizenGate",
     "Clock",
+    "CodeEntered",
     "CodeSource",
     "CommandApi",
     "DeadlineTimer",
     "Done",
+    "DropoffService",
     "ExpectDropoffRequest",
     "ExtendDeadlineRequest",
     "InvalidPayload",
@@ -98,6 +125,8 @@ __all__ = [
     "JsonDict",
     "Keys",
     "Kiosk",
+    "KioskListener",
+    "KioskOutcome",
     "LayoutChange",
     "LayoutOrphansItems",
     "LockDriver",
@@ -107,6 +136,8 @@ __all__ = [
     "OutboxFigures",
     "Outcome",
     "Plan",
+    "Presentation",
+    "Presentations",
     "PulseOutcome",
     "RecallListRequest",
     "Refusal",
@@ -123,15 +154,21 @@ __all__ = [
     "ServiceConfig",
     "ServiceStatistics",
     "SetServiceRequest",
+    "Source",
     "Spawn",
+    "StaffCardDigest",
+    "StaffCardIndex",
+    "StaffCardPresented",
     "StaffDirectory",
     "StoredStateInvalid",
+    "SwipeParser",
     "SystemClock",
     "SystemCodeSource",
     "UnknownCard",
     "UnknownCommand",
     "load_keys",
     "load_table",
+    "log_reply",
     "outbox_figures",
     "parse_command",
     "parse_envelope",

@@ -1,16 +1,21 @@
 """The app's ports: what it needs from the outside, as small ``typing.Protocol``s.
 
 The real adapters live elsewhere (the RS-485 bus owner, the time-sync watcher,
-the staff card directory); tests pass fakes. ``system.py`` holds the two that
-are one line each on a real box (the clock and the code source).
+the staff card directory, the kiosk app's swipe parser); tests pass fakes.
+``system.py`` holds the two that are one line each on a real box (the clock
+and the code source).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from locker_host.domain import BoardRead, PulseLock, ReadBoard, StaffCredential
+
+from .inputs import Presentation, StaffCardDigest
+from .replies import Refusal
 
 
 class PulseOutcome(StrEnum):
@@ -56,3 +61,16 @@ class StaffDirectory(Protocol):
     """Staff card id (as the reader reports it) to the clerk it belongs to."""
 
     def staff_for_card(self, card_id: str) -> StaffCredential | None: ...
+
+
+class StaffCardIndex(Protocol):
+    """Staff card digests (as a reader computed them) to the clerk they belong to."""
+
+    def staff_for_digests(self, digests: Iterable[StaffCardDigest]) -> StaffCredential | None: ...
+
+
+class SwipeParser(Protocol):
+    """A kiosk app's swipe payload (its token, its reader, one credential) to what it
+    presented, or the refusal that names the culprit field."""
+
+    def __call__(self, payload: Mapping[str, Any]) -> Presentation | Refusal: ...

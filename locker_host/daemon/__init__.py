@@ -14,7 +14,8 @@ Layout (one job per file; the two subsystems in their own packages):
                    the walk, scan and set-address, `lockerd commission`
     between        translate.py (bus snapshots -> observations; the LockDriver
                    on the bus owners), staff.py (staff card digests -> clerks),
-                   presentations.py (what a reading at a reader does)
+                   kiosk.py (the app's Presentations wired to the configuration,
+                   the kiosk app's swipe parser, the reader pump)
     running        runtime.py (run_daemon), housekeeping.py, receipts.py,
                    mqtt_link.py, http.py, admin.py (the socket),
                    admin_commands.py (what it answers), instance.py, logs.py

@@ -32,14 +32,16 @@ from locker_host.app import (
     Done,
     InvalidPayload,
     LockerService,
+    Presentations,
+    Refusal,
     Reply,
     UnknownCommand,
+    log_reply,
     refusal,
 )
 
 from .commission import CommissioningStatus
 from .config import DaemonConfig
-from .presentations import Presentations, log_reply
 
 logger = logging.getLogger(__name__)
 
@@ -157,10 +159,9 @@ class AdminHandler:
             return _invalid("unknown field", unknown[0])
         if not isinstance(accessible, bool):
             return _invalid("must be true or false", "accessible")
-        service = self._config.service(name) if isinstance(name, str) else None
-        if service is None:
-            known = ", ".join(s.name for s in self._config.services) or "none configured"
-            return _invalid(f"one of the configured services ({known})", "service")
+        service = self._presentations.find_service(name)
+        if isinstance(service, Refusal):
+            return service
         armed = self._presentations.arm_dropoff(service, accessible=accessible, source="admin")
         return Done(
             {

@@ -18,7 +18,8 @@ Start-up, in order, each step best effort where the hardware is concerned:
 5. the MQTT link to the central system when `[mqtt]` is configured
    (mqtt_link.py): woken by every commit, restarted with back-off if it fails.
 
-While it runs, every reading of a reader goes to `Presentations`, every
+While it runs, every reading of a reader goes to the app's `Presentations`
+(kiosk.py), every
 snapshot of a bus owner to `SnapshotTranslator` and then
 `LockerService.observe`, whose effects run as tasks of the daemon's task
 group (the owner's consumer must not wait for its own bus). One timer is
@@ -79,8 +80,8 @@ from .config.readers import ReaderSetting
 from .housekeeping import Housekeeper
 from .http import api_context, start_http
 from .instance import exclusive
+from .kiosk import build_presentations, pump
 from .mqtt_link import MqttLink, ServicePort
-from .presentations import Presentations
 from .receipts import ReceiptWatcher
 from .staff import StaffCards
 from .translate import BusLockDriver, SnapshotTranslator
@@ -185,9 +186,7 @@ async def _serve(
     )
     staff = StaffCards(keys.staff, config.staff)
     kiosk = Kiosk(service, staff, citizen_gate=commissioning.refusal)
-    presentations = Presentations(
-        kiosk, service, staff, arm_timeout_s=config.kiosk.dropoff_arm_timeout_s
-    )
+    presentations = build_presentations(config, keys, service, kiosk, staff)
     readers = [build_reader(r, keys) for r in config.readers]
     api = CommandApi(service, SystemCodeSource())
     link = (
@@ -225,14 +224,13 @@ async def _serve(
             for reader in readers:
                 await reader.start()
                 stack.push_async_callback(reader.stop)
-                loops.spawn(_pump(reader, presentations))
+                loops.spawn(pump(reader.readings(), presentations))
             await admin.start()
             stack.push_async_callback(admin.close)
             if config.http is not None:
                 context = api_context(
                     config,
                     config.http,
-                    keys,
                     service=service,
                     presentations=presentations,
                     owners=list(owners.values()),
@@ -325,11 +323,6 @@ def _consumer(
             log_decision(type(observation).__name__, decision, board=str(snapshot.board))
 
     return consume
-
-
-async def _pump(reader: ThreadedReader, presentations: Presentations) -> None:
-    async for reading in reader.readings():
-        await presentations.handle(reading)
 
 
 def log_decision(source: str, decision: Decision, **context: Any) -> None:

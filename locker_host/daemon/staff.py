@@ -2,8 +2,8 @@
 
 Implements the app's `StaffDirectory` port for raw card numbers (the kiosk
 and admin paths) by digesting them with the staff keyring, the same way the
-card readers do (`staff_card_digests`), and answers readers that already
-digested (`staff_for_digests`). Every accepted key version is tried, so a
+card readers do (`staff_card_digests`), and the app's `StaffCardIndex` port
+for readers that already digested (`staff_for_digests`). Every accepted key version is tried, so a
 rotation of the staff secret does not lock staff out while the cards in the
 configuration are re-hashed.
 """

@@ -11,7 +11,7 @@ without a SAM) is WEAK. Device trouble is a reading (`ReaderFault`), never
 an exception; the reader reopens the device with back-off.
 
 Layout:
-    model        the readings, FaultCode
+    model        the readings (what a person presented is the app's), FaultCode
     present      raw value -> reading: ID numbers, staff cards, codes (ReaderKeys)
     port         ReaderPort, ReaderStatistics
     runner       ThreadedReader: the thread, reopen with back-off, availability,
@@ -26,7 +26,8 @@ Layout:
     hid          a keyboard-style reader on /dev/input/event*
     http_swipe   the kiosk's swipe payload -> a reading (the API mounts it)
 
-Imports the domain (`locker_host.domain`) and `protocol`; no other adapter.
+Imports the domain (`locker_host.domain`), `protocol`, and of the app only the
+input values it produces (`locker_host.app.inputs`); no other adapter.
 """
 
 from .classify import TokenRules, classify

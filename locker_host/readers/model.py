@@ -1,5 +1,7 @@
 """What a reader reports: one frozen value per kind of reading.
 
+What a person presented is one of the app's input values
+(`locker_host.app.inputs`, re-exported here): the app decides what it does.
 A reading never holds a raw ID number, staff card number or code. The
 builders in `present.py` take the raw text, validate it, turn it into
 owner keys or keyed digests at once and drop it; what is left for logs is
@@ -7,9 +9,9 @@ owner keys or keyed digests at once and drop it; what is left for logs is
 reading is safe to log.
 
     Reading
-    ├── CardPresented        an ID number: strong through the SAM, weak as text
-    ├── StaffCardPresented   a staff card number, as keyed digests
-    ├── CodeEntered          a pickup or drop-off code, as keyed digests
+    ├── CardPresented        (app) an ID number: strong through the SAM, weak as text
+    ├── StaffCardPresented   (app) a staff card number, as keyed digests
+    ├── CodeEntered          (app) a pickup or drop-off code, as keyed digests
     ├── ReaderFault          something went wrong; `code` is stable
     └── ReaderReady          the reader works (at start and after every fault
                              that made it unavailable)
@@ -20,7 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from locker_host.domain import CodeCredential, CodePurpose, IdCredential, IdKind
+from locker_host.app.inputs import (
+    CardPresented,
+    CodeEntered,
+    Presentation,
+    StaffCardDigest,
+    StaffCardPresented,
+)
 
 
 class FaultCode(StrEnum):
@@ -52,59 +60,6 @@ _AVAILABILITY = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class CardPresented:
-    """An ID number, already turned into owner keys (`credential.owners`)."""
-
-    credential: IdCredential  # assurance STRONG only when read through the SAM
-    id_kind: IdKind
-    masked: str
-    source: str
-
-    def __str__(self) -> str:
-        return (
-            f"{self.source}: {self.credential.assurance.value} {self.id_kind.value} {self.masked}"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class StaffCardDigest:
-    """HMAC-SHA256(staff card secret, "staff:" + card number), hex, with its key version."""
-
-    digest: str
-    key_version: int
-
-    def __repr__(self) -> str:
-        return f"StaffCardDigest(v{self.key_version}, {self.digest[:8]}…)"
-
-
-@dataclass(frozen=True, slots=True)
-class StaffCardPresented:
-    digests: tuple[StaffCardDigest, ...]  # current key version first
-    masked: str
-    source: str
-
-    @property
-    def primary(self) -> StaffCardDigest:
-        return self.digests[0]
-
-    def __str__(self) -> str:
-        return f"{self.source}: staff card {self.masked}"
-
-
-@dataclass(frozen=True, slots=True)
-class CodeEntered:
-    credential: CodeCredential
-    source: str
-
-    @property
-    def purpose(self) -> CodePurpose:
-        return self.credential.purpose
-
-    def __str__(self) -> str:
-        return f"{self.source}: {self.purpose.value} code"
-
-
-@dataclass(frozen=True, slots=True)
 class ReaderFault:
     code: FaultCode
     message: str  # names what went wrong, never the token or number itself
@@ -122,5 +77,16 @@ class ReaderReady:
         return f"{self.source}: ready"
 
 
-Reading = CardPresented | StaffCardPresented | CodeEntered | ReaderFault | ReaderReady
-Presentation = CardPresented | StaffCardPresented | CodeEntered  # what a person presented
+Reading = Presentation | ReaderFault | ReaderReady
+
+__all__ = [
+    "CardPresented",
+    "CodeEntered",
+    "FaultCode",
+    "Presentation",
+    "ReaderFault",
+    "ReaderReady",
+    "Reading",
+    "StaffCardDigest",
+    "StaffCardPresented",
+]

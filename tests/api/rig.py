@@ -1,5 +1,5 @@
 """An HTTP API on a whole locker: the daemon's parts (real SQLite file, real service,
-Presentations) with ``[http]`` tokens of every role, and clients for it."""
+the app's Presentations) with ``[http]`` tokens of every role, and clients for it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from locker_host.api import ApiContext, create_app, token_digest
 from locker_host.daemon.http import api_context
-from tests.daemon.parts import KEYS, Parts
+from tests.daemon.parts import Parts
 
 TOKENS = {
     "kiosk": "kiosk-token-0123456789abcdef",
@@ -79,7 +79,7 @@ async def api_rig(tmp_path: Path, **changes: Any) -> AsyncIterator[Rig]:
         http = parts.config.http
         assert http is not None
         context = api_context(
-            parts.config, http, KEYS, service=parts.service, presentations=parts.presentations
+            parts.config, http, service=parts.service, presentations=parts.presentations
         )
         rig = Rig(parts, context, create_app(context))
         try:

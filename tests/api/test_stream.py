@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from locker_host.domain import Assurance
-from locker_host.readers import present_id_number
+from locker_host.readers import CardPresented, present_id_number
 from tests.daemon.parts import ALICE, KEYS
 
 from .locker_ops import certificate, door
@@ -71,7 +71,8 @@ async def test_a_card_at_the_physical_reader_is_a_kiosk_event(tmp_path: Path) ->
             events = EventReader(stream)
             await events.until("state")
             card = present_id_number(KEYS.owner, ALICE, assurance=Assurance.STRONG, source="idcard")
-            await rig.parts.presentations.handle(card)  # what the daemon's reader pump does
+            assert isinstance(card, CardPresented)
+            await rig.parts.presentations.present(card)  # what the daemon's reader pump does
             kiosk = await events.until("kiosk")
     assert kiosk.data["source"] == "reader" and kiosk.data["action"] == "pickup"
     assert [o["compartment"] for o in kiosk.data["reply"]["opens"]] == [compartment]

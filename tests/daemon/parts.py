@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from locker_host.app import CommandApi, Keys, Kiosk, LockerService, ServiceConfig
+from locker_host.app import CommandApi, Keys, Kiosk, LockerService, Presentations, ServiceConfig
 from locker_host.daemon import DaemonConfig, parse_config, status_of, wiring_hash
 from locker_host.daemon.admin_commands import AdminHandler
 from locker_host.daemon.commission import CommissioningRecord, CompartmentResult
-from locker_host.daemon.presentations import Presentations
+from locker_host.daemon.kiosk import build_presentations
 from locker_host.daemon.staff import StaffCards
 from locker_host.domain import Keyring, owner_refs, validate_id_number
 from tests.app.fakes import FakeClock, FakeLocker, SeededCodes
@@ -54,6 +54,7 @@ class Parts:
     ) -> Parts:
         data = copy.deepcopy(VALID)
         data["paths"] = {"database": str(tmp_path / "locker.db"), "secrets": "unused.toml"}
+        data["kiosk"] = {"dropoff_arm_timeout_s": 30.0}
         data.update(changes or {})
         config = parse_config(data, tmp_path)
         clock = FakeClock()
@@ -68,8 +69,8 @@ class Parts:
         staff = StaffCards(STAFF_KEYS, config.staff)
         kiosk = Kiosk(service, staff, citizen_gate=status.refusal)
         api = CommandApi(service, SeededCodes())
-        presentations = Presentations(
-            kiosk, service, staff, arm_timeout_s=30.0, clock=lambda: clock.mono_s
+        presentations = build_presentations(
+            config, KEYS, service, kiosk, staff, clock=lambda: clock.mono_s
         )
         handler = AdminHandler(
             config,

@@ -123,7 +123,6 @@ def test_every_error_names_its_field(
     for value in payload.values():
         if isinstance(value, str) and len(value) > 3 and value not in ("scanner", "sam"):
             assert value not in result.message  # never echoes what was sent
-    assert result.to_dict() == {"code": code.value, "field": field, "message": result.message}
 
 
 @pytest.mark.parametrize("payload", [None, [], "id", 42])

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from locker_host.app import DropoffService
 from locker_host.bus import BusConfig
 from locker_host.domain import LockerConfig
 
@@ -30,7 +31,6 @@ from .layout import parse_layout
 from .mqtt import MqttSetting, parse_mqtt
 from .people import (
     Department,
-    DropoffService,
     StaffCard,
     parse_departments,
     parse_services,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from locker_host.app import DropoffService
 from locker_host.domain import DepartmentId, Size, StaffCredential, StaffId, StaffRole
 
 from .fields import ConfigError, Table, unique
@@ -24,16 +25,6 @@ _HEX64 = r"[0-9a-f]{64}"
 @dataclass(frozen=True)
 class Department:
     id: DepartmentId
-    labels: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class DropoffService:
-    """What the kiosk offers at drop-off: a service decides the department and the size."""
-
-    name: str
-    department: DepartmentId
-    size: Size
     labels: Mapping[str, str]
 
 

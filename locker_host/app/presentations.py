@@ -1,4 +1,4 @@
-"""What a card, a staff card or a code presented at a reader does.
+"""What a card, a staff card or a code presented at the locker does.
 
 Kept simple until the touch screen exists (and documented in
 docs/configuration.md, "What a reader does"):
@@ -14,12 +14,20 @@ docs/configuration.md, "What a reader does"):
   do leaves no trace; a swipe that opens nothing, or a role that may open
   none of them, a technician, leaves one audited denial);
   an unknown card gets an audited `unknown_card` denial;
-* a code (`CodeEntered`) is a pickup or a drop-off by its prefix;
-* faults and "ready" are logged.
+* a code (`CodeEntered`) is a pickup or a drop-off by its prefix.
 
-The HTTP kiosk (locker_host/api) comes through here too: a forwarded swipe
-is a reading like any other (`source="http"`), and a code typed on the touch
-screen is `enter_code`.
+The card readers' values (`inputs.py`) come here from the daemon's reader
+pump (`present`, `source="reader"`); the HTTP kiosk calls the same object:
+a swipe forwarded by a kiosk app is parsed by the `SwipeParser` port into
+the same values (`swipe`, `source="http"`), a code typed on the touch
+screen is `enter_code`, the drop-off buttons are `choose_dropoff` and
+`disarm`. So a card at the physical reader and a button on the screen meet
+in one place: an armed drop-off waits for the next ID card, wherever it
+is read.
+
+What the configuration decides comes in as plain values built by the
+composition root: the drop-off services (`DropoffService`), the sizes the
+layout has, and the staff cards (`StaffCardIndex`).
 
 Every outcome is logged with the masked card, never the number, and the
 reply's compartments and error code, and handed to the listeners
@@ -31,29 +39,33 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
-from locker_host.app import Done, JsonDict, Kiosk, LockerService, Refusal, Reply, refusal
-from locker_host.app import UnknownCard as UnknownCardError
-from locker_host.domain import CodePurpose, NothingForYou, Size
-from locker_host.readers import (
-    CardPresented,
-    CodeEntered,
-    ReaderFault,
-    ReaderReady,
-    Reading,
-    StaffCardPresented,
-)
+from locker_host.domain import CodePurpose, DepartmentId, NothingForYou, Size
 from locker_host.store import StoreError
 
-from .config.people import DropoffService
-from .staff import StaffCards
+from .errors import InvalidPayload, UnknownCard
+from .inputs import CardPresented, CodeEntered, Presentation, StaffCardPresented
+from .kiosk import Kiosk
+from .ports import StaffCardIndex, SwipeParser
+from .replies import Done, JsonDict, Refusal, Reply, refusal
+from .service import LockerService
 
 logger = logging.getLogger(__name__)
 
 Source = Literal["reader", "http", "admin"]
+
+
+@dataclass(frozen=True)
+class DropoffService:
+    """What the kiosk offers at drop-off: a service decides the department and the size."""
+
+    name: str
+    department: DepartmentId
+    size: Size
+    labels: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -82,8 +94,11 @@ class Presentations:
         self,
         kiosk: Kiosk,
         service: LockerService,
-        staff: StaffCards,
+        staff: StaffCardIndex,
         *,
+        services: Sequence[DropoffService],
+        sizes: Sequence[Size],
+        parse_swipe: SwipeParser,
         arm_timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
@@ -91,6 +106,9 @@ class Presentations:
         self._kiosk = kiosk
         self._service = service
         self._staff = staff
+        self._services = tuple(services)
+        self._sizes = tuple(size for size in Size if size in sizes)
+        self._parse_swipe = parse_swipe
         self._arm_timeout_s = arm_timeout_s
         self._clock = clock
         self._wall = wall
@@ -121,6 +139,23 @@ class Presentations:
                 logger.exception("kiosk listener failed")
         return reply
 
+    # -- what the kiosk offers -------------------------------------------------------
+
+    def services(self) -> tuple[DropoffService, ...]:
+        return self._services
+
+    def sizes(self) -> tuple[Size, ...]:
+        """The sizes the locker has, smallest first."""
+        return self._sizes
+
+    def find_service(self, name: object) -> DropoffService | Refusal:
+        for offered in self._services:
+            if offered.name == name:
+                return offered
+        known = ", ".join(s.name for s in self._services) or "none configured"
+        message = f"one of the configured services ({known})"
+        return refusal(InvalidPayload(message, field="service"))
+
     # -- the kiosk's choice --------------------------------------------------------
 
     def arm_dropoff(
@@ -141,9 +176,19 @@ class Presentations:
         self._report(source, "arm", Done({"armed": self.armed_view()}))
         return self._armed
 
-    def disarm(self, *, source: Source = "reader") -> None:
+    def choose_dropoff(
+        self, service: str, size: Size | None, accessible: bool, *, source: Source
+    ) -> Reply:
+        """The kiosk's drop-off button: arm the named service, or say which exist."""
+        chosen = self.find_service(service)
+        if isinstance(chosen, Refusal):
+            return chosen
+        self.arm_dropoff(chosen, accessible=accessible, size=size, source=source)
+        return Done({"armed": self.armed_view()})
+
+    def disarm(self, *, source: Source = "reader") -> Reply:
         self._armed = None
-        self._report(source, "disarm", Done({"armed": None}))
+        return self._report(source, "disarm", Done({"armed": None}))
 
     def armed_view(self) -> JsonDict | None:
         """The armed drop-off for the kiosk screen (and the stream), or None."""
@@ -163,55 +208,26 @@ class Presentations:
             self._armed = None
         return self._armed
 
-    # -- readings ----------------------------------------------------------------------
+    # -- presentations -----------------------------------------------------------------
 
-    async def handle(self, reading: Reading, *, source: Source = "reader") -> Reply | None:
-        match reading:
+    async def present(self, presented: Presentation, *, source: Source = "reader") -> Reply:
+        match presented:
             case CardPresented():
                 action = "pickup" if self.armed() is None else "dropoff"
-                return self._report(source, action, await self._card(reading))
+                return self._report(source, action, await self._card(presented))
             case StaffCardPresented():
-                return self._report(source, "staff", await self._staff_card(reading))
+                return self._report(source, "staff", await self._staff_card(presented))
             case CodeEntered():
-                return self._report(source, "code", await self._code(reading))
-            case ReaderFault():
-                logger.warning(
-                    "reader fault",
-                    extra={"reader": reading.source, "fault": reading.code.value},
-                )
-            case ReaderReady():
-                logger.info("reader ready", extra={"reader": reading.source})
-        return None
+                return self._report(source, "code", await self._code(presented))
+            case _:
+                assert_never(presented)
 
-    async def _card(self, reading: CardPresented) -> Reply:
-        armed = self.armed()
-        if armed is None:
-            reply = await self._kiosk.pickup(reading.credential)
-            log_reply("pickup by card", reply, reader=reading.source, card=reading.masked)
-            return reply
-        self._armed = None
-        reply = await self._kiosk.start_dropoff(
-            reading.credential,
-            armed.service.department,
-            armed.size.value,
-            accessible=armed.accessible,
-        )
-        log_reply(
-            "drop-off by card",
-            reply,
-            reader=reading.source,
-            card=reading.masked,
-            service=armed.service.name,
-        )
-        return reply
-
-    async def _code(self, reading: CodeEntered) -> Reply:
-        if reading.purpose is CodePurpose.PICKUP:
-            reply = await self._kiosk.pickup(reading.credential)
-        else:
-            reply = await self._kiosk.start_dropoff(reading.credential)
-        log_reply(f"{reading.purpose.value} by code", reply, reader=reading.source)
-        return reply
+    async def swipe(self, payload: Mapping[str, Any]) -> Reply:
+        """What a kiosk app's own reader read, posted to the HTTP kiosk."""
+        presented = self._parse_swipe(payload)
+        if isinstance(presented, Refusal):
+            return presented
+        return await self.present(presented, source="http")
 
     async def enter_code(
         self, code: str, purpose: CodePurpose, *, accessible: bool = False
@@ -224,20 +240,53 @@ class Presentations:
         log_reply(f"{purpose.value} by code", reply, reader="http")
         return self._report("http", "code", reply)
 
-    async def _staff_card(self, reading: StaffCardPresented) -> Reply:
-        staff = self._staff.staff_for_digests(reading.digests)
+    async def _card(self, presented: CardPresented) -> Reply:
+        armed = self.armed()
+        if armed is None:
+            reply = await self._kiosk.pickup(presented.credential)
+            log_reply("pickup by card", reply, reader=presented.source, card=presented.masked)
+            return reply
+        self._armed = None
+        reply = await self._kiosk.start_dropoff(
+            presented.credential,
+            armed.service.department,
+            armed.size.value,
+            accessible=armed.accessible,
+        )
+        log_reply(
+            "drop-off by card",
+            reply,
+            reader=presented.source,
+            card=presented.masked,
+            service=armed.service.name,
+        )
+        return reply
+
+    async def _code(self, presented: CodeEntered) -> Reply:
+        if presented.purpose is CodePurpose.PICKUP:
+            reply = await self._kiosk.pickup(presented.credential)
+        else:
+            reply = await self._kiosk.start_dropoff(presented.credential)
+        log_reply(f"{presented.purpose.value} by code", reply, reader=presented.source)
+        return reply
+
+    async def _staff_card(self, presented: StaffCardPresented) -> Reply:
+        staff = self._staff.staff_for_digests(presented.digests)
         if staff is None:
             try:
                 await self._service.record_denial(
-                    "staff:unknown", "staff_open", "unknown_card", details={"card": reading.masked}
+                    "staff:unknown",
+                    "staff_open",
+                    "unknown_card",
+                    details={"card": presented.masked},
                 )
             except StoreError as failure:
                 logger.error("cannot audit an unknown staff card", extra={"error": failure.code})
-            unknown = refusal(UnknownCardError("this staff card is not registered"))
-            log_reply("staff card", unknown, reader=reading.source, card=reading.masked)
+            unknown = refusal(UnknownCard("this staff card is not registered"))
+            log_reply("staff card", unknown, reader=presented.source, card=presented.masked)
             return unknown
         reply = await self._kiosk.staff_swipe(staff)
-        context = {"reader": reading.source, "card": reading.masked, "staff_id": staff.staff_id}
+        context = {"reader": presented.source, "card": presented.masked, "staff_id": staff.staff_id}
         match reply:
             case Done():
                 results = {
