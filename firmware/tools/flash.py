@@ -43,8 +43,7 @@ def mpremote_command() -> list[str]:
 
 def flash_command(port: str, bundle: Path) -> list[str]:
     """One mpremote run: connect, remove the old package, copy, reset."""
-    return [
-        *mpremote_command(),
+    return mpremote_command() + [
         "connect", port,
         "exec", _REMOVE_OLD, "+",
         "fs", "cp", "-r", str(bundle / "firmware"), ":", "+",

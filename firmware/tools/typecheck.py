@@ -78,6 +78,5 @@ def run() -> int:
         "--follow-imports=silent",
         "--custom-typeshed-dir", str(directory),
         "--cache-dir", str(ROOT / ".mypy_cache" / "micropython"),
-        *CHECKED,
-    ]  # fmt: skip
+    ] + list(CHECKED)  # fmt: skip
     return subprocess.run(command, cwd=ROOT, check=False).returncode
