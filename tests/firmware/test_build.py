@@ -18,7 +18,9 @@ BOARD_MODULES = build.board_modules()
 # Every file under firmware/, the CPython-only tooling too: whoever points mpy-cross
 # at the package must not find a module MicroPython cannot load.
 EVERY_MODULE = sorted(
-    p.relative_to(build.PACKAGE) for p in build.PACKAGE.rglob("*.py") if "__pycache__" not in p.parts
+    path.relative_to(build.PACKAGE)
+    for path in build.PACKAGE.rglob("*.py")
+    if "__pycache__" not in path.parts
 )
 
 
