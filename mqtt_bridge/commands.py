@@ -56,17 +56,16 @@ class CommandDesk:
             self._link.ack(message)
             return
         self._stats.commands_received += 1
-        route, bad_route = inbound.route(message, self._topics)
+        max_bytes = self._config.max_command_bytes
+        route, bad_route = inbound.route(name, message, self._topics, max_bytes=max_bytes)
         command_id: str | None = None
         if bad_route is not None:
+            command_id = bad_route.command_id
             body = bad_route.reply
         else:
             try:
                 got = inbound.read_command(
-                    name,
-                    message,
-                    max_bytes=self._config.max_command_bytes,
-                    verifier=self._verifier,
+                    name, message, max_bytes=max_bytes, verifier=self._verifier
                 )
             except Exception as exc:  # a bug in reading: answer, count, go on
                 body = self._internal_error(name, exc)

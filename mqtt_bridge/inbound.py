@@ -5,6 +5,12 @@ reply can still be addressed: first where the reply goes (a response topic
 outside the locker's ``reply/`` is refused and answered on the fallback
 topic), then the envelope (retained, size, JSON object), then the signature.
 Whatever the message, the answer is a reply, never an exception.
+
+Every refusal carries the ``command_id`` of a payload that could be read (a
+UTF-8 JSON object within ``max_bytes`` whose ``command_id`` is a usable
+string), even when it is refused for its response topic or for being
+retained: an MQTT 3.1.1 consumer matches replies by ``command_id`` alone.
+``null`` is left for payloads that could not be read (docs/asyncapi/schemas/reply.json).
 """
 
 from __future__ import annotations
@@ -54,7 +60,9 @@ class Refused:
     reply: JsonDict
 
 
-def route(message: Inbound, topics: Topics) -> tuple[Route, Refused | None]:
+def route(
+    name: str, message: Inbound, topics: Topics, *, max_bytes: int
+) -> tuple[Route, Refused | None]:
     """Where the reply goes: the MQTT 5 response topic, else ``reply`` (MQTT 3.1.1)."""
     fallback = Route(topics.reply, message.correlation_data)
     if message.response_topic is None:
@@ -65,33 +73,43 @@ def route(message: Inbound, topics: Topics) -> tuple[Route, Refused | None]:
             f"the response topic must lie under {topics.reply}/",
             field="response_topic",
         )
-        return fallback, Refused("", None, refusal)
+        payload = _read_object(message.payload, max_bytes)
+        command_id = _command_id(payload) if isinstance(payload, dict) else None
+        return fallback, Refused(name, command_id, refusal)
     return Route(message.response_topic, message.correlation_data), None
 
 
 def read_command(
     name: str, message: Inbound, *, max_bytes: int, verifier: Verifier
 ) -> Accepted | Refused:
+    payload = _read_object(message.payload, max_bytes)
+    command_id = _command_id(payload) if isinstance(payload, dict) else None
     if message.retain:
         # A retained command would run again for every new session (waken.dev:
         # "retaining a command transforms an intent into state").
-        return Refused(name, None, error("invalid", "commands must not be retained", field="$"))
-    if len(message.payload) > max_bytes:
-        return Refused(
-            name, None, error("invalid", f"the payload exceeds {max_bytes} bytes", field="$")
-        )
-    try:
-        payload = json.loads(message.payload.decode())
-    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: [[[[...]]]]
-        return Refused(name, None, error("invalid", "the payload is not UTF-8 JSON", field="$"))
+        refusal = error("invalid", "commands must not be retained", field="$")
+        return Refused(name, command_id, refusal)
     if not isinstance(payload, dict):
-        return Refused(name, None, error("invalid", "the payload must be a JSON object", field="$"))
-    command_id = _command_id(payload)
+        return Refused(name, None, error("invalid", payload, field="$"))
     refused = verifier.check(name, message.topic, payload)
     if refused is not None:
         return Refused(name, command_id, error(refused.code, refused.message, field="signature"))
     payload.pop("signature", None)
     return Accepted(name, command_id, payload)
+
+
+def _read_object(payload: bytes, max_bytes: int) -> dict[str, Any] | str:
+    """The payload as a JSON object, or why it cannot be read (a payload past the
+    limit is not even parsed: that is what the limit is for)."""
+    if len(payload) > max_bytes:
+        return f"the payload exceeds {max_bytes} bytes"
+    try:
+        data = json.loads(payload.decode())
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: [[[[...]]]]
+        return "the payload is not UTF-8 JSON"
+    if not isinstance(data, dict):
+        return "the payload must be a JSON object"
+    return data
 
 
 def _command_id(payload: dict[str, Any]) -> str | None:

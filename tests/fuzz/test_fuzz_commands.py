@@ -176,7 +176,7 @@ def test_the_bridge_reads_any_command_message_into_accepted_or_refused(pair, sig
 def test_the_bridge_refuses_byte_soup_and_foreign_response_topics(name, raw, response) -> None:
     result = read_command(name, message(name, raw), max_bytes=256, verifier=VERIFIER)
     assert isinstance(result, Accepted | Refused)
-    where, refusal = route(message(name, raw, response=response), TOPICS)
+    where, refusal = route(name, message(name, raw, response=response), TOPICS, max_bytes=256)
     assert where.topic == TOPICS.reply or where.topic.startswith(TOPICS.reply + "/")
     assert refusal is None or refusal.reply["error"]["field"] == "response_topic"
 

@@ -218,6 +218,39 @@ async def test_retained_commands_and_foreign_response_topics_are_refused(
         assert link.locker.driver.pulses == []
 
 
+async def test_refusals_keep_the_command_id_they_could_read(
+    broker, db_path: Path, contract
+) -> None:
+    """A 3.1.1 consumer matches replies by command_id alone: null only for what was unreadable."""
+    async with linked(broker, db_path, contract) as link:
+        central = link.central
+        await central.publish(
+            TOPICS.command("open"),
+            link.payload(command_id="kept-retained", compartment="B01", reason="retained"),
+            retain=True,
+        )
+        retained = (await central.receive(lambda m: m.topic == TOPICS.reply)).json()
+        assert retained["reply"]["error"]["message"] == "commands must not be retained"
+        assert retained["command_id"] == "kept-retained"
+        await central.publish(TOPICS.command("open"), b"", retain=True)  # clearing: unreadable
+        cleared = (await central.receive(lambda m: m.topic == TOPICS.reply)).json()
+        assert cleared["reply"]["error"]["message"] == "commands must not be retained"
+        assert cleared["command_id"] is None
+        await central.publish(
+            TOPICS.command("ping"),
+            link.payload(command_id="kept-elsewhere"),
+            response_topic="central/replies",
+        )
+        moved = (await central.receive(lambda m: m.topic == TOPICS.reply)).json()
+        assert moved["reply"]["error"]["field"] == "response_topic"
+        assert moved["command_id"] == "kept-elsewhere"
+        await central.publish(TOPICS.command("ping"), b"{not json", response_topic="central/r")
+        unreadable = (await central.receive(lambda m: m.topic == TOPICS.reply)).json()
+        assert unreadable["reply"]["error"]["field"] == "response_topic"
+        assert unreadable["command_id"] is None
+        assert link.locker.driver.pulses == []
+
+
 async def test_open_needs_a_signature_when_keys_are_configured(
     broker, db_path: Path, contract
 ) -> None:
