@@ -3,11 +3,12 @@
 Every command gets exactly one reply per delivery, on its MQTT 5 response
 topic with its correlation data, or on ``reply`` when it named none. The
 application's commands go to the port (``CommandApi.handle``: de-duplication
-by ``command_id``, ``expired``, ``invalid`` naming the field,
-``unknown_command``); ``ping``, ``republish`` and ``replay`` are answered
-here. The message is PUBACKed only after its reply was handed to paho, so a
-locker that dies in between gets the command again from its session, and the
-app's de-duplication answers it without a second action.
+by ``command_id``, ``expired``, ``invalid`` naming the field); ``ping``,
+``republish`` and ``replay`` are answered here, and a name that is neither
+gets ``unknown_command`` listing both kinds. The message is PUBACKed only
+after its reply was handed to paho, so a locker that dies in between gets the
+command again from its session, and the app's de-duplication answers it
+without a second action.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class CommandDesk:
         self._publisher = publisher
         self._verifier = Verifier(self._config.command_keys, self._config.signed_commands)
         self._control_replies = control.ReplyCache()
+        # Every cmd/{name} answered: the app's commands (its one table, through the
+        # port) and the bridge's own; an unknown name is refused listing them all.
+        self._known = sorted({*self._port.command_names(), *control.CONTROL_COMMANDS})
         self._link: Link | None = None
 
     def attach(self, link: Link) -> None:
@@ -82,6 +86,12 @@ class CommandDesk:
         self._link.ack(message)
 
     async def _execute(self, name: str, payload: dict[str, object]) -> JsonDict:
+        if name not in self._known:
+            return messages.refusal(
+                "unknown_command",
+                f"no command named {name[:40]!r}",
+                details={"known": list(self._known)},
+            )
         try:
             if name in control.CONTROL_COMMANDS:
                 return await self._control(name, payload)

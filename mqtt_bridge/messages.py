@@ -26,11 +26,15 @@ def rfc3339(moment: datetime | float) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def refusal(code: str, message: str, *, field: str | None = None) -> JsonDict:
+def refusal(
+    code: str, message: str, *, field: str | None = None, details: JsonDict | None = None
+) -> JsonDict:
     """The bridge's own refusal of a command (the envelope's, a signature's), as the app's."""
     error: JsonDict = {"code": code, "message": message}
     if field is not None:
         error["field"] = field
+    if details is not None:
+        error["details"] = details
     return {"ok": False, "error": error}
 
 

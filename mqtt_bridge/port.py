@@ -63,6 +63,10 @@ class Envelope(Protocol):
 
 
 class LockerPort(Protocol):
+    def command_names(self) -> Sequence[str]:
+        """The app's commands (``cmd/{name}``); the bridge answers its own besides."""
+        ...
+
     def read_envelope(self, payload: Mapping[str, Any]) -> Envelope | JsonDict:
         """The envelope (``command_id``, ``expires_at``, ``operator``, nothing else), or
         the refusal naming the field."""

@@ -24,7 +24,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from locker_host.app import AppError, CentralRequest, CommandApi, LockerService, parse_envelope
+from locker_host.app import (
+    COMMANDS,
+    AppError,
+    CentralRequest,
+    CommandApi,
+    LockerService,
+    parse_envelope,
+)
 from locker_host.app import refusal as app_refusal
 from mqtt_bridge import BridgeConfig, BridgeFailed, MqttBridge, OutboxStats, PendingEvent
 
@@ -41,6 +48,10 @@ class ServicePort:
     def __init__(self, api: CommandApi, service: LockerService) -> None:
         self._api = api
         self._service = service
+
+    @staticmethod
+    def command_names() -> tuple[str, ...]:
+        return tuple(COMMANDS)
 
     async def handle_command(self, name: str, payload: object) -> dict[str, Any]:
         return (await self._api.handle(name, payload)).to_json()

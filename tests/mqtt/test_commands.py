@@ -9,7 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mqtt_bridge import sign
+from locker_host.app import COMMANDS
+from mqtt_bridge import CONTROL_COMMANDS, sign
 from tests.app.harness import DAY, Locker, iso, owner_key
 from tests.domain.helpers import ALICE_ID, BOB_ID
 
@@ -103,6 +104,9 @@ async def test_a_duplicate_gets_the_stored_reply_and_nothing_happens_twice(
         third = await link.central.request(TOPICS, "reserve", dict(fields))
         assert first["reply"] == second["reply"] == third["reply"]
         assert first["reply"]["result"] == "reserved"
+        # Of the envelope, only replied_at (when this answer was made) may differ.
+        envelope = {k: v for k, v in first.items() if k != "replied_at"}
+        assert envelope == {k: v for k, v in third.items() if k != "replied_at"}
         assert await link.locker.counts() == counts
 
         opened = link.payload(command_id="dup-open", compartment="B01", reason="inspection")
@@ -171,6 +175,20 @@ async def test_invalid_payloads_are_refused_naming_the_field(
         stats = link.bridge.statistics()
         assert stats.commands_refused == len(cases)
         assert stats.port_errors == stats.callback_errors == 0
+
+
+async def test_an_unknown_command_names_every_command_the_locker_answers(
+    broker, db_path: Path, contract
+) -> None:
+    async with linked(broker, db_path, contract) as link:
+        reply = await link.request("teleport")
+        error = reply["reply"]["error"]
+        assert error["code"] == "unknown_command"
+        assert reply["command_id"] is not None
+        assert error["details"]["known"] == sorted(set(COMMANDS) | CONTROL_COMMANDS)
+        for name in error["details"]["known"]:  # each of them is answered, none is unknown
+            answer = await link.central.request(TOPICS, name, raw(link.payload()))
+            assert answer["reply"].get("error", {}).get("code") != "unknown_command", name
 
 
 async def test_an_oversized_payload_is_refused_unread(broker, db_path: Path, contract) -> None:

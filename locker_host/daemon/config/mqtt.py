@@ -21,23 +21,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from mqtt_bridge import BridgeConfig, BridgeConfigError, TlsFiles
+from locker_host.app import COMMANDS as APP_COMMANDS
+from mqtt_bridge import CONTROL_COMMANDS, BridgeConfig, BridgeConfigError, TlsFiles
 
 from .fields import ConfigError, Table
 
-COMMANDS = (
-    "reserve",
-    "cancel",
-    "expect_dropoff",
-    "extend_deadline",
-    "recall_list",
-    "open",
-    "set_service",
-    "inventory",
-    "republish",
-    "replay",
-    "ping",
-)
+# Every cmd/{name}: the app's table and the bridge's own commands.
+COMMANDS = (*APP_COMMANDS, *sorted(CONTROL_COMMANDS))
 _PREFIX = r"[A-Za-z0-9_-]{1,64}(/[A-Za-z0-9_-]{1,64})*"  # topic levels, no wildcards
 _DAY = 86_400.0
 _MIN_KEY_BYTES = 16
