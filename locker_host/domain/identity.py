@@ -72,10 +72,23 @@ class OwnerRef:
     key_version: int
 
 
+# Dropped wherever they stand: how people write a number in groups, after NFKC (which
+# turns the ideographic space U+3000, NBSP and the full-width hyphen into these).
+_SEPARATORS = frozenset(" -\t\r\n")
+_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
 def normalise_id_number(raw: str) -> str:
-    # NFKC folds full-width digits and letters (typed on a Chinese IME) to ASCII.
+    """The exact rule of the contract (docs/operations.md, "Owner keys"): NFKC, the
+    separators dropped, a to z upper-cased; nothing else changes.
+
+    NFKC folds full-width digits and letters (typed on a Chinese IME) to ASCII. Only
+    ASCII letters are upper-cased: Unicode's upper-casing would turn a dotless i into I
+    and a sharp s into SS, passing non-ASCII input off as an ID number, and it differs
+    between Unicode versions; such input stays as it is and fails validation.
+    """
     folded = unicodedata.normalize("NFKC", raw)
-    return "".join(ch for ch in folded if ch not in " -\t\r\n").upper()
+    return "".join(ch for ch in folded if ch not in _SEPARATORS).translate(_UPPER)
 
 
 def gb11643_check_char(first17: str) -> str:

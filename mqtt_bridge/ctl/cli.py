@@ -8,6 +8,7 @@
     lockerctl events '+/+'                   # every locker on the broker
     lockerctl state hall1/L1                 # compartments and boards as tables
     lockerctl lockers                        # every locker that has a retained status
+    lockerctl owner-key --secrets secrets.toml   # an ID number (stdin or prompt) -> owner_key
 
 ``field=value`` is a string; ``field:=json`` is a JSON value (``key_version:=1``,
 ``in_service:=false``). ``command_id`` and ``expires_at`` are filled in when
@@ -32,7 +33,7 @@ from mqtt_bridge.messages import rfc3339
 from mqtt_bridge.signing import sign
 from mqtt_bridge.topics import DEFAULT_PREFIX, Topics, parse_locker_topic
 
-from . import render
+from . import owner_key, render
 from .session import Options, Session, SessionError, load_object
 
 OK, REFUSED, USAGE, UNREACHABLE = 0, 1, 2, 3
@@ -45,6 +46,9 @@ class Usage(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.local is not None:  # needs no broker
+        local: int = args.local(args)
+        return local
     try:
         options = _options(args)
         with Session(options) as session:
@@ -81,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--mqtt311", action="store_true", help="speak MQTT 3.1.1 (fallback replies)"
     )
+    parser.set_defaults(local=None)
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     send = sub.add_parser("send", help="send a command and print its reply")
@@ -111,6 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     lockers = sub.add_parser("lockers", help="list the lockers seen on the broker")
     lockers.add_argument("--wait", type=float, default=1.0, help="listen this long (default 1 s)")
     lockers.set_defaults(run=_lockers)
+
+    owner_key.add_parser(sub)
     return parser
 
 

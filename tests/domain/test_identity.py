@@ -78,6 +78,22 @@ def test_normalisation_folds_full_width_lower_case_and_spaces() -> None:
 
 
 @pytest.mark.parametrize(
+    "number",
+    [
+        "\u0131TA110090123105",  # dotless i: Unicode upper-cases it to an ASCII I
+        "\u00dfA110090123105"[:14],  # sharp s: Unicode upper-cases it to SS (14 -> 15 characters)
+        "11010519491231002\u0445",  # Cyrillic small ha: upper-cases to Cyrillic, not X
+    ],
+)
+def test_only_ascii_letters_are_upper_cased(number: str) -> None:
+    # The rule is exact and small (docs/operations.md, "Owner keys"): NFKC, separators
+    # dropped, a to z upper-cased. Unicode's own upper-casing of other letters would make
+    # a non-ASCII input pass as an ID number; it is refused instead.
+    with pytest.raises(InvalidIdNumber):
+        validate_id_number(number)
+
+
+@pytest.mark.parametrize(
     ("number", "why"),
     [
         ("11010519491231002Y", "check character"),
