@@ -6,6 +6,7 @@
     lockerd check-config FILE            validate a configuration (and its secrets file)
     lockerd hash-card --config FILE      a staff card's digest for [[staff]] (number on stdin)
     lockerd backup --config FILE DEST    an online copy of the database (daemon running or not)
+    lockerd audit verify --config FILE   the audit log's hash chain (cli_audit.py)
     lockerd demo [--port N] [--keep]     the whole locker on this machine (the demo package)
     lockerd hash-token --name N --role R an HTTP token's digest for [[http.tokens]] (token on
                                          stdin, or --generate a new one)
@@ -33,7 +34,7 @@ from locker_host.app import AppError, SecretsError, load_keys
 from locker_host.readers import staff_card_digests
 from locker_host.store import StoreError, backup_database
 
-from . import cli_admin, logs
+from . import cli_admin, cli_audit, logs
 from .commission import cli as cli_commission
 from .config import ConfigError, DaemonConfig, load_config, wiring_hash
 from .instance import AlreadyRunning
@@ -59,11 +60,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _hash_card(args)
             case "backup":
                 return _backup(args)
+            case "audit":
+                return cli_audit.run(args)
             case "demo":
                 return _demo(args)
             case "hash-token":
                 return _hash_token(args)
-    except (ConfigError, SecretsError, cli_admin.UsageProblem, cli_commission.UsageProblem) as exc:
+    except (
+        ConfigError,
+        SecretsError,
+        cli_admin.UsageProblem,
+        cli_audit.UsageProblem,
+        cli_commission.UsageProblem,
+    ) as exc:
         print(f"lockerd: {exc}", file=sys.stderr)
         return EXIT_USAGE
     raise AssertionError(args.command)
@@ -217,6 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="an online, checked copy of the database")
     backup.add_argument("--config", required=True)
     backup.add_argument("destination", help="the new file (never overwritten)")
+    cli_audit.add_parser(sub)
     demo = sub.add_parser(
         "demo", help="simulator, broker, daemon and a seeded hall on this machine (Ctrl-C stops)"
     )

@@ -12,6 +12,7 @@ Layout (each module has one job; import from here, not from them):
 - ``commands``     command de-duplication (command_id -> reply)
 - ``boots``        one row per process start
 - ``backup``       an online, checked copy of the file while the daemon runs
+- ``verify``       the audit chain of a database file, read-only (``lockerd audit verify``)
 - ``migrations``   versioned schema, ``PRAGMA user_version``
 - ``database``     connect (WAL, synchronous=FULL, quick_check), transactions
 - ``codec``        canonical JSON, UTC timestamps, id types
@@ -69,6 +70,7 @@ from .runner import RunnerStatistics, StoreRunner
 from .state import Document, DocumentKey, StateChanges, StateSnapshot
 from .store import Store, StoreConfig
 from .unit_of_work import CommitReceipt, UnitOfWork
+from .verify import verify_audit_file
 
 __all__ = [
     "GENESIS",
@@ -124,4 +126,5 @@ __all__ = [
     "backup_database",
     "hash_pickup_code",
     "new_personal_ref",
+    "verify_audit_file",
 ]

@@ -94,12 +94,35 @@ GENESIS = ChainHead(seq=0, hash=GENESIS_HASH)
 
 
 class ChainProblem(StrEnum):
-    SEQ_GAP = "seq_gap"  # the row with this seq is missing (deleted, or rows reordered)
-    PREV_HASH_MISMATCH = "prev_hash_mismatch"  # the link to the previous row is broken
-    HASH_MISMATCH = "hash_mismatch"  # the row's content does not give its hash
-    PERSONAL_DATA_MISMATCH = "personal_data_mismatch"  # the referenced row was altered
-    ANCHOR_MISMATCH = "anchor_mismatch"  # differs from the head published earlier
-    ANCHOR_MISSING = "anchor_missing"  # the published head's row is gone: truncated
+    SEQ_GAP = "seq_gap"
+    PREV_HASH_MISMATCH = "prev_hash_mismatch"
+    HASH_MISMATCH = "hash_mismatch"
+    PERSONAL_DATA_MISMATCH = "personal_data_mismatch"
+    ANCHOR_MISMATCH = "anchor_mismatch"
+    ANCHOR_MISSING = "anchor_missing"
+
+    @property
+    def explanation(self) -> str:
+        """What it means, for people (``lockerd audit verify``)."""
+        return _EXPLANATIONS[self]
+
+
+_EXPLANATIONS = {
+    ChainProblem.SEQ_GAP: "the row with this seq is missing: deleted, or rows reordered",
+    ChainProblem.PREV_HASH_MISMATCH: (
+        "its prev_hash is not the hash of the row before it: the row before was"
+        " replaced, or rows were reordered"
+    ),
+    ChainProblem.HASH_MISMATCH: "its content does not give its stored hash: the row was changed",
+    ChainProblem.PERSONAL_DATA_MISMATCH: "the personal_data row it refers to was changed",
+    ChainProblem.ANCHOR_MISMATCH: (
+        "its hash differs from the head published earlier: the log was rewritten"
+        " (every hash recomputed) up to here"
+    ),
+    ChainProblem.ANCHOR_MISSING: (
+        "the row of the head published earlier is gone: the log was truncated"
+    ),
+}
 
 
 @dataclass(frozen=True)
