@@ -95,7 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--json", help="the payload as a JSON object (or @FILE)")
     send.add_argument("--expires-in", type=float, default=300.0, help="seconds (default 300)")
     send.add_argument("--sign-key-id", help="sign the payload with this key id ...")
-    send.add_argument("--sign-key-file", type=Path, help="... and the shared key in this file")
+    send.add_argument(
+        "--sign-key-file",
+        type=Path,
+        help="... and the shared key in this file, in hex as in the locker's command_keys",
+    )
     send.set_defaults(run=_send)
 
     events = sub.add_parser("events", help="tail events, one line each")
@@ -185,8 +189,7 @@ def _send(session: Session, args: argparse.Namespace) -> int:
     if args.sign_key_id or args.sign_key_file:
         if not (args.sign_key_id and args.sign_key_file):
             raise Usage("--sign-key-id and --sign-key-file go together")
-        key = args.sign_key_file.read_bytes().strip()
-        payload = sign(payload, topic=topic, key_id=args.sign_key_id, key=key)
+        payload = sign(payload, topic=topic, key_id=args.sign_key_id, key=_key(args.sign_key_file))
     reply = session.request(topics, args.name, payload, expiry_s=int(args.expires_in))
     if reply is None:
         print(f"lockerctl: no reply from {topics.root} within {args.timeout} s", file=sys.stderr)
@@ -196,6 +199,15 @@ def _send(session: Session, args: argparse.Namespace) -> int:
 
 
 # -- events -------------------------------------------------------------------------------
+
+
+def _key(path: Path) -> bytes:
+    """The signing key: the bytes that the file's hex denotes, as the locker reads
+    ``command_keys`` (the HMAC key is never the hex text itself)."""
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise Usage(f"--sign-key-file {path}: not a key in hex ({exc})") from None
 
 
 def _events(session: Session, args: argparse.Namespace) -> int:

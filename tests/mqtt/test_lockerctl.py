@@ -13,6 +13,8 @@ from tests.domain.helpers import BOB_ID
 from .harness import TOPICS, linked
 from .test_events import _until, pending, produce
 
+HALL_KEY_HEX = "68616c6c206b6579206f662074686520746573747321"  # "hall key of the tests!"
+
 
 async def ctl(broker, capsys, *argv: str) -> tuple[int, str, str]:
     code = await asyncio.to_thread(main, ["--port", str(broker.port), "--timeout", "5", *argv])
@@ -23,7 +25,7 @@ async def ctl(broker, capsys, *argv: str) -> tuple[int, str, str]:
 async def test_send_prints_the_reply_and_exits_by_its_outcome(
     broker, db_path: Path, contract, capsys, tmp_path: Path
 ) -> None:
-    keys = {"k1": b"hall key"}
+    keys = {"k1": bytes.fromhex(HALL_KEY_HEX)}
     async with linked(broker, db_path, contract, command_keys=keys) as link:
         # The bridge's expiry check uses the locker's (fake, 2023) clock; lockerctl the real one.
         code, out, _ = await ctl(broker, capsys, "send", "hall1/L1", "ping")
@@ -45,8 +47,9 @@ async def test_send_prints_the_reply_and_exits_by_its_outcome(
         code, out, _ = await ctl(broker, capsys, "--mqtt311", "send", "hall1/L1", "ping")
         assert code == 0
         assert json.loads(out)["reply"]["result"] == "pong"
+        # The key file holds the key as the locker's secrets file does: hex (its bytes sign).
         key_file = tmp_path / "k1"
-        key_file.write_bytes(b"hall key\n")
+        key_file.write_text(HALL_KEY_HEX + "\n")
         code, out, _ = await ctl(
             broker, capsys, "send", "hall1/L1", "open", "compartment=B01", "reason=inspection",
             "--sign-key-id", "k1", "--sign-key-file", str(key_file),
