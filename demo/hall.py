@@ -13,16 +13,19 @@ example and the numbers the test suite uses), never real ones.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from locker_host.api import token_digest
+from locker_host.daemon.config.mqtt import COMMANDS
 from locker_host.domain import Keyring, owner_refs, validate_id_number
 from locker_host.readers import staff_card_digests
 
 SITE, LOCKER = "demo-hall", "L01"
+COMMAND_KEY_ID = "demo-central"  # `lockerd demo --signed`: the central system's signing key
 BOARDS, CHANNELS = 2, 24  # locker-sim serve's default locker
 COLUMN_SIZES = "SSSMMMLL"  # rows 1-3 S, 4-6 M, 7-8 L (the simulator's default column)
 ROW_HEIGHTS_MM = (1700, 1520, 1340, 1160, 980, 800, 620, 440)
@@ -87,8 +90,11 @@ class Hall:
     owner_keys: Keyring
     kiosk_token: str
     staff_token: str
+    technician_token: str
+    admin_token: str
     http_port: int
     mqtt_port: int
+    command_key: Path | None  # --signed: the signing key, in hex as in the secrets file
 
     @property
     def base_url(self) -> str:
@@ -105,16 +111,25 @@ def compartment_ids() -> list[str]:
     return [f"{chr(ord('A') + k // rows)}{k % rows + 1:02d}" for k in range(BOARDS * CHANNELS)]
 
 
-def write_hall(run_dir: Path, sim: SimulatorPorts, *, http_port: int, mqtt_port: int) -> Hall:
-    owner, codes, staff = (secrets.token_bytes(32) for _ in range(3))
+def write_hall(
+    run_dir: Path, sim: SimulatorPorts, *, http_port: int, mqtt_port: int, signed: bool = False
+) -> Hall:
+    """``signed``: every MQTT command needs a signature with a key drawn for this run,
+    which is written to ``central-key.hex`` as well (what `lockerctl send` signs with)."""
+    owner, codes, staff, command = (secrets.token_bytes(32) for _ in range(4))
+    mqtt = f'[mqtt]\ncommand_keys = {{ {COMMAND_KEY_ID} = "{command.hex()}" }}\n'
     secrets_path = _private_file(
         run_dir / "secrets.toml",
         "# lockerd demo: drawn for this run only\n"
         + "".join(
             f'[{table}]\ncurrent = 1\nsecrets = {{ 1 = "{key.hex()}" }}\n'
             for table, key in (("owner_keys", owner), ("code_keys", codes), ("staff_keys", staff))
-        ),
+        )
+        + (mqtt if signed else ""),
     )
+    command_key = None
+    if signed:
+        command_key = _private_file(run_dir / "central-key.hex", command.hex() + "\n")
     flag = run_dir / "clock-synchronised"  # this machine's clock is as good as it gets here
     flag.touch()
     hall = Hall(
@@ -127,8 +142,11 @@ def write_hall(run_dir: Path, sim: SimulatorPorts, *, http_port: int, mqtt_port:
         owner_keys=Keyring({1: owner}, 1),
         kiosk_token=secrets.token_urlsafe(24),
         staff_token=secrets.token_urlsafe(24),
+        technician_token=secrets.token_urlsafe(24),
+        admin_token=secrets.token_urlsafe(24),
         http_port=http_port,
         mqtt_port=mqtt_port,
+        command_key=command_key,
     )
     hall.config.write_text(_config_text(hall, sim, flag, Keyring({1: staff}, 1)), encoding="utf-8")
     return hall
@@ -175,6 +193,23 @@ def _config_text(hall: Hall, sim: SimulatorPorts, flag: Path, staff_keys: Keyrin
         f'\n[[departments]]\nid = "{d}"\nlabels = {{ zh = "{zh}", en = "{en}" }}\n'
         for d, zh, en in DEPARTMENTS
     )
+    if hall.command_key is None:
+        # Nobody acknowledges events in the demo: do not re-send them.
+        mqtt = "resend_unacked_after_s = 0\n"
+    else:
+        # As a central system meets it: signatures on every command, events re-sent
+        # at the normal interval until acknowledged.
+        mqtt = f"signed_commands = {json.dumps(list(COMMANDS))}\n"
+    tokens = "".join(
+        f'\n[[http.tokens]]\nname = "demo-{role}"\nrole = "{role}"\n'
+        f'sha256 = "{token_digest(token)}"\n'
+        for role, token in (
+            ("kiosk", hall.kiosk_token),
+            ("staff", hall.staff_token),
+            ("technician", hall.technician_token),
+            ("admin", hall.admin_token),
+        )
+    )
     services = "".join(
         f'\n[[services]]\nname = "{name}"\ndepartment = "{d}"\nsize = "{size}"\n'
         f'labels = {{ zh = "{zh}", en = "{en}" }}\n'
@@ -220,22 +255,11 @@ dropoff_arm_timeout_s = 120.0
 [mqtt]
 host = "127.0.0.1"   # the demo's own Mosquitto (anonymous, loopback only)
 port = {hall.mqtt_port}
-resend_unacked_after_s = 0   # nobody acknowledges events in the demo: do not re-send them
-
+{mqtt}
 [http]
 bind = "127.0.0.1"
 port = {hall.http_port}
-
-[[http.tokens]]
-name = "demo-kiosk"
-role = "kiosk"
-sha256 = "{token_digest(hall.kiosk_token)}"
-
-[[http.tokens]]
-name = "demo-staff"
-role = "staff"
-sha256 = "{token_digest(hall.staff_token)}"
-
+{tokens}
 [[buses]]
 name = "bus0"
 port = "{sim.bus}"

@@ -45,7 +45,16 @@ from simulator.client import call as sim_call
 from simulator.pty_port import PtyPort
 
 from .children import Child, DemoError, wait_for
-from .hall import LOCKER, SITE, Hall, SimulatorPorts, mosquitto_config, write_hall
+from .hall import (
+    COMMAND_KEY_ID,
+    LOCKER,
+    SITE,
+    STAFF,
+    Hall,
+    SimulatorPorts,
+    mosquitto_config,
+    write_hall,
+)
 from .seed import SeededHall, Seeder
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -60,6 +69,7 @@ class DemoOptions:
     keep: bool = False  # keep the run directory
     browser_hint: bool = True
     engine: str = "cpython"  # where the boards' firmware runs: cpython or micropython
+    signed: bool = False  # every MQTT command needs a signature; events re-sent as normal
 
 
 class _Stopped(Exception):
@@ -124,7 +134,9 @@ class _Demo:
         sim, control = self._start_simulator()
         http_port = _port(self.options.port)
         mqtt_port = _port(None)
-        hall = write_hall(self.run_dir, sim, http_port=http_port, mqtt_port=mqtt_port)
+        hall = write_hall(
+            self.run_dir, sim, http_port=http_port, mqtt_port=mqtt_port, signed=self.options.signed
+        )
         self._start_broker(mqtt_port)
         self.scanner = PtyPort(hall.scanner)
         self.scanner.plug()
@@ -249,9 +261,45 @@ class _Demo:
         )
         say(f"  {_tool('lockerctl')} --port {hall.mqtt_port} state {SITE}/{LOCKER}")
         say(f"  {_tool('lockerd')} admin --socket {hall.admin_socket} state")
+        self._print_for_integrators(hall)
         say()
         say(f"logs: {self.run_dir}/*.log")
         say("lockerd demo: ready; Ctrl-C stops everything")
+
+    def _print_for_integrators(self, hall: Hall) -> None:
+        """What a central system's or a kiosk's developer needs to drive the demo from
+        their own code (docs/asyncapi, docs/http-api.md, docs/operations.md)."""
+        say, sim = self.say, f"--run-dir {self.run_dir / 'sim'}"
+        ctl = f"{_tool('lockerctl')} --port {hall.mqtt_port}"
+        say()
+        say("To drive it from your own code:")
+        say("  # the clerks' staff cards (number, staff id, department, role), and one on")
+        say("  # the staff card reader:")
+        for member in STAFF:
+            say(f"  #   {member.card}  {member.staff_id}  {member.department}  {member.role}")
+        for member in STAFF:
+            say(f"  {_tool('locker-sim')} staff-card {sim} {member.card}")
+        say(f"  # owner keys: the secret is [owner_keys] version 1 in {hall.secrets};")
+        say("  # the owner_key your central system sends for an ID number (typed at the prompt,")
+        say("  # not echoed; or on stdin), as fields for `lockerctl send ... reserve`:")
+        say(f"  {_tool('lockerctl')} owner-key --secrets {hall.secrets}")
+        say("  # HTTP tokens (header Authorization: Bearer TOKEN; docs/http-api.md):")
+        say(f"  #   technician {hall.technician_token}")
+        say(f"  #   admin      {hall.admin_token}")
+        say("  # more tokens: the line below prints a new token once and its [[http.tokens]]")
+        say(f"  # entry; add it to {hall.config} (read when lockerd starts)")
+        say(f"  {_tool('lockerd')} hash-token --name my-tool --role technician --generate")
+        say(f"  {_tool('lockerd')} hash-token --name my-admin --role admin --generate")
+        if hall.command_key is None:
+            say("  # `lockerd demo --signed`: every command must carry an HMAC signature")
+            return
+        say("  # every command must be signed (docs/asyncapi, Signatures) with key id")
+        say(f"  # {COMMAND_KEY_ID} and the key in hex in {hall.command_key};")
+        say("  # an unsigned one gets signature_required")
+        say(
+            f"  {ctl} send {SITE}/{LOCKER} ping --sign-key-id {COMMAND_KEY_ID} "
+            f"--sign-key-file {hall.command_key}"
+        )
 
     def wait(self) -> None:
         while True:

@@ -7,7 +7,7 @@
     lockerd hash-card --config FILE      a staff card's digest for [[staff]] (number on stdin)
     lockerd backup --config FILE DEST    an online copy of the database (daemon running or not)
     lockerd audit verify --config FILE   the audit log's hash chain (cli_audit.py)
-    lockerd demo [--port N] [--keep]     the whole locker on this machine (the demo package)
+    lockerd demo [--port N] [--keep] [--signed]  the whole locker on this machine (demo/)
     lockerd hash-token --name N --role R an HTTP token's digest for [[http.tokens]] (token on
                                          stdin, or --generate a new one)
 
@@ -108,7 +108,8 @@ def _demo(args: argparse.Namespace) -> int:
     # shipping daemon never loads (tests/test_architecture.py proves it).
     from demo import DemoOptions, run_demo  # noqa: PLC0415
 
-    return run_demo(DemoOptions(args.port, args.keep, not args.no_browser_hint, args.engine))
+    options = DemoOptions(args.port, args.keep, not args.no_browser_hint, args.engine, args.signed)
+    return run_demo(options)
 
 
 def _loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -237,6 +238,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=("cpython", "micropython"),
         default="cpython",
         help="where the simulated boards' firmware runs (micropython: real MicroPython, slower)",
+    )
+    demo.add_argument(
+        "--signed",
+        action="store_true",
+        help="every MQTT command needs a signature (the key is printed); events are re-sent "
+        "until acknowledged, as in a hall",
     )
     demo.add_argument(
         "--no-browser-hint",

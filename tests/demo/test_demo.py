@@ -9,6 +9,7 @@ exit status 0.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
@@ -26,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from demo.hall import ALICE, BOB, CAROL, DAVE
+from demo.hall import ALICE, BOB, CAROL, DAVE, STAFF
 from locker_host.daemon.admin import call
 from tests.e2e.conftest import assert_no_personal_data
 from tests.e2e.rig import wait_for
@@ -99,9 +100,17 @@ def demo(request: pytest.FixtureRequest) -> Iterator[Demo]:
     """The demo as printed, with the boards' firmware in the simulator's own
     interpreter (the default) and in real MicroPython (`--engine micropython`)."""
     engine = request.param
+    with started("--engine", engine) as running:
+        assert f"(firmware on {engine} " in running.text, running.text
+        yield running
+
+
+@contextlib.contextmanager
+def started(*options: str) -> Iterator[Demo]:
+    """`lockerd demo` with these options, once it printed that it is ready."""
     argv = [sys.executable, "-m", "locker_host.daemon", "demo", "--no-browser-hint"]
     process = subprocess.Popen(
-        [*argv, "--engine", engine],
+        [*argv, *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -122,7 +131,6 @@ def demo(request: pytest.FixtureRequest) -> Iterator[Demo]:
             assert process.poll() is None, f"the demo exited {process.returncode}:\n{running.text}"
             assert time.monotonic() < deadline, f"the demo is not ready:\n{running.text}"
             time.sleep(0.2)
-        assert f"(firmware on {engine} " in running.text, running.text
         yield running
     finally:
         if process.poll() is None:
@@ -244,6 +252,36 @@ def test_the_printed_lockerctl_shows_the_hall(demo: Demo) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "HH-2025-PS-0088 (overdue, social)" in done.stdout, done.stdout
+
+
+def test_what_an_integrator_needs_is_printed(demo: Demo) -> None:
+    # The clerks' cards, each with the simulator line that presents it (locker-sim staff-card).
+    for member in STAFF:
+        assert re.search(
+            rf"^  #\s+{member.card}\s+{member.staff_id}\s+{member.department}\s+{member.role}$",
+            demo.text,
+            re.MULTILINE,
+        ), member
+        assert demo.command(f" staff-card --run-dir {demo.run_dir}/sim {member.card}")
+    # Where the owner-key secret lives, and the line that computes a key from it.
+    secrets = demo.value(r"the secret is \[owner_keys\] version 1 in (\S+);$")
+    assert secrets == str(demo.run_dir / "secrets.toml")
+    owner_key = demo.command(" owner-key ")
+    assert owner_key[-2:] == ["--secrets", secrets]
+    done = subprocess.run(
+        owner_key, input=ALICE.id_number, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"owner_key=[0-9a-f]{64} key_version:=1\n", done.stdout), done.stdout
+    # The technician and admin tokens sign in with their roles; the way to make more is printed.
+    base = demo.value(r"^  metrics:\s+(\S+)/metrics$")
+    for role in ("technician", "admin"):
+        token = demo.value(rf"^  #   {role}\s+(\S+)$")
+        status, _, body = _get(f"{base}/api/v1/boards", token)  # technician and admin only
+        assert status == 200 and json.loads(body)["boards"], body
+        make = demo.command(f"--role {role} --generate")
+        assert make[1:3] == ["hash-token", "--name"], make
+    assert "`lockerd demo --signed`" in demo.text
 
 
 def test_no_specimen_number_reaches_a_log_or_the_database(demo: Demo) -> None:
