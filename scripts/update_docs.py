@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 from locker_host.api import openapi_document  # noqa: E402
 from locker_host.api.errors import render_status_table  # noqa: E402
 from locker_host.app.event_schema import render_event_schema  # noqa: E402
+from locker_host.app.state_schema import render_state_schema  # noqa: E402
 from protocol.families import render_family_table  # noqa: E402
 from protocol.reference_board import render_register_table  # noqa: E402
 
@@ -40,6 +41,8 @@ def replace_block(text: str, name: str, body: str) -> str:
 OPENAPI = "docs/openapi.json"  # the HTTP API's contract, whole
 # The MQTT event schema: its types, payloads and value sets (the envelope is written by hand).
 EVENT_SCHEMA = "docs/asyncapi/schemas/event.json"
+# The retained state's compartment and item lines and their value sets (the envelope by hand).
+STATE_SCHEMA = "docs/asyncapi/schemas/state.json"
 
 
 def write_json(path: str, document: object) -> None:
@@ -54,8 +57,9 @@ def main() -> None:
         file.write_text(replace_block(file.read_text(), name, render()))
         print(f"updated {path} ({name})")
     write_json(OPENAPI, openapi_document())
-    published = json.loads((ROOT / EVENT_SCHEMA).read_text(encoding="utf-8"))
-    write_json(EVENT_SCHEMA, render_event_schema(published))
+    for path, render in ((EVENT_SCHEMA, render_event_schema), (STATE_SCHEMA, render_state_schema)):
+        published = json.loads((ROOT / path).read_text(encoding="utf-8"))
+        write_json(path, render(published))
 
 
 if __name__ == "__main__":

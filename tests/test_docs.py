@@ -8,7 +8,22 @@ from jsonschema import Draft7Validator
 
 from locker_host.api import openapi_document
 from locker_host.app.event_schema import render_event_schema
-from locker_host.domain import AbandonReason, LoadFailure, LockoutScope, Outcome, Purpose
+from locker_host.app.state_schema import render_state_schema
+from locker_host.domain import (
+    AbandonReason,
+    CompartmentState,
+    DoorReading,
+    FaultReason,
+    ItemKind,
+    ItemReading,
+    ItemStage,
+    LoadFailure,
+    LockoutScope,
+    Outcome,
+    Purpose,
+    Sensor,
+    Size,
+)
 from protocol.families import render_family_table
 from protocol.reference_board import render_register_table
 
@@ -65,3 +80,35 @@ def test_the_event_schema_lists_every_value_of_every_closed_field() -> None:
     assert list(validator.iter_errors(good)) == []
     assert list(validator.iter_errors({**good, "outcome": "jammed"}))
     assert list(validator.iter_errors({**good, "purpose": "repair"}))
+
+
+STATE_SCHEMA = ROOT / "docs/asyncapi/schemas/state.json"
+SCHEMAS = ROOT / "docs/asyncapi/schemas"
+
+
+def test_the_state_schema_matches_the_domain_views() -> None:
+    published = json.loads(STATE_SCHEMA.read_text(encoding="utf-8"))
+    assert published == render_state_schema(published), (
+        "run: .venv/bin/python scripts/update_docs.py"
+    )
+
+
+def test_the_state_schema_lists_every_value_of_every_closed_field() -> None:
+    published = json.loads(STATE_SCHEMA.read_text(encoding="utf-8"))
+    values = {key: d["enum"] for key, d in published["definitions"].items() if "enum" in d}
+    assert values == {
+        "compartment_state": [s.value for s in CompartmentState],
+        "door_reading": [d.value for d in DoorReading],
+        "fault_reason": [f.value for f in FaultReason],
+        "item_kind": [k.value for k in ItemKind],
+        "item_reading": [i.value for i in ItemReading],
+        "item_stage": [s.value for s in ItemStage],
+        "sensor": [s.value for s in Sensor],
+    }
+    common = json.loads((SCHEMAS / "common.json").read_text(encoding="utf-8"))
+    assert common["definitions"]["size"]["enum"] == [s.value for s in Size]
+    # Every closed set of a recall entry (reply.json) is the state's.
+    reply = json.loads((SCHEMAS / "reply.json").read_text(encoding="utf-8"))
+    recall = reply["definitions"]["ok"]["allOf"][3]["then"]["properties"]["entries"]["items"]
+    assert recall["properties"]["kind"] == {"$ref": "state.json#/definitions/item_kind"}
+    assert recall["properties"]["stage"] == {"$ref": "state.json#/definitions/item_stage"}

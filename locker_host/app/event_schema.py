@@ -25,6 +25,7 @@ import inspect
 import re
 import types
 import typing
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Union, get_args, get_origin
 
@@ -49,33 +50,41 @@ def render_event_schema(published: JsonSchema) -> JsonSchema:
         for name in names
     ]
     enums: dict[str, type[StrEnum]] = {}
-    payloads = {name: _payload(EVENT_TYPES[name], enums) for name in names}
+    payloads = {name: object_schema(EVENT_TYPES[name], enums) for name in names}
     schema["definitions"] = {
         "payloads": payloads,
-        **{key: _values(enums[key]) for key in sorted(enums)},
+        **{key: value_schema(enums[key]) for key in sorted(enums)},
     }
     return schema
 
 
-def _payload(cls: type, enums: dict[str, type[StrEnum]]) -> JsonSchema:
+def object_schema(
+    cls: type, enums: dict[str, type[StrEnum]], refs: Mapping[object, JsonSchema] | None = None
+) -> JsonSchema:
+    """A dataclass as a closed JSON object; its ``StrEnum``s are collected in ``enums``.
+    ``refs``: the schema of a type (a ``NewType``, a class) where it is not the plain one."""
     hints = typing.get_type_hints(cls)
     fields = [f.name for f in dataclasses.fields(cls)]
     return {
         "type": "object",
         "required": fields,
         "additionalProperties": False,
-        "properties": {name: _field(hints[name], enums) for name in fields},
+        "properties": {name: _field(hints[name], enums, refs or {}) for name in fields},
     }
 
 
-def _field(tp: Any, enums: dict[str, type[StrEnum]]) -> JsonSchema:
+def _field(
+    tp: Any, enums: dict[str, type[StrEnum]], refs: Mapping[object, JsonSchema]
+) -> JsonSchema:
+    if tp in refs:
+        return dict(refs[tp])
     while hasattr(tp, "__supertype__"):  # a NewType
         tp = tp.__supertype__
     if get_origin(tp) in (Union, types.UnionType):
         members = [a for a in get_args(tp) if a is not type(None)]
         if len(members) != 1 or len(members) == len(get_args(tp)):
             raise TypeError(f"no schema for the union {tp!r}: only X | None")
-        inner = _field(members[0], enums)
+        inner = _field(members[0], enums, refs)
         if isinstance(inner.get("type"), str) and len(inner) == 1:
             return {"type": [inner["type"], "null"]}
         return {"oneOf": [inner, {"type": "null"}]}
@@ -90,11 +99,11 @@ def _field(tp: Any, enums: dict[str, type[StrEnum]]) -> JsonSchema:
         return {"type": _SCALARS[tp]}
     args = get_args(tp)
     if get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis:
-        return {"type": "array", "items": _field(args[0], enums)}
+        return {"type": "array", "items": _field(args[0], enums, refs)}
     raise TypeError(f"no schema for {tp!r}")
 
 
-def _values(enum: type[StrEnum]) -> JsonSchema:
+def value_schema(enum: type[StrEnum]) -> JsonSchema:
     if not enum.__doc__:
         raise TypeError(f"{enum.__name__} needs a docstring: it is the schema's description")
     return {

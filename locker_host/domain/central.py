@@ -234,8 +234,8 @@ def recall_list(tx: Tx, command: RecallList) -> None:
     entries = tuple(
         RecallEntry(
             item.item_id,
-            item.kind.value,
-            item.stage.value,
+            item.kind,
+            item.stage,
             compartment.id,
             item.claim.department,
             item.deadline_wall_s,
@@ -269,17 +269,17 @@ def inventory_report(config: LockerConfig, state: LockerState) -> InventoryRepor
         views.append(
             CompartmentView(
                 compartment=spec.id,
-                size=spec.size.value,
-                sensors=tuple(sorted(s.value for s in spec.sensors)),
-                state=compartment.state.value,
-                door=compartment.physical.door.value,
-                item=compartment.physical.item.value,
-                faults=tuple(f.value for f in compartment.faults),
+                size=spec.size,
+                sensors=tuple(sorted(spec.sensors)),
+                state=compartment.state,
+                door=compartment.physical.door,
+                item=compartment.physical.item,
+                faults=tuple(compartment.faults),
                 items=tuple(
                     ItemView(
                         i.item_id,
-                        i.kind.value,
-                        i.stage.value,
+                        i.kind,
+                        i.stage,
                         i.claim.department,
                         i.deadline_wall_s,
                     )

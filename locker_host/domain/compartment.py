@@ -32,6 +32,8 @@ from .items import Claim, Item
 
 
 class CompartmentState(StrEnum):
+    """Where a compartment is in its life (free, in a drop-off, reserved, holding items, ...)."""
+
     FREE = "free"
     DROPOFF = "dropoff"  # a citizen's drop-off open is under way
     RESERVED = "reserved"  # certificates expected, none inside
@@ -99,18 +101,24 @@ TRANSITIONS: Final[dict[tuple[CompartmentState, CompartmentInput], CompartmentSt
 
 
 class DoorReading(StrEnum):
+    """What the door switch last said; unknown until its board was read (never closed then)."""
+
     OPEN = "open"
     CLOSED = "closed"
     UNKNOWN = "unknown"  # never "closed" when we do not know (DESIGN.md section 4.7)
 
 
 class ItemReading(StrEnum):
+    """What the item sensor last said; unknown without a sensor or before a reading."""
+
     PRESENT = "present"
     ABSENT = "absent"
     UNKNOWN = "unknown"
 
 
 class FaultReason(StrEnum):
+    """Why a compartment waits for staff (faults)."""
+
     JAMMED = "jammed"
     FORCED = "forced"
     UNEXPECTED_ITEM = "unexpected_item"

@@ -17,11 +17,15 @@ from .pickup_codes import CodeDigest
 
 
 class ItemKind(StrEnum):
+    """A dossier (dropped off for a department) or a certificate (loaded for a citizen)."""
+
     DOSSIER = "dossier"
     CERTIFICATE = "certificate"
 
 
 class ItemStage(StrEnum):
+    """Where an item is in its life."""
+
     EXPECTED = "expected"  # certificate reserved, not loaded yet: not physically inside
     HELD = "held"  # inside; a certificate is collectable, a dossier awaits staff
     OVERDUE = "overdue"  # deadline passed; still collectable until staff recall it

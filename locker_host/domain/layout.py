@@ -24,6 +24,8 @@ from .ids import BoardAddress, BusId, CompartmentId, PowerSupplyId
 
 
 class Size(StrEnum):
+    """A compartment's size."""
+
     S = "S"
     M = "M"
     L = "L"
@@ -40,6 +42,8 @@ _SIZE_RANK = {Size.S: 0, Size.M: 1, Size.L: 2}
 
 
 class Sensor(StrEnum):
+    """The sensors a compartment has (the degraded flows without one are explicit)."""
+
     DOOR_SWITCH = "door_switch"
     ITEM_SENSOR = "item_sensor"
     LOCK_FEEDBACK = "lock_feedback"

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .compartment import CompartmentState, DoorReading, FaultReason, ItemReading
 from .ids import ApplicationNumber, CompartmentId, DepartmentId, ItemId, OpenId
+from .items import ItemKind, ItemStage
+from .layout import Sensor, Size
 from .opens import Purpose
 
 
@@ -45,8 +48,8 @@ class StaffOpening:
 @dataclass(frozen=True)
 class RecallEntry:
     item: ItemId
-    kind: str
-    stage: str
+    kind: ItemKind
+    stage: ItemStage
     compartment: CompartmentId
     department: DepartmentId
     deadline_wall_s: float | None
@@ -60,8 +63,8 @@ class RecallEntries:
 @dataclass(frozen=True)
 class ItemView:
     item: ItemId
-    kind: str
-    stage: str
+    kind: ItemKind
+    stage: ItemStage
     department: DepartmentId
     deadline_wall_s: float | None
 
@@ -71,12 +74,12 @@ class CompartmentView:
     """The inventory line of a compartment: no owner keys, no codes."""
 
     compartment: CompartmentId
-    size: str
-    sensors: tuple[str, ...]
-    state: str
-    door: str
-    item: str
-    faults: tuple[str, ...]
+    size: Size
+    sensors: tuple[Sensor, ...]
+    state: CompartmentState
+    door: DoorReading
+    item: ItemReading
+    faults: tuple[FaultReason, ...]
     items: tuple[ItemView, ...]
     open_id: OpenId | None
     pulse_count: int
