@@ -16,6 +16,7 @@ retained: an MQTT 3.1.1 consumer matches replies by ``command_id`` alone.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +113,12 @@ def _read_object(payload: bytes, max_bytes: int) -> dict[str, Any] | str:
     return data
 
 
+# common.json's `text`, which reply.json's command_id is: 1 to 128 characters, no control ones.
+_COMMAND_ID = re.compile(r"[^\x00-\x1f\x7f]{1,128}")
+
+
 def _command_id(payload: dict[str, Any]) -> str | None:
-    """The id to echo in the reply envelope, if it looks like one (the app judges it)."""
+    """The id to echo in the reply envelope, if the contract allows it there (the app
+    judges it again and refuses a bad one naming the field)."""
     value = payload.get("command_id")
-    return value if isinstance(value, str) and 0 < len(value) <= 128 else None
+    return value if isinstance(value, str) and _COMMAND_ID.fullmatch(value) else None

@@ -266,6 +266,11 @@ async def test_refusals_keep_the_command_id_they_could_read(
         unreadable = (await central.receive(lambda m: m.topic == TOPICS.reply)).json()
         assert unreadable["reply"]["error"]["field"] == "response_topic"
         assert unreadable["command_id"] is None
+        # A command_id the contract does not allow (a control character) is not echoed:
+        # the reply would break reply.json (the contract fixture checks every reply).
+        bad_id = await link.central.request(TOPICS, "ping", link.payload(command_id="bell\u0007"))
+        assert bad_id["reply"]["error"]["field"] == "command_id"
+        assert bad_id["command_id"] is None
         assert link.locker.driver.pulses == []
 
 
