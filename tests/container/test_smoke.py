@@ -10,7 +10,8 @@ read-only) against the simulator's pseudo-terminals. Then:
 1. the image keeps its HEALTHCHECK (Docker format: OCI drops it);
 2. `lockerd commission walk --auto` in the container proves the wiring;
 3. `lockerd run` in the container answers /api/v1/health on 127.0.0.1:8080,
-   healthy and commissioned, and the image's HEALTHCHECK passes;
+   healthy and commissioned, `lockerd admin` answers on its socket in the
+   tmpfs, and the image's HEALTHCHECK passes;
 4. SIGTERM (compose's stop) ends it with exit code 0.
 
 What differs from the compose file, each because podman or this machine has
@@ -240,6 +241,13 @@ def test_build_commission_run_and_stop(site: Site) -> None:
     assert body["commissioned"] is True, body
     assert [bus["bus"] for bus in body["buses"]] == ["bus0"], body  # "ok": its port open,
     assert [reader["available"] for reader in body["readers"]] == [True], body  # boards online
+
+    # The admin socket in the tmpfs (/run/lockerd, owned by lockerd through podman's U).
+    admin = podman(
+        "exec", site.container, "lockerd", "admin", "--socket", "/run/lockerd/admin.sock", "state"
+    )
+    assert admin.returncode == 0, admin.stdout + admin.stderr
+    assert json.loads(admin.stdout)["ok"] is True, admin.stdout
 
     # The image's own HEALTHCHECK, run by podman in the container.
     check = podman("healthcheck", "run", site.container)
