@@ -108,6 +108,11 @@ case "$cmd" in
         exec "$VENV/bin/python" -m bench "$@"
         ;;
     container)
+        if [ "$(id -u)" != 0 ]; then
+            # podman's rootful storage holds the base image; the simulator's pty is
+            # handed to group dialout as udev would hand an adapter
+            echo "run.sh container: run as root" >&2; exit 1
+        fi
         setup
         scripts/container.sh setup
         LOCKER_CONTAINER=1 exec "$VENV/bin/python" -m pytest tests/container -p no:cacheprovider -rA "$@"

@@ -51,7 +51,7 @@ install_packages() {
         install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-podman_() { CONTAINERS_CONF="$CONF" as_root podman "$@"; }
+podman_() { as_root env CONTAINERS_CONF="$CONF" podman "$@"; }  # sudo would drop the variable
 
 make_base_image() {
     if podman_ image exists "$BASE_IMAGE"; then
@@ -59,7 +59,7 @@ make_base_image() {
     fi
     local work
     work=$(mktemp -d /var/tmp/locker-base.XXXXXX)
-    trap 'as_root rm -rf "$work"' RETURN
+    trap 'as_root rm -rf "$work"; trap - RETURN' RETURN
     echo "container.sh: making $BASE_IMAGE with debootstrap ($SUITE from $MIRROR; a few minutes, once)"
     as_root debootstrap --variant=minbase \
         --include=python3,python3-venv,python-is-python3,ca-certificates \
