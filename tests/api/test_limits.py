@@ -191,3 +191,16 @@ def test_docs_http_api_states_the_limits_of_the_code() -> None:
     assert rows[3].startswith(f"| open `GET /stream` at once | {MAX_STREAMS} |")
     assert f"Retry-After: {RETRY_STREAM_AFTER_S}`" in rows[3]
     assert f'"limit": {MAX_STREAMS}' in rows[3]
+
+
+async def test_a_stream_admitted_but_never_started_is_counted_out(tmp_path: Path) -> None:
+    # A client gone before its first byte: the generator never runs, so its
+    # finally cannot release the place; dropping the generator does.
+    async with api_rig(tmp_path) as rig:
+        hub = rig.app.state.hub
+        streams = [hub.admit() for _ in range(MAX_STREAMS)]
+        assert all(s is not None for s in streams) and hub.clients == MAX_STREAMS
+        assert hub.admit() is None
+        del streams
+        assert hub.clients == 0
+        assert hub.admit() is not None
