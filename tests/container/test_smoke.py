@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -129,6 +130,11 @@ def lockerd_toml(ptys: dict[str, Path]) -> str:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     if os.environ.get(ENABLE) != "1":
         pytest.skip(f"the container smoke test runs with {ENABLE}=1 (./run.sh container)")
+    with socket.socket() as probe:  # lockerd shares the host's network, on the image's port
+        try:
+            probe.bind(("127.0.0.1", 8080))
+        except OSError as exc:
+            pytest.fail(f"127.0.0.1:8080 is taken ({exc}): the image's HEALTHCHECK asks that port")
     workdir = tmp_path_factory.mktemp("container")
     sim = subprocess.Popen(
         [
