@@ -4,11 +4,12 @@
 #   docker run --device /dev/serial/by-id/usb-FTDI_...:/dev/ttyRS485 --group-add dialout \
 #     -v /etc/lockerd:/etc/lockerd:ro -v lockerd-state:/var/lib/lockerd lockerd
 #
-# Not built on the machine that wrote it (no Docker engine there): hadolint and
-# tests/deploy check it statically. Two stages: the build stage installs the
-# wheel into a virtual environment; the runtime stage copies that environment
-# only (no compiler, no pip cache, no sources) and runs as an unprivileged user
-# whose only extra group is dialout, the group that owns serial devices.
+# hadolint and tests/deploy check it statically; `./run.sh container` builds it
+# with podman and runs it (tests/container, docs/operations.md). Two stages:
+# the build stage installs the wheel into a virtual environment; the runtime
+# stage copies that environment only (no compiler, no pip cache, no sources)
+# and runs as an unprivileged user whose only extra group is dialout, the
+# group that owns serial devices.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 

@@ -3,6 +3,9 @@
 #   ./run.sh demo   set everything up, then start the demo
 #   ./run.sh test   set everything up, then run the default test suite
 #   ./run.sh bench  set everything up, then run the benchmarks
+#   ./run.sh container
+#                   the container smoke test (tests/container): podman and a base image made
+#                   from Debian's archive (scripts/container.sh), then build, run, stop
 #   ./run.sh reliability [--long]
 #                   the fault, crash, network, security and fuzz suite (docs/reliability.md):
 #                   the CI profile (a few minutes), or the long one
@@ -104,6 +107,16 @@ case "$cmd" in
         setup
         exec "$VENV/bin/python" -m bench "$@"
         ;;
+    container)
+        if [ "$(id -u)" != 0 ]; then
+            # podman's rootful storage holds the base image; the simulator's pty is
+            # handed to group dialout as udev would hand an adapter
+            echo "run.sh container: run as root" >&2; exit 1
+        fi
+        setup
+        scripts/container.sh setup
+        LOCKER_CONTAINER=1 exec "$VENV/bin/python" -m pytest tests/container -p no:cacheprovider -rA "$@"
+        ;;
     reliability)
         setup
         # The HTTP API's schemathesis test (tests/api/test_openapi.py) runs here with
@@ -118,7 +131,7 @@ case "$cmd" in
             -o timeout=$timeout -p no:cacheprovider -rA "$@"
         ;;
     *)
-        echo "usage: ./run.sh demo|test|bench|reliability [args...]" >&2
+        echo "usage: ./run.sh demo|test|bench|container|reliability [args...]" >&2
         exit 2
         ;;
 esac

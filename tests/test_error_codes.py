@@ -32,6 +32,8 @@ EXPECTED_STATUS = {
     Category.CONFLICT: 409,
     Category.UNAVAILABLE: 503,
     Category.INTERNAL: 500,
+    Category.TOO_LARGE: 413,
+    Category.HEADERS_TOO_LARGE: 431,
 }
 
 

@@ -15,6 +15,7 @@ OpenAPI document is the contract (docs/openapi.json, docs/http-api.md).
   models.py       bodies (the OpenAPI schemas); views.py builds them
   errors.py       typed error bodies, code -> status
   server.py       HttpServer: uvicorn as a task of the daemon
+  limits.py       bounds on bodies, heads and streams (413, 431, 503)
 """
 
 from .app import OPENAPI_URL, create_app, openapi_document

@@ -11,11 +11,11 @@ from fastapi.staticfiles import StaticFiles
 
 from locker_host.app import outbox_figures
 
-from . import errors, routes_kiosk, routes_locker, routes_staff
+from . import errors, limits, routes_kiosk, routes_locker, routes_staff
 from .context import ApiContext
 from .deps import Context, StreamCaller
 from .metrics import CONTENT_TYPE, Metrics
-from .responses import AUTHED, UNAVAILABLE
+from .responses import AUTHED, STREAM_FULL, UNAVAILABLE
 from .stream import StreamHub
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -27,7 +27,13 @@ dashboard, health and metrics. Tokens: `Authorization: Bearer <token>`
 (the stream also takes `?token=`), each with a role (kiosk, staff,
 technician, admin). Every reply is `{"ok": true, ...}` or
 `{"ok": false, "error": {"code", "message", ...}}`. Never an ID number.
-"""
+""" + (
+    f"Bounds: a request body over {limits.MAX_BODY_BYTES} bytes is refused with 413\n"
+    "`body_too_large` (a declared Content-Length at once, a chunked body as it passes\n"
+    f"the limit); a request line and headers over {limits.MAX_HEADER_BYTES} bytes with 431\n"
+    f"`headers_too_large`; a stream past {limits.MAX_STREAMS} open at once with 503\n"
+    "`too_many_streams`.\n"
+)
 
 
 def _version() -> str:
@@ -65,6 +71,7 @@ def _routes() -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(limits.RequestLimits)
     app.include_router(routes_locker.router)
     app.include_router(routes_staff.router)
     app.include_router(routes_kiosk.router)
@@ -78,16 +85,20 @@ def _routes() -> FastAPI:
                 "description": "events `state`, `kiosk`, `alarm`; a `: ping` every 15 s",
             },
             **AUTHED,
+            **STREAM_FULL,
         },
         tags=["live"],
     )
-    async def stream(request: Request, caller: StreamCaller) -> StreamingResponse:
+    async def stream(request: Request, caller: StreamCaller) -> Response:
         """Server-Sent Events: the snapshot on connect and after changes (at most one per
         100 ms), every kiosk outcome, every alarm raised, acknowledged or cleared."""
         hub = request.app.state.hub
         assert isinstance(hub, StreamHub)
+        events = hub.admit()
+        if events is None:
+            return limits.too_many_streams()
         return StreamingResponse(
-            hub.events(),
+            events,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )

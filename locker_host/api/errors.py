@@ -12,8 +12,11 @@ validation are all refusals with a category::
     denied            403      forbidden, kiosk_not_local, nothing_for_you, expired
     not_found         404      not_found
     conflict          409      compartment_busy, not_commissioned, layout_orphans_items
-    unavailable       503      store_busy (the store cannot save: try again later)
+    unavailable       503      store_busy (the store cannot save: try again later),
+                               too_many_streams (limits.py)
     internal          500      internal
+    too_large         413      body_too_large (limits.py)
+    headers_too_large 431      headers_too_large (limits.py)
 
 Starlette's own 404 and 405 (an unknown path, a wrong method) keep their status.
 """
@@ -37,6 +40,8 @@ STATUS: dict[Category, int] = {
     Category.CONFLICT: 409,
     Category.UNAVAILABLE: 503,
     Category.INTERNAL: 500,
+    Category.TOO_LARGE: 413,
+    Category.HEADERS_TOO_LARGE: 431,
 }
 
 

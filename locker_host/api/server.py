@@ -4,7 +4,8 @@ Two things uvicorn does on its own would hurt a daemon: it installs SIGINT and
 SIGTERM handlers (the daemon owns them: ``capture_signals`` is a no-op here),
 and it calls ``sys.exit`` when it cannot bind (we bind first, so a port in
 use is an ``OSError`` naming the address). Its logging configuration is left
-alone (``log_config=None``): the daemon's JSON logs stay as they are.
+alone (``log_config=None``): the daemon's JSON logs stay as they are. The
+HTTP/1.1 protocol is h11's, bounded (``limits.LimitedH11Protocol``).
 
 ``run()`` serves until ``stop()`` (or cancellation): the stream's generators
 end first (``StreamHub.close``) so that the graceful shutdown does not wait
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 import uvicorn
 from fastapi import FastAPI
 
+from .limits import LimitedH11Protocol
 from .stream import StreamHub
 
 SHUTDOWN_TIMEOUT_S = 3  # seconds (uvicorn takes an int)
@@ -72,6 +74,7 @@ class HttpServer:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=SHUTDOWN_TIMEOUT_S,
+            http=LimitedH11Protocol,  # the head bounded, its refusal typed (limits.py)
         )
         self._server = _Server(config, self.started)
         try:

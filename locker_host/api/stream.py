@@ -19,6 +19,11 @@ connected client is a ``_Client`` with a queue of ready events and a
 A client that does not read (its queue full) loses kiosk and alarm events,
 never the locker: the queue is bounded. ``close()`` (at shutdown) ends every
 generator so the server can stop without waiting for the browsers.
+
+At most ``MAX_STREAMS`` clients at once (limits.py): ``admit()`` counts a client
+from the moment its request is answered (before its generator first runs, so
+a burst of requests cannot all pass the check) until its generator ends, or
+is dropped without ever running (a client gone before the first byte).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -33,6 +39,7 @@ from locker_host.app import KioskOutcome
 from locker_host.domain import active_alarms
 
 from .context import ApiContext
+from .limits import MAX_STREAMS
 from .views import alarm_dict, iso
 
 logger = logging.getLogger(__name__)
@@ -120,9 +127,18 @@ class StreamHub:
 
     # -- one client -----------------------------------------------------------------
 
-    async def events(self) -> AsyncIterator[bytes]:
+    def admit(self) -> AsyncIterator[bytes] | None:
+        """A new client's stream, or None when ``MAX_STREAMS`` are open already."""
+        if len(self._clients) >= MAX_STREAMS:
+            return None
         client = _Client()
         self._clients.add(client)
+        stream = self._events(client)
+        # A generator that never ran has no finally to run: count it out when it goes.
+        weakref.finalize(stream, self._clients.discard, client)
+        return stream
+
+    async def _events(self, client: _Client) -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
         interval = self._context.state_interval_s
         try:

@@ -45,6 +45,8 @@ class Category(StrEnum):
     NOT_FOUND = "not_found"  # no such thing to ask about
     CONFLICT = "conflict"  # the locker's state does not allow it now
     UNAVAILABLE = "unavailable"  # the locker cannot do it right now; try again later
+    TOO_LARGE = "too_large"  # the request's body is larger than the locker reads
+    HEADERS_TOO_LARGE = "headers_too_large"  # the request's head is larger than the locker reads
     INTERNAL = "internal"  # our bug
 
 

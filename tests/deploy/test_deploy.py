@@ -1,6 +1,7 @@
-"""deploy/ and the Dockerfile, checked statically: nothing here can be started on this machine.
+"""deploy/ and the Dockerfile, checked statically (tests/container builds and runs them).
 
-No Docker engine runs here (the client alone is installed), and neither the
+No Docker engine runs here (the client alone is installed; podman builds and
+runs the image in tests/container, `./run.sh container`), and neither the
 udev rule nor the systemd unit can be loaded into the running system. What
 can be checked is: hadolint on the Dockerfile, `systemd-analyze verify` on
 the unit, udev syntax with a small parser that is first proven on the

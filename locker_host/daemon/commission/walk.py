@@ -26,7 +26,8 @@ A compartment without a door switch cannot prove itself: interactive mode
 asks the technician whether that door opened; `--auto` fails it.
 
 Waiting is by reading the board every `poll_s` (`read_now`), each wait
-bounded by `step_timeout_s`; the walk never pulses twice.
+bounded by `step_timeout_s`; the walk never pulses twice. A lost reply is not
+a dead board: the baseline is read again while the board is only `suspect`.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ class Walker:
     async def _walk(self, spec: CompartmentSpec, door: str, item: str) -> tuple[str, str, str]:
         board, channel = board_id(spec.wiring.board), spec.wiring.channel
         owner = self._owners[board.bus]
-        before = await self._read_bus(owner)
+        before = await self._baseline(owner, board)
         baseline = before[board]
         if baseline.health is not Health.ONLINE:
             raise _Failed(f"{board} does not answer: {baseline.detail or baseline.health.value}")
@@ -197,6 +198,16 @@ class Walker:
         if not self._ask(f"{spec.id} has no door switch: did exactly that door open? [y/n] "):
             raise _Failed("the technician saw another door, or none, open", door="no_reaction")
         return "confirmed_by_hand", item, "confirmed by the technician"
+
+    async def _baseline(self, owner: BusOwner, board: BoardId) -> dict[BoardId, BoardSnapshot]:
+        """The bus before the pulse. A `suspect` board (a reply lost to noise or a busy
+        host) is read again: only an `offline` one, or the step's deadline, fails it."""
+        deadline = self._clock() + self._settings.step_timeout_s
+        while True:
+            before = await self._read_bus(owner)
+            if before[board].health is not Health.SUSPECT or self._clock() >= deadline:
+                return before
+            await asyncio.sleep(self._settings.poll_s)
 
     async def _read_bus(self, owner: BusOwner) -> dict[BoardId, BoardSnapshot]:
         return {board: await owner.read_now(board) for board in owner.boards}
