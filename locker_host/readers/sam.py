@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -44,11 +45,16 @@ class SamSession:
         config: SamConfig,
         source: str,
         clock: Callable[[], float],
+        *,
+        counters: Counter[str] | None = None,
     ) -> None:
         self._device = device
         self._clock = clock
         wire = config.serial.format.wire_time(_READ_REPLY_BYTES)
-        self._cycle = SamCycle(keyring, config.timing, source=source, now=clock(), wire_time=wire)
+        self._cycle = SamCycle(
+            keyring, config.timing, source=source, now=clock(), wire_time=wire, counters=counters
+        )
+        self.counters = self._cycle.counters
 
     @property
     def healthy(self) -> bool:
@@ -68,11 +74,15 @@ class SamSession:
         self._device.write(idcard.encode_command(action.command))
         reader = idcard.ReplyReader(action.command)
         deadline = self._clock() + action.timeout
-        while self._clock() < deadline:
+        outcome = None
+        while outcome is None and self._clock() < deadline:
             outcome = reader.feed(self._device.read())
-            if outcome is not None:
-                return outcome
-        return reader.give_up()
+        if outcome is None:
+            outcome = reader.give_up()
+        # What the reply reader skipped or mended (sloppy readers, issue 17): counted.
+        self.counters["skipped_bytes"] += reader.skipped + reader.trailing
+        self.counters["repaired_lengths"] += reader.repaired
+        return outcome
 
     def close(self) -> None:
         self._device.close()
@@ -87,8 +97,10 @@ def sam_reader(
     clock: Callable[[], float] = time.monotonic,
 ) -> ThreadedReader:
     """A ReaderPort for a SAM_V reader; `keyring` makes the owner keys."""
+    counters: Counter[str] = Counter()  # across sessions: statistics().line
 
     def open_session() -> Session:
-        return SamSession(SerialDevice.open(config.serial), keyring, config, name, clock)
+        device = SerialDevice.open(config.serial)
+        return SamSession(device, keyring, config, name, clock, counters=counters)
 
-    return ThreadedReader(name, open_session, backoff=backoff)
+    return ThreadedReader(name, open_session, backoff=backoff, line=counters)

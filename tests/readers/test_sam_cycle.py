@@ -105,6 +105,7 @@ def test_the_same_card_counts_again_only_after_a_no_card() -> None:
         assert d.step(FOUND) == []
     assert d.sent[-5:] == [idcard.FindCard()] * 5
     assert d.step(status(S.NO_CARD)) == []
+    d.now += TIMING.repeat_hold  # gone for longer than the hold: a new placement
     d.step(FOUND)
     d.step(SELECTED)
     assert len(d.step(card(n.RESIDENT))) == 1
@@ -119,38 +120,45 @@ def test_polls_wait_the_interval_and_select_read_follow_at_once() -> None:
     assert isinstance(d.cycle.next_action(d.now), Exchange)  # select at once
 
 
-def test_a_failing_read_is_retried_then_reported_once() -> None:
+def test_a_failing_read_asks_at_once_then_retries_silently_while_the_card_stays() -> None:
     d = Driver()
     d.ready()
     out: list[object] = []
-    for _ in range(TIMING.read_attempts):
+    for attempt in range(TIMING.read_attempts):
         d.step(FOUND)
         d.step(SELECTED)
-        out += d.step(status(S.READ_FAILED))
+        failed = d.step(status(S.READ_FAILED))
+        assert len(failed) == (1 if attempt == 0 else 0)  # the first failure asks at once
+        out += failed
     (fault,) = out
     assert isinstance(fault, ReaderFault) and fault.code is FaultCode.READ_FAILED
-    assert "0x41 READ_FAILED" in fault.message
+    assert "0x41 READ_FAILED" in fault.message and "place it again" in fault.message
     assert d.step(FOUND) == [] and d.step(FOUND) == []  # now the card must go first
     assert d.sent[-2:] == [idcard.FindCard(), idcard.FindCard()]
+    assert d.cycle.counters["read_retries"] == TIMING.read_attempts - 1
 
 
-def test_a_garbled_text_block_counts_as_a_failed_read() -> None:
+def test_a_garbled_text_block_is_a_card_not_valid_and_the_card_must_go() -> None:
     d = Driver()
     d.ready()
     d.step(FOUND)
     d.step(SELECTED)
-    bad = idcard.ReaderFault(idcard.ReaderFaultKind.BAD_TEXT, "resident card, born: not YYYYMMDD")
-    assert d.step(bad) == []
-    assert d.sent[-1] == idcard.ReadCard() and d.cycle.healthy
+    bad = idcard.ReaderFault(
+        idcard.ReaderFaultKind.BAD_TEXT, "resident card, born: not YYYYMMDD", bytes(10)
+    )
+    (fault,) = d.step(bad)
+    assert isinstance(fault, ReaderFault) and fault.code is FaultCode.CARD_NOT_VALID
+    assert d.cycle.healthy
+    assert d.step(FOUND) == [] and d.sent[-1] == idcard.FindCard()
 
 
-def test_an_invalid_number_on_the_card_is_a_fault_and_the_card_must_go() -> None:
+def test_an_invalid_number_on_the_card_is_not_valid_and_the_card_must_go() -> None:
     d = Driver()
     d.ready()
     d.step(FOUND)
     d.step(SELECTED)
     (fault,) = d.step(card(n.BAD_CHECK))
-    assert isinstance(fault, ReaderFault) and fault.code is FaultCode.INVALID_ID_NUMBER
+    assert isinstance(fault, ReaderFault) and fault.code is FaultCode.CARD_NOT_VALID
     assert "110105********0021" in fault.message
     assert_clean(fault)
     assert d.step(FOUND) == [] and d.step(FOUND) == []
