@@ -60,6 +60,8 @@ class ReaderFigures:
     readings: int
     faults: int
     last_fault: str | None
+    faults_by_code: Mapping[str, int] = field(default_factory=dict)  # read_failed, ...
+    line: Mapping[str, int] = field(default_factory=dict)  # garbled_replies, ... (SAM)
 
 
 @dataclass(frozen=True)

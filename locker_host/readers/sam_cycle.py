@@ -48,6 +48,8 @@ STRONG) inside `on_outcome` and dropped with the reply.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections import Counter
 from dataclasses import dataclass
 from enum import Enum, auto
@@ -94,10 +96,6 @@ class SamTiming:
             raise ValueError("read_attempts and silent_after must be at least 1")
 
 
-# Stands for "a card whose number is not valid" in the repeat check: nothing of it is kept.
-_NOT_VALID = ("not valid",)
-
-
 @dataclass(frozen=True, slots=True)
 class Exchange:
     command: idcard.Command
@@ -141,7 +139,7 @@ class SamCycle:
         self._read_failures = 0
         self._prompted = False  # this placement was asked to be placed again
         self._prompted_at = float("-inf")
-        self._last_card: tuple[str, ...] | None = None  # its owner keys: no number kept
+        self._last_card: str | None = None  # a keyed digest: no number kept
         self._last_seen = float("-inf")  # monotonic: the last read or 9F after it
 
     @property
@@ -273,26 +271,29 @@ class SamCycle:
         self._read_failures = 0
         self._poll_later(now)
         number = reply.card.id_number
+        card = self._card_digest(number)
         reading = present_id_number(
             self._keyring, number, assurance=Assurance.STRONG, source=self._source
         )
         if isinstance(reading, ReaderFault):
             # The chip was read, but its number is not one (check digit, date, form).
-            return self._not_valid(reading.message, now)
-        card = tuple(ref.key for ref in reading.credential.owners)
+            return self._not_valid(reading.message, now, card)
         return self._once_per_placement(reading, card, now)
 
-    def _not_valid(self, why: str, now: float) -> list[Reading]:
+    def _card_digest(self, number: str) -> str:
+        """Tells this card from another for the repeat check; the number is not kept."""
+        secret = self._keyring.secrets[self._keyring.current]
+        return hmac.new(secret, b"sam-repeat:" + number.encode(), hashlib.sha256).hexdigest()
+
+    def _not_valid(self, why: str, now: float, card: str = "") -> list[Reading]:
         """Placing it again will not help: the card must go, and staff can look at it."""
         self._await_removal = True
         self._read_failures = 0
         self._poll_later(now)
         fault = ReaderFault(FaultCode.CARD_NOT_VALID, why, self._source)
-        return self._once_per_placement(fault, _NOT_VALID, now)
+        return self._once_per_placement(fault, card, now)
 
-    def _once_per_placement(
-        self, reading: Reading, card: tuple[str, ...], now: float
-    ) -> list[Reading]:
+    def _once_per_placement(self, reading: Reading, card: str, now: float) -> list[Reading]:
         repeat = card == self._last_card and now - self._last_seen <= self._timing.repeat_hold
         self._last_card, self._last_seen = card, now
         if repeat:
