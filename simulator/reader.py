@@ -50,7 +50,13 @@ from protocol.idcard.frame import PREAMBLE
 from .reader_cards import CardType
 
 _MAX_REQUEST_LEN = 64  # every request has Len 3 or 4; anything longer is noise
-_SAM_ID = bytes(range(16))
+# A module identity as a label shows it: 05.01-20101224-0000123456-1234567890.
+_SAM_ID = (
+    bytes([5, 0, 1, 0])
+    + (20101224).to_bytes(4, "little")
+    + (123456).to_bytes(4, "little")
+    + (1234567890).to_bytes(4, "little")
+)
 _PHOTO = bytes(1024)  # an all-zero WLT image: nothing decodes it here anyway
 DEFAULT_BAUD = 115200
 _BITS_PER_BYTE = 10  # 8N1

@@ -252,6 +252,10 @@ class ReaderModel(BaseModel):
         "reader: garbled_replies, odd_data_sizes, skipped_bytes, repaired_lengths, "
         "repeats_dropped, read_retries, timeouts, noise); see docs/id-card-reader.md"
     )
+    details: dict[str, str] = Field(
+        description="what the reader told of itself: a SAM reader's sam_id as the label on "
+        "the reader shows it (05.01-20101224-0000123456-1234567890)"
+    )
 
 
 class MqttModel(BaseModel):

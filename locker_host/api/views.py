@@ -70,6 +70,7 @@ def reader_dict(reader: ReaderFigures) -> JsonDict:
         "last_fault": reader.last_fault,
         "faults_by_code": dict(reader.faults_by_code),
         "line": dict(reader.line),
+        "details": dict(reader.details),
     }
 
 

@@ -84,6 +84,7 @@ def reader_figures(reader: ThreadedReader) -> ReaderFigures:
         last_fault=None if stats.last_fault is None else stats.last_fault.value,
         faults_by_code=stats.faults_by_code,
         line=stats.line,
+        details=stats.details,
     )
 
 

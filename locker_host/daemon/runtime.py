@@ -364,4 +364,5 @@ def _reader_health(reader: ThreadedReader) -> dict[str, Any]:
         "last_fault": None if stats.last_fault is None else stats.last_fault.value,
         "faults_by_code": dict(stats.faults_by_code),
         "line": dict(stats.line),
+        "details": dict(stats.details),
     }

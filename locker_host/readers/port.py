@@ -40,6 +40,8 @@ class ReaderStatistics:
     # odd_data_sizes, skipped_bytes, repaired_lengths, repeats_dropped, read_retries,
     # timeouts, noise); empty for readers that count nothing of the kind.
     line: Mapping[str, int] = field(default_factory=dict)
+    # What the reader told of itself: a SAM reader's `sam_id` as its label shows it.
+    details: Mapping[str, str] = field(default_factory=dict)
 
 
 class ReaderPort(Protocol):

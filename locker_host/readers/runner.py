@@ -88,8 +88,10 @@ class ThreadedReader:
         backoff: Backoff | None = None,
         queue_size: int = 16,
         line: Mapping[str, int] | None = None,
+        details: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
+        self._details = details  # what the sessions learnt of the device (a SAM id)
         self._line = line  # the sessions' own counters (a SAM reader's garbled replies, ...)
         self._open_session = open_session
         self._backoff = backoff or Backoff()
@@ -150,6 +152,7 @@ class ThreadedReader:
             last_fault=self._last_fault,
             faults_by_code=dict(self._faults_by_code),
             line={} if self._line is None else dict(self._line),
+            details={} if self._details is None else dict(self._details),
         )
 
     # -- the thread ---------------------------------------------------------------------

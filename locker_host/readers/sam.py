@@ -47,7 +47,9 @@ class SamSession:
         clock: Callable[[], float],
         *,
         counters: Counter[str] | None = None,
+        details: dict[str, str] | None = None,
     ) -> None:
+        self._details = {} if details is None else details
         self._device = device
         self._clock = clock
         wire = config.serial.format.wire_time(_READ_REPLY_BYTES)
@@ -67,7 +69,10 @@ class SamSession:
             stop.wait(min(action.until - now, _IDLE_SLICE))
             return []
         outcome = self._exchange(action)
-        return self._cycle.on_outcome(outcome, self._clock())
+        readings = self._cycle.on_outcome(outcome, self._clock())
+        if self._cycle.sam_id is not None:
+            self._details["sam_id"] = self._cycle.sam_id
+        return readings
 
     def _exchange(self, action: Exchange) -> idcard.Reply | idcard.ReaderFault:
         self._device.discard_input()
@@ -98,9 +103,10 @@ def sam_reader(
 ) -> ThreadedReader:
     """A ReaderPort for a SAM_V reader; `keyring` makes the owner keys."""
     counters: Counter[str] = Counter()  # across sessions: statistics().line
+    details: dict[str, str] = {}  # statistics().details: the SAM id once read
 
     def open_session() -> Session:
         device = SerialDevice.open(config.serial)
-        return SamSession(device, keyring, config, name, clock, counters=counters)
+        return SamSession(device, keyring, config, name, clock, counters=counters, details=details)
 
-    return ThreadedReader(name, open_session, backoff=backoff, line=counters)
+    return ThreadedReader(name, open_session, backoff=backoff, line=counters, details=details)

@@ -7,6 +7,9 @@ docs/id-card-reader.md says what a hall sees):
     CHECK   11 FF until SW3 = 90. 60 (self-test failed), 66 (not
             authorised) or any other status: the SAM is unavailable; ask
             again every `sam_retry` seconds.
+    SAM ID  12 FF once, after the first good check: the module's identity
+            as its label shows it (`sam_id`, for health); any other answer
+            leaves it unknown and the cycle goes on.
     FIND    20 01 every `poll_interval` seconds. 80: no card. 9F: a card.
     SELECT  20 02 right after a 9F.
     READ    30 01 right after select answered 90 (text and photo; never
@@ -109,6 +112,7 @@ class Idle:
 
 class _Step(Enum):
     CHECK = auto()
+    SAM_ID = auto()
     FIND = auto()
     SELECT = auto()
     READ = auto()
@@ -130,6 +134,8 @@ class SamCycle:
         self._source = source
         self._read_timeout = timing.read_timeout + wire_time
         self.counters: Counter[str] = Counter() if counters is None else counters
+        self.sam_id: str | None = None  # the module's identity, once read
+        self._sam_id_asked = False
         self._step = _Step.CHECK
         self._due = now
         self._sam_ok = False
@@ -153,6 +159,8 @@ class SamCycle:
         match self._step:
             case _Step.CHECK:
                 return Exchange(idcard.CheckSam(), t.check_timeout)
+            case _Step.SAM_ID:
+                return Exchange(idcard.ReadSamId(), t.check_timeout)
             case _Step.FIND:
                 return Exchange(idcard.FindCard(), t.find_timeout)
             case _Step.SELECT:
@@ -177,6 +185,11 @@ class SamCycle:
         match self._step:
             case _Step.CHECK:
                 return self._after_check(outcome, now)
+            case _Step.SAM_ID:
+                if isinstance(outcome, idcard.SamIdRead):
+                    self.sam_id = outcome.as_text()
+                self._go(_Step.FIND, now)
+                return []
             case _Step.FIND:
                 return self._after_find(outcome, now)
             case _Step.SELECT:
@@ -203,7 +216,7 @@ class SamCycle:
         self.counters["timeouts" if fault.kind is idcard.ReaderFaultKind.TIMEOUT else "noise"] += 1
         out: list[Reading] = []
         # A select or read follows a find the reader just answered: it is not silent.
-        if self._step in (_Step.CHECK, _Step.FIND):
+        if self._step in (_Step.CHECK, _Step.SAM_ID, _Step.FIND):
             self._no_reply += 1
         if self._no_reply >= self._timing.silent_after and not self._silent:
             self._silent = True
@@ -222,7 +235,7 @@ class SamCycle:
                 return self._read_failed(str(fault), now)
             case _Step.CHECK:
                 self._go(_Step.CHECK, now + self._timing.sam_retry)
-            case _Step.FIND:
+            case _Step.SAM_ID | _Step.FIND:
                 self._poll_later(now)
         return []
 
@@ -236,7 +249,8 @@ class SamCycle:
     def _after_check(self, reply: idcard.Reply, now: float) -> list[Reading]:
         if isinstance(reply, idcard.StatusReply) and reply.status is idcard.StatusCode.SUCCESS:
             self._sam_ok = True
-            self._go(_Step.FIND, now)
+            self._go(_Step.FIND if self._sam_id_asked else _Step.SAM_ID, now)
+            self._sam_id_asked = True
             return []
         return self._sam_down(f"status check answered {_describe(reply)}", now)
 

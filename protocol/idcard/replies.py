@@ -100,9 +100,11 @@ class SamIdRead:
         not shown, integers little-endian), which pads the last two groups to 9
         digits. Issue 17 reports that the vendor tools (Telpo's idcard API,
         corewise ParseSFZAPI) pad them to 10, the width of a u32
-        (4294967295), so a technician can compare the text with the label; we
-        could not find those tools' source in the public index, so the 10
-        rests on that report (docs/id-card-reader.md, "SAM id").
+        (4294967295), so a technician can compare the text with the label.
+        Their source was not in the public index we searched; Centerm's T5
+        driver (`IDCardCmd.transformDeviceSnToTargetFormat`) does pad the
+        u32 at data byte 8 to 10 digits (and the one at 4 to 8), which
+        agrees (docs/id-card-reader.md, "SAM id").
         """
         b = self.sam_id
 

@@ -39,6 +39,8 @@ def test_a_pickup_by_card_at_a_slow_reader(locker: Locker) -> None:
     reader = reader_health(locker)
     assert reader["available"] is True
     assert reader["faults_by_code"] == {}
+    # The module's identity as the simulated reader's label would show it.
+    assert reader["details"] == {"sam_id": "05.01-20101224-0000123456-1234567890"}
 
 
 def test_a_pickup_by_card_after_a_read_that_failed_once(locker: Locker) -> None:

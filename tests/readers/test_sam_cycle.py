@@ -39,6 +39,9 @@ def status(code: S) -> idcard.StatusReply:
     return idcard.StatusReply(code)
 
 
+SAM_ID = idcard.SamIdRead(
+    bytes([5, 0, 1, 0]) + (20101224).to_bytes(4, "little") + bytes(4) + (42).to_bytes(4, "little")
+)
 FOUND = idcard.CardFound(bytes(4))
 SELECTED = idcard.CardSelected(bytes(8))
 TIMEOUT = idcard.ReaderFault(idcard.ReaderFaultKind.TIMEOUT, "no reply")
@@ -63,6 +66,8 @@ class Driver:
 
     def ready(self) -> None:
         assert self.step(status(S.SUCCESS)) == []
+        if self.cycle.sam_id is None and self.sent.count(idcard.CheckSam()) == 1:
+            assert self.step(SAM_ID) == []  # asked once, after the first good check
         assert self.cycle.healthy
 
 
@@ -75,6 +80,7 @@ def test_check_find_select_read_gives_one_strong_card() -> None:
     (reading,) = d.step(card(n.RESIDENT))
     assert d.sent == [
         idcard.CheckSam(),
+        idcard.ReadSamId(),
         idcard.FindCard(),
         idcard.FindCard(),
         idcard.SelectCard(),
@@ -224,3 +230,26 @@ def test_any_sequence_of_replies_never_reads_a_card_twice_without_a_no_card(
         assert cards_since_no_card <= 1
         if any(isinstance(r, CardPresented) for r in readings):
             assert isinstance(step.command, idcard.ReadCard)
+
+
+def test_the_sam_id_is_read_once_and_shown_as_its_label() -> None:
+    d = Driver()
+    d.ready()
+    assert d.cycle.sam_id == "05.01-20101224-0000000000-0000000042"
+    assert d.sent == [idcard.CheckSam(), idcard.ReadSamId()]
+    (fault,) = d.step(status(S.SELF_TEST_FAILED))  # during a find
+    assert isinstance(fault, ReaderFault)
+    d.ready()  # checked again: the id is not asked again
+    assert d.sent[-2:] == [idcard.FindCard(), idcard.CheckSam()]
+    assert d.step(status(S.NO_CARD)) == [] and d.sent[-1] == idcard.FindCard()
+
+
+def test_a_reader_that_cannot_tell_its_sam_id_still_reads_cards() -> None:
+    d = Driver()
+    assert d.step(status(S.SUCCESS)) == []
+    assert d.step(status(S.COMMAND_ERROR)) == [] and d.sent[-1] == idcard.ReadSamId()
+    assert d.cycle.sam_id is None and d.cycle.healthy
+    d.step(FOUND)
+    d.step(SELECTED)
+    (reading,) = d.step(card(n.RESIDENT))
+    assert isinstance(reading, CardPresented)
