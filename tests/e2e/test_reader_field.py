@@ -64,3 +64,25 @@ def test_a_pickup_by_card_after_a_read_that_failed_once(locker: Locker) -> None:
     reader = reader_health(locker)
     assert reader["faults_by_code"] == {"read_failed": 1}
     assert reader["available"] is True
+
+
+def test_a_card_resting_on_a_reader_answering_80_and_9f_by_turns_opens_once(
+    locker: Locker,
+) -> None:
+    cid = reserve(locker, "APP-TURNS", "alice")
+    load(locker, cid, "APP-TURNS")
+    locker.rig.command("reader_model", model="alternating")
+    locker.rig.command("swipe", id_number=locker.card["alice"], hold=0)  # it stays there
+    pickup(locker, cid, "APP-TURNS")
+    # Still lying there while the reader answers 80, 9F, 80 ...: read again, never
+    # presented again (a second pickup would be refused as nothing_for_you at best).
+    wait_for(
+        lambda: reader_health(locker)["line"].get("repeats_dropped", 0) >= 2,  # type: ignore[union-attr]
+        timeout=20,
+        what="the card re-read and dropped as the same placement",
+    )
+    pickups = [
+        e for e in locker.lockerd.events("open.opened") if e["payload"]["purpose"] == "pickup"
+    ]
+    assert len(pickups) == 1
+    assert reader_health(locker)["faults_by_code"] == {}
