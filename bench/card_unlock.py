@@ -62,7 +62,9 @@ OWNER_KEYS = Keyring({1: b"bench-owner-secret-0123456789"}, current=1)
 # The reader's idle find period: field drivers use 0.3-1 s; shorter here only
 # so that 200 swipes fit the run. It decides when a card is found, not how
 # long a decoded card takes to reach the bus.
-READER_TIMING = SamTiming(poll_interval=0.03)
+# repeat_hold below two polls: the same card lifted and placed again is a new
+# placement here (lockerd's 3 s would drop the next swipe as the same one).
+READER_TIMING = SamTiming(poll_interval=0.03, repeat_hold=0.01)
 PULSE_MS = 100
 TURNAROUND = 0.001
 

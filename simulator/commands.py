@@ -23,9 +23,11 @@ from .line import BoardSlot
 from .physics import PhysicsRefused, SensorFault, SensorMode, UserBehaviour
 from .reader_commands import (
     FAULT_PARAMS,
+    MODEL_PARAMS,
     SWIPE_PARAMS,
     reader_fault,
     reader_info,
+    reader_model,
     reader_plug,
     remove_card,
     swipe,
@@ -385,7 +387,16 @@ COMMANDS: dict[str, Command] = {
     ),
     "remove_card": Command({}, remove_card, "the card is lifted off the reader"),
     "reader_fault": Command(
-        FAULT_PARAMS, reader_fault, "card reader fault: none, no_sam or read_failure"
+        FAULT_PARAMS,
+        reader_fault,
+        "card reader fault: none, no_sam, read_failure (every read 41) or "
+        "read_failure_once (the next read 41, then 80 until the card is placed again)",
+    ),
+    "reader_model": Command(
+        MODEL_PARAMS,
+        reader_model,
+        "card reader timing: fast, typical, slow (reads of 1.2-2.4 s) or alternating "
+        "(answers 80 and 9F by turns while a card rests)",
     ),
     "reader": Command({}, reader_info, "the card reader: device, card, fault, counters"),
     "reader_unplug": Command(

@@ -22,7 +22,8 @@ of `column_sizes` (default "SSSMMMLL": 8 rows, A01..A08, B01..); on relay
 modules, relay n drives the lock and input n reads the door.
 
 The simulated ID-card reader is on unless `[reader] enabled = false`;
-`[reader] link` names its device path (default `<run dir>/ttyIDCARD0`).
+`[reader] link` names its device path (default `<run dir>/ttyIDCARD0`),
+`[reader] model` how long it takes (fast, typical, slow, alternating).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from protocol.timing import SerialFormat
 
 from .engines import ENGINES, EngineName
 from .physics import Size, UserBehaviour
+from .reader import READER_MODELS
 from .toml_fields import (
     LayoutError,
     as_table,
@@ -91,6 +93,7 @@ class BusSpec:
     turnaround: float  # seconds
     boards: tuple[BoardSpec, ...]
     link: Path | None = None  # the device path (a symlink); None: the default
+    model: str = "fast"  # how long it takes per step (reader.READER_MODELS)
     tcp_port: int = 0  # 0: an ephemeral port
 
     def board(self, unit: int) -> BoardSpec | None:
@@ -122,6 +125,7 @@ class ReaderSpec:
     """The simulated ID-card reader (reader.py)."""
 
     link: Path | None = None  # the device path (a symlink); None: the default
+    model: str = "fast"  # how long it takes per step (reader.READER_MODELS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,13 +424,16 @@ def _user(raw: object, key: str) -> UserBehaviour:
 
 def _reader(raw: object, key: str) -> ReaderSpec | None:
     table = as_table(raw, key)
-    keys(table, key, {"enabled", "link"})
+    keys(table, key, {"enabled", "link", "model"})
     enabled = table.get("enabled", True)
     if not isinstance(enabled, bool):
         raise LayoutError(f"{key}.enabled", "must be true or false")
     link = table.get("link")
     if link is not None and (not isinstance(link, str) or not link):
         raise LayoutError(f"{key}.link", "must be a non-empty path string")
+    model = table.get("model", "fast")
+    if model not in READER_MODELS:
+        raise LayoutError(f"{key}.model", f"one of {', '.join(READER_MODELS)}")
     if not enabled:
         return None
-    return ReaderSpec(Path(link) if isinstance(link, str) else None)
+    return ReaderSpec(Path(link) if isinstance(link, str) else None, str(model))

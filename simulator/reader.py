@@ -20,7 +20,18 @@ do, others answer 80 until it is lifted (node-idcard-reader); a host must
 wait for a "no card" before it reads the same card again either way, and
 this model is the stricter test of that. Faults: `no_sam` answers every
 command 60 (self-test failed, accepts no commands), `read_failure` answers
-every read 41.
+every read 41, `read_failure_once` answers the next read 41 and then, as
+Huashi's readers do, 80 to every find until the card is placed again
+(the fault is then used up).
+
+How long the reader works before it answers is its model (`READER_MODELS`,
+`reader_model`): a mean per step and a spread (uniform, seeded, so a run
+can be repeated), plus the wire time at its baud. `fast` keeps tests quick;
+`typical` and `slow` are what field drivers allow for (a read of 0.5-1 s
+and of 1.2-2.4 s: the longest is past the 1.31 s the host used to wait and
+within the 2.8 s the most patient driver allows, docs/id-card-reader.md);
+`alternating` answers 80 and 9F by turns while a card rests, as issue 17
+reports some readers do.
 
 Cards come from `reader_cards.card_record` (a typed number, not validated
 beyond its shape).
@@ -28,6 +39,7 @@ beyond its shape).
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,19 +50,48 @@ from protocol.idcard.frame import PREAMBLE
 from .reader_cards import CardType
 
 _MAX_REQUEST_LEN = 64  # every request has Len 3 or 4; anything longer is noise
-_SAM_ID = bytes(range(16))
+# A module identity as a label shows it: 05.01-20101224-0000123456-1234567890.
+_SAM_ID = (
+    bytes([5, 0, 1, 0])
+    + (20101224).to_bytes(4, "little")
+    + (123456).to_bytes(4, "little")
+    + (1234567890).to_bytes(4, "little")
+)
 _PHOTO = bytes(1024)  # an all-zero WLT image: nothing decodes it here anyway
-# Seconds the reader works before it answers (RF and SAM crypto, not wire time).
-# Field drivers allow 0.2-1 s per step; the model is faster so tests stay quick.
-_WORK = {"find": 0.005, "select": 0.005, "read": 0.15, "other": 0.002}
 DEFAULT_BAUD = 115200
 _BITS_PER_BYTE = 10  # 8N1
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderModel:
+    """Seconds a reader works before it answers (RF and SAM crypto, not wire time)."""
+
+    find: float
+    select: float
+    read: float
+    other: float = 0.002
+    spread: float = 0.0  # each step takes its mean +- up to this fraction of it
+    alternating: bool = False  # answers 80 and 9F by turns while a card rests
+
+    def work(self, step: str, rng: random.Random) -> float:
+        mean: float = getattr(self, step)
+        return mean * (1 + self.spread * rng.uniform(-1.0, 1.0))
+
+
+READER_MODELS: dict[str, ReaderModel] = {
+    "fast": ReaderModel(find=0.005, select=0.005, read=0.15),  # tests stay quick
+    "typical": ReaderModel(find=0.05, select=0.05, read=0.75, spread=0.33),  # 0.5-1 s
+    "slow": ReaderModel(find=0.1, select=0.1, read=1.8, spread=0.33),  # 1.2-2.4 s
+    "alternating": ReaderModel(find=0.05, select=0.05, read=0.75, spread=0.33, alternating=True),
+}
+DEFAULT_MODEL = "fast"
 
 
 class ReaderFaultMode(StrEnum):
     NONE = "none"
     NO_SAM = "no_sam"
     READ_FAILURE = "read_failure"
+    READ_FAILURE_ONCE = "read_failure_once"
 
 
 class RequestFramer:
@@ -100,18 +141,24 @@ class _Placed:
     until: float | None  # monotonic; None: until removed
     found: bool = False  # a find has seen it (select may follow)
     selected: bool = False
+    mute: bool = False  # a read failed: finds answer 80 until it is placed again
+    hidden: bool = False  # an alternating reader's "no card" turn
 
 
 class SimulatedCardReader:
-    def __init__(self, baud: int = DEFAULT_BAUD) -> None:
+    def __init__(self, baud: int = DEFAULT_BAUD, model: str = DEFAULT_MODEL, seed: int = 0) -> None:
         self.baud = baud
         self.fault = ReaderFaultMode.NONE
+        self.model_name = model
+        self.model = READER_MODELS[model]
+        self._rng = random.Random(seed)
         self._placed: _Placed | None = None
         self.counters: dict[str, int] = {
             "commands": 0,
             "finds": 0,
             "found": 0,  # finds answered 9F
             "reads": 0,  # cards read successfully
+            "failed_reads": 0,  # reads answered 41
             "refused": 0,  # frames answered with an error status
         }
 
@@ -120,6 +167,10 @@ class SimulatedCardReader:
     def place(self, card: idcard.CardRecord, card_type: CardType, now: float, hold: float) -> None:
         """Put a card on the reader for `hold` seconds (0: until removed)."""
         self._placed = _Placed(card, card_type, now + hold if hold > 0 else None)
+
+    def set_model(self, name: str, seed: int = 0) -> None:
+        self.model_name, self.model = name, READER_MODELS[name]
+        self._rng = random.Random(seed)
 
     def remove_card(self) -> bool:
         had = self._placed is not None
@@ -140,6 +191,7 @@ class SimulatedCardReader:
             "card": None if placed is None else placed.card_type.value,
             "until": None if placed is None else placed.until,
             "fault": self.fault.value,
+            "model": self.model_name,
             "counters": dict(self.counters),
         }
 
@@ -165,7 +217,9 @@ class SimulatedCardReader:
         match command:
             case idcard.FindCard():
                 self.counters["finds"] += 1
-                if placed is None:
+                if placed is not None and self.model.alternating:
+                    placed.hidden = not placed.hidden
+                if placed is None or placed.mute or placed.hidden:
                     return idcard.StatusReply(idcard.StatusCode.NO_CARD), "find"
                 self.counters["found"] += 1
                 placed.found, placed.selected = True, False
@@ -176,11 +230,17 @@ class SimulatedCardReader:
                 placed.selected = True
                 return idcard.CardSelected(bytes(8)), "select"
             case idcard.ReadCard(with_fingerprints=prints):
+                if placed is not None and self.fault is ReaderFaultMode.READ_FAILURE_ONCE:
+                    self.fault = ReaderFaultMode.NONE
+                    placed.mute = True
+                    self.counters["failed_reads"] += 1
+                    return idcard.StatusReply(idcard.StatusCode.READ_FAILED), "read"
                 if (
                     placed is None
                     or not placed.selected
                     or self.fault is ReaderFaultMode.READ_FAILURE
                 ):
+                    self.counters["failed_reads"] += 1
                     return idcard.StatusReply(idcard.StatusCode.READ_FAILED), "read"
                 self.counters["reads"] += 1
                 return idcard.CardRead(placed.card, _PHOTO, b"" if prints else None), "read"
@@ -190,4 +250,4 @@ class SimulatedCardReader:
                 return idcard.StatusReply(idcard.StatusCode.SUCCESS), "other"
 
     def _timed(self, frame: bytes, work: str) -> tuple[bytes, float]:
-        return frame, _WORK[work] + len(frame) * _BITS_PER_BYTE / self.baud
+        return frame, self.model.work(work, self._rng) + len(frame) * _BITS_PER_BYTE / self.baud

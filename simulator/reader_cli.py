@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from .reader import ReaderFaultMode
+from .reader import READER_MODELS, ReaderFaultMode
 from .reader_cards import CardType
 from .reader_commands import DEFAULT_HOLD
 
@@ -39,7 +39,10 @@ def add_reader_commands(client: ClientParser) -> None:
     client("remove-card", "lift the card off the simulated reader")
     fault = client("reader-fault", "make the simulated card reader fail (or stop failing)")
     fault.add_argument("fault", choices=[f.value for f in ReaderFaultMode])
-    client("reader", "the simulated card reader: device, card, fault, counters")
+    model = client("reader-model", "how long the simulated card reader takes, per step")
+    model.add_argument("model", choices=list(READER_MODELS))
+    model.add_argument("--seed", type=int, help="the spread's random seed (0)")
+    client("reader", "the simulated card reader: device, card, fault, model, counters")
     client("reader-unplug", "pull the card reader's USB cable")
     client("reader-replug", "plug it back")
 
@@ -56,4 +59,6 @@ def reader_request(cmd: str, args: argparse.Namespace) -> dict[str, object]:
         return {k: v for k, v in fields.items() if v is not None}
     if cmd == "reader_fault":
         return {"fault": args.fault}
+    if cmd == "reader_model":
+        return {"model": args.model} | ({} if args.seed is None else {"seed": args.seed})
     return {}

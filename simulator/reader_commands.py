@@ -4,7 +4,10 @@
                   a card on the reader for `hold` seconds (0: until remove_card);
                   `type` defaults to what the number looks like
     remove_card   the card is lifted off the reader
-    reader_fault  {"fault": "none" | "no_sam" | "read_failure"}
+    reader_fault  {"fault": "none" | "no_sam" | "read_failure" | "read_failure_once"}
+    reader_model  {"model": "fast" | "typical" | "slow" | "alternating", "seed": 0}
+                  how long the reader works per step, and whether it answers 80 and
+                  9F by turns while a card rests (reader.READER_MODELS)
     reader        the reader's device, card, fault and counters
     reader_unplug / reader_replug   the reader's USB cable
 
@@ -19,7 +22,7 @@ from typing import Protocol, runtime_checkable
 from protocol.errors import UsageError
 
 from .arguments import Args, CommandError, Param
-from .reader import ReaderFaultMode
+from .reader import READER_MODELS, ReaderFaultMode
 from .reader_cards import CardType, card_record, infer_card_type, shape_problem
 from .reader_front import ReaderFront
 
@@ -49,6 +52,10 @@ SWIPE_PARAMS = {
     "name": Param("text"),
 }
 FAULT_PARAMS = {"fault": Param("choice", required=True, choices=tuple(ReaderFaultMode))}
+MODEL_PARAMS = {
+    "model": Param("choice", required=True, choices=tuple(READER_MODELS)),
+    "seed": Param("int", default=0),
+}
 
 
 def swipe(ctx: object, args: Args) -> dict[str, object]:
@@ -79,6 +86,12 @@ def reader_fault(ctx: object, args: Args) -> dict[str, object]:
     front = _front(ctx)
     front.model.fault = ReaderFaultMode(args.text("fault"))
     return {"fault": front.model.fault.value}
+
+
+def reader_model(ctx: object, args: Args) -> dict[str, object]:
+    front = _front(ctx)
+    front.model.set_model(args.text("model"), args.integer("seed"))
+    return {"model": front.model.model_name}
 
 
 def reader_info(ctx: object, args: Args) -> dict[str, object]:

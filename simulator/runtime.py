@@ -55,7 +55,7 @@ class Simulator:
             self.card_reader: ReaderFront | None = None
             if layout.reader is not None:
                 reader_link = layout.reader.link or run_dir / "ttyIDCARD0"
-                model = SimulatedCardReader()
+                model = SimulatedCardReader(model=layout.reader.model)
                 self.card_reader = ReaderFront(model, self._lock, reader_link, clock=clock)
             self.control = ControlServer(lambda request: dispatch(self, request), control_port)
         except BaseException:

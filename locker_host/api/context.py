@@ -60,6 +60,9 @@ class ReaderFigures:
     readings: int
     faults: int
     last_fault: str | None
+    faults_by_code: Mapping[str, int] = field(default_factory=dict)  # read_failed, ...
+    line: Mapping[str, int] = field(default_factory=dict)  # garbled_replies, ... (SAM)
+    details: Mapping[str, str] = field(default_factory=dict)  # sam_id (SAM)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,11 @@ collector reads them when Prometheus scrapes, in a registry of the app's own
     locker_compartments{state}                  compartments by state
     locker_alarms_open{acknowledged}            alarms waiting for a person
     locker_outbox_pending / _oldest_age_seconds / _head_seq / _dropped_total
+    locker_reader_up{reader}                    1 while the card reader is available
+    locker_reader_readings_total{reader}        everything it delivered, faults included
+    locker_reader_faults_total{reader,code}     faults by code (read_failed, card_not_valid, ...)
+    locker_reader_line_total{reader,kind}       what the line did that is no presentation's
+                                                fault (garbled_replies, repeats_dropped, ...)
     locker_mqtt_connected (and the bridge's counters, when there is a bridge)
     locker_service_{decisions,commits,pulses,board_reads}_total
 """
@@ -38,7 +43,7 @@ from prometheus_client.registry import Collector
 from locker_host.app import OutboxFigures
 from locker_host.domain import active_alarms
 
-from .context import ApiContext, BusFigures
+from .context import ApiContext, BusFigures, ReaderFigures
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _MQTT_COUNTERS = (
@@ -64,6 +69,7 @@ class LockerCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         yield from _bus_metrics(list(self._context.buses()))
+        yield from _reader_metrics(list(self._context.readers()))
         yield from self._locker()
         if self._outbox is not None:
             yield from _outbox(self._outbox)
@@ -111,6 +117,31 @@ class LockerCollector(Collector):
                 yield CounterMetricFamily(
                     f"locker_mqtt_{name}", f"MQTT {name.replace('_', ' ')}", value=value
                 )
+
+
+def _reader_metrics(readers: list[ReaderFigures]) -> Iterator[Metric]:
+    up = GaugeMetricFamily(
+        "locker_reader_up", "1 while the card reader is available", labels=["reader"]
+    )
+    readings = CounterMetricFamily(
+        "locker_reader_readings", "Readings delivered, faults included", labels=["reader"]
+    )
+    faults = CounterMetricFamily(
+        "locker_reader_faults", "Reader faults by code", labels=["reader", "code"]
+    )
+    line = CounterMetricFamily(
+        "locker_reader_line",
+        "What the reader's line did that is no presentation's fault",
+        labels=["reader", "kind"],
+    )
+    for reader in readers:
+        up.add_metric([reader.name], 1 if reader.available else 0)
+        readings.add_metric([reader.name], reader.readings)
+        for code, count in sorted(reader.faults_by_code.items()):
+            faults.add_metric([reader.name, code], count)
+        for kind, count in sorted(reader.line.items()):
+            line.add_metric([reader.name, kind], count)
+    yield from (up, readings, faults, line)
 
 
 def _bus_metrics(buses: list[BusFigures]) -> Iterator[Metric]:

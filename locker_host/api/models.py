@@ -243,6 +243,19 @@ class ReaderModel(BaseModel):
     readings: int
     faults: int
     last_fault: str | None
+    faults_by_code: dict[str, int] = Field(
+        description="faults by code: read_failed (the card must be placed again), "
+        "card_not_valid, reader_silent, ..."
+    )
+    line: dict[str, int] = Field(
+        description="what the reader's line did that is no presentation's fault (a SAM "
+        "reader: garbled_replies, odd_data_sizes, skipped_bytes, repaired_lengths, "
+        "repeats_dropped, read_retries, timeouts, noise); see docs/id-card-reader.md"
+    )
+    details: dict[str, str] = Field(
+        description="what the reader told of itself: a SAM reader's sam_id as the label on "
+        "the reader shows it (05.01-20101224-0000123456-1234567890)"
+    )
 
 
 class MqttModel(BaseModel):
@@ -353,5 +366,10 @@ class ArmReply(BaseModel):
 class KioskEvent(BaseModel):
     source: Literal["reader", "http", "admin"]
     action: str = Field(description="pickup, dropoff, staff, code, arm, disarm")
-    reply: dict[str, Any]
+    reply: dict[str, Any] = Field(
+        description="the presentation's reply; a card or token the reader could not use "
+        "is a refusal with the reader's code (read_failed, card_not_valid, "
+        "invalid_id_number, invalid_code, unrecognised, token_too_long) and nothing of "
+        "what was read"
+    )
     at: datetime

@@ -68,6 +68,9 @@ def reader_dict(reader: ReaderFigures) -> JsonDict:
         "readings": reader.readings,
         "faults": reader.faults,
         "last_fault": reader.last_fault,
+        "faults_by_code": dict(reader.faults_by_code),
+        "line": dict(reader.line),
+        "details": dict(reader.details),
     }
 
 

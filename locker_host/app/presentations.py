@@ -32,6 +32,12 @@ layout has, and the staff cards (`StaffCardIndex`).
 Every outcome is logged with the masked card, never the number, and the
 reply's compartments and error code, and handed to the listeners
 (`add_listener`: the pages' live `kiosk` events) as a `KioskOutcome`.
+
+A presentation a reader could not turn into a value at all (a card it could
+not read, a chip whose number is not valid, an unknown token) is one too:
+`failed` reports it as a refusal with the reader's code, so the kiosk says
+what to do (place the card again, ask the staff) instead of staying on its
+start screen. What was read is not in it: the code is all the event says.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ from typing import Any, Literal, assert_never
 from locker_host.domain import CodePurpose, DepartmentId, NothingForYou, Size
 from locker_host.store import StoreError
 
-from .errors import InvalidPayload, UnknownCard
+from .errors import Category, InvalidPayload, UnknownCard
 from .inputs import CardPresented, CodeEntered, Presentation, StaffCardPresented
 from .kiosk import Kiosk
 from .ports import StaffCardIndex, SwipeParser
@@ -56,6 +62,10 @@ from .service import LockerService
 logger = logging.getLogger(__name__)
 
 Source = Literal["reader", "http", "admin"]
+
+# The message of a failed presentation: the code says which (the pages have words
+# for each); nothing of what was read goes into an event.
+_FAILED = "what was presented at the reader could not be used"
 
 
 @dataclass(frozen=True)
@@ -221,6 +231,18 @@ class Presentations:
                 return self._report(source, "code", await self._code(presented))
             case _:
                 assert_never(presented)
+
+    def failed(self, code: str, *, card: bool, source: Source = "reader") -> Reply:
+        """A presentation a reader could not use; `code` is the reader's (readers.FaultCode).
+
+        `card`: an ID card was presented (the action is then the pickup or the
+        drop-off it would have started); otherwise a token or code. An armed
+        drop-off stays armed: the citizen places the card again.
+        """
+        action = ("pickup" if self.armed() is None else "dropoff") if card else "code"
+        reply = Refusal(code, _FAILED, Category.INVALID)
+        log_reply("presentation failed", reply, reader=source)
+        return self._report(source, action, reply)
 
     async def swipe(self, payload: Mapping[str, Any]) -> Reply:
         """What a kiosk app's own reader read, posted to the HTTP kiosk."""

@@ -82,6 +82,9 @@ def reader_figures(reader: ThreadedReader) -> ReaderFigures:
         readings=stats.readings,
         faults=stats.faults,
         last_fault=None if stats.last_fault is None else stats.last_fault.value,
+        faults_by_code=stats.faults_by_code,
+        line=stats.line,
+        details=stats.details,
     )
 
 

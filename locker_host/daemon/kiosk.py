@@ -4,8 +4,11 @@
 services, the sizes the layout has, the staff cards) and, for the HTTP
 kiosk, a `SwipeParser` over `readers.parse_swipe`: the kiosk app's token
 identifies the kiosk (`has_sam`: a strong card), and a refusal names the
-field at fault. `pump` hands every reading of a card reader to the app;
-faults and "ready" are only logged.
+field at fault. `pump` hands every reading of a card reader to the app: a
+presentation, or a fault of one presentation (a card that could not be read,
+one that is not valid, an unknown token: `presentations.failed`, so the
+kiosk shows it); faults of the reader itself and "ready" are only logged
+(health and metrics show them).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from locker_host.app import (
     SwipeParser,
 )
 from locker_host.readers import (
+    FaultCode,
     KioskEntry,
     ReaderFault,
     ReaderKeys,
@@ -42,6 +46,11 @@ from .config.http import HttpSettings
 from .staff import StaffCards
 
 logger = logging.getLogger(__name__)
+
+# Faults of one presented ID card; the others are of a typed or scanned token.
+_CARD_FAULTS = frozenset(
+    {FaultCode.READ_FAILED, FaultCode.CARD_NOT_VALID, FaultCode.INVALID_ID_NUMBER}
+)
 
 
 def swipe_refusal(problem: SwipeError) -> Refusal:
@@ -104,6 +113,9 @@ async def pump(readings: AsyncIterator[Reading], presentations: Presentations) -
                     "reader fault",
                     extra={"reader": reading.source, "fault": reading.code.value},
                 )
+                if not reading.code.makes_unavailable:
+                    card = reading.code in _CARD_FAULTS
+                    presentations.failed(reading.code.value, card=card)
             case ReaderReady():
                 logger.info("reader ready", extra={"reader": reading.source})
             case _:

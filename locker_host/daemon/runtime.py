@@ -362,4 +362,7 @@ def _reader_health(reader: ThreadedReader) -> dict[str, Any]:
         "readings": stats.readings,
         "faults": stats.faults,
         "last_fault": None if stats.last_fault is None else stats.last_fault.value,
+        "faults_by_code": dict(stats.faults_by_code),
+        "line": dict(stats.line),
+        "details": dict(stats.details),
     }

@@ -93,4 +93,3 @@ def prune_acks(state: LockerState) -> LockerState:
     active = {a.alarm_id for a in active_alarms(state)}
     kept = {aid: ack for aid, ack in state.alarm_acks.items() if aid in active}
     return state if len(kept) == len(state.alarm_acks) else replace(state, alarm_acks=kept)
-

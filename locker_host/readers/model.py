@@ -38,7 +38,8 @@ class FaultCode(StrEnum):
     SAM_UNAVAILABLE = "sam_unavailable"  # the security module refuses work (SW3 60, 66, ...)
     READER_SILENT = "reader_silent"  # the device is open but the reader does not answer
     # One presentation failed; the reader still works:
-    READ_FAILED = "read_failed"  # a card was there but could not be read
+    READ_FAILED = "read_failed"  # a card was there but could not be read: place it again
+    CARD_NOT_VALID = "card_not_valid"  # a chip read, but no valid number or known card on it
     INVALID_ID_NUMBER = "invalid_id_number"  # shape, date or check character wrong
     INVALID_CODE = "invalid_code"  # a pickup / drop-off code of the wrong length
     UNRECOGNISED = "unrecognised"  # a token that is nothing we know

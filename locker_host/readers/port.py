@@ -17,8 +17,8 @@ whose code `makes_unavailable` starts an outage, `ReaderReady` ends it;
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from .model import FaultCode, Reading
@@ -34,6 +34,14 @@ class ReaderStatistics:
     open_failures: int
     dropped: int  # readings nobody took in time (the oldest go first)
     last_fault: FaultCode | None
+    # Faults counted by code (those reported; an outage that goes on is counted once).
+    faults_by_code: Mapping[str, int] = field(default_factory=dict)
+    # What the line did that is no presentation's fault (a SAM reader: garbled_replies,
+    # odd_data_sizes, skipped_bytes, repaired_lengths, repeats_dropped, read_retries,
+    # timeouts, noise); empty for readers that count nothing of the kind.
+    line: Mapping[str, int] = field(default_factory=dict)
+    # What the reader told of itself: a SAM reader's `sam_id` as its label shows it.
+    details: Mapping[str, str] = field(default_factory=dict)
 
 
 class ReaderPort(Protocol):

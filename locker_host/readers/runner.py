@@ -24,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -86,8 +87,12 @@ class ThreadedReader:
         *,
         backoff: Backoff | None = None,
         queue_size: int = 16,
+        line: Mapping[str, int] | None = None,
+        details: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
+        self._details = details  # what the sessions learnt of the device (a SAM id)
+        self._line = line  # the sessions' own counters (a SAM reader's garbled replies, ...)
         self._open_session = open_session
         self._backoff = backoff or Backoff()
         self._queue_size = queue_size
@@ -100,6 +105,7 @@ class ThreadedReader:
         self._available: bool | None = None
         self._counts = {"readings": 0, "faults": 0, "opens": 0, "open_failures": 0, "dropped": 0}
         self._last_fault: FaultCode | None = None
+        self._faults_by_code: Counter[str] = Counter()
 
     # -- the port -------------------------------------------------------------------
 
@@ -144,6 +150,9 @@ class ThreadedReader:
             open_failures=counts["open_failures"],
             dropped=counts["dropped"],
             last_fault=self._last_fault,
+            faults_by_code=dict(self._faults_by_code),
+            line={} if self._line is None else dict(self._line),
+            details={} if self._details is None else dict(self._details),
         )
 
     # -- the thread ---------------------------------------------------------------------
@@ -200,6 +209,7 @@ class ThreadedReader:
                     return
                 self._available = False
             self._counts["faults"] += 1
+            self._faults_by_code[reading.code.value] += 1
             logger.warning("%s", reading)
         else:
             logger.info("%s", reading)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -44,11 +45,18 @@ class SamSession:
         config: SamConfig,
         source: str,
         clock: Callable[[], float],
+        *,
+        counters: Counter[str] | None = None,
+        details: dict[str, str] | None = None,
     ) -> None:
+        self._details = {} if details is None else details
         self._device = device
         self._clock = clock
         wire = config.serial.format.wire_time(_READ_REPLY_BYTES)
-        self._cycle = SamCycle(keyring, config.timing, source=source, now=clock(), wire_time=wire)
+        self._cycle = SamCycle(
+            keyring, config.timing, source=source, now=clock(), wire_time=wire, counters=counters
+        )
+        self.counters = self._cycle.counters
 
     @property
     def healthy(self) -> bool:
@@ -61,18 +69,25 @@ class SamSession:
             stop.wait(min(action.until - now, _IDLE_SLICE))
             return []
         outcome = self._exchange(action)
-        return self._cycle.on_outcome(outcome, self._clock())
+        readings = self._cycle.on_outcome(outcome, self._clock())
+        if self._cycle.sam_id is not None:
+            self._details["sam_id"] = self._cycle.sam_id
+        return readings
 
     def _exchange(self, action: Exchange) -> idcard.Reply | idcard.ReaderFault:
         self._device.discard_input()
         self._device.write(idcard.encode_command(action.command))
         reader = idcard.ReplyReader(action.command)
         deadline = self._clock() + action.timeout
-        while self._clock() < deadline:
+        outcome = None
+        while outcome is None and self._clock() < deadline:
             outcome = reader.feed(self._device.read())
-            if outcome is not None:
-                return outcome
-        return reader.give_up()
+        if outcome is None:
+            outcome = reader.give_up()
+        # What the reply reader skipped or mended (sloppy readers, issue 17): counted.
+        self.counters["skipped_bytes"] += reader.skipped + reader.trailing
+        self.counters["repaired_lengths"] += reader.repaired
+        return outcome
 
     def close(self) -> None:
         self._device.close()
@@ -87,8 +102,11 @@ def sam_reader(
     clock: Callable[[], float] = time.monotonic,
 ) -> ThreadedReader:
     """A ReaderPort for a SAM_V reader; `keyring` makes the owner keys."""
+    counters: Counter[str] = Counter()  # across sessions: statistics().line
+    details: dict[str, str] = {}  # statistics().details: the SAM id once read
 
     def open_session() -> Session:
-        return SamSession(SerialDevice.open(config.serial), keyring, config, name, clock)
+        device = SerialDevice.open(config.serial)
+        return SamSession(device, keyring, config, name, clock, counters=counters, details=details)
 
-    return ThreadedReader(name, open_session, backoff=backoff)
+    return ThreadedReader(name, open_session, backoff=backoff, line=counters, details=details)

@@ -15,7 +15,7 @@ first preamble it sees; see its docstring for the rules.
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 
 from ..errors import UsageError
@@ -47,12 +47,16 @@ class Frame:
     body: bytes  # between Len and CHK
 
 
-def earliest_frame(buffer: bytes, lengths: Container[int]) -> Frame | None:
+def earliest_frame(
+    buffer: bytes, lengths: Container[int], accept: Callable[[bytes], bool] | None = None
+) -> Frame | None:
     """The first valid frame in `buffer`, or None.
 
     A frame is valid when it starts with the preamble, its Len is one of
     `lengths` (the caller knows what it may receive), all of it is in the
-    buffer, its XOR check holds, and no preamble appears inside it.
+    buffer, its XOR check holds, `accept` (if given) takes its body, and no
+    preamble appears inside it. `accept` looks at the body alone, so whether
+    a frame is valid still depends on its bytes only.
 
     The last rule is what keeps a noise header from swallowing the real
     frame that follows it: a frame whose data contains a preamble is taken
@@ -73,7 +77,12 @@ def earliest_frame(buffer: bytes, lengths: Container[int]) -> Frame | None:
         end = header_end + int.from_bytes(buffer[start + 5 : header_end], "big")
         if header_end <= len(buffer) and end - header_end in lengths and end <= len(buffer):
             frame = buffer[start:end]
-            if checksum(frame[5:-1]) == frame[-1] and frame.find(PREAMBLE, 5) == -1:
-                return Frame(start, end, frame[HEADER_SIZE:-1])
+            body = frame[HEADER_SIZE:-1]
+            if (
+                checksum(frame[5:-1]) == frame[-1]
+                and frame.find(PREAMBLE, 5) == -1
+                and (accept is None or accept(body))
+            ):
+                return Frame(start, end, body)
         start = buffer.find(PREAMBLE, start + 1)
     return None

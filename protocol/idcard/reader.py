@@ -20,6 +20,17 @@ timeout expires (field drivers allow 0.2-1 s for find and select and
 At most `MAX_BUFFER` bytes are examined (twice the largest reply frame);
 past that the line is babbling and the outcome is NOISE. Frames must end
 within that window, which keeps the outcome independent of chunking.
+
+Sloppy readers (issue 17): whatever precedes the accepted frame was noise
+and is counted in `skipped`, bytes after it in the same chunk in
+`trailing`. A frame whose Len byte was corrupted on the way cannot be
+delimited while bytes still arrive, so at the deadline `give_up()` tries
+the last frame start once more: when the bytes from it to the end of the
+buffer (or to one junk byte before it) would make a documented reply of
+another Len, that Len is put back and the XOR, which covers Len, decides;
+the frame is then decoded (`repaired` is True). Repairing only at the
+deadline, and only a frame that reaches the end of what arrived, keeps a
+noise header from ever winning over a real reply that is still on its way.
 """
 
 from __future__ import annotations
@@ -33,8 +44,10 @@ from .replies import (
     PHOTO_SIZE,
     STATUS_LEN,
     Reply,
+    accepts,
     interpret,
     reply_lengths,
+    usual_reply_lengths,
 )
 from .text_block import BLOCK_SIZE
 
@@ -52,6 +65,12 @@ class ReplyReader:
         self._lengths = reply_lengths(command)  # raises UsageError for a non-command
         self._buffer = bytearray()
         self._result: Reply | ReaderFault | None = None
+        self.skipped = 0  # bytes before the accepted frame (noise, a stale reply)
+        self.trailing = 0  # bytes after it, received with it
+        self.repaired = False  # decoded at the deadline with its Len restored
+
+    def _accepts(self, body: bytes) -> bool:
+        return accepts(self.command, body)
 
     def feed(self, data: bytes) -> Reply | ReaderFault | None:
         """The outcome once it is known, else None (more bytes needed)."""
@@ -59,20 +78,45 @@ class ReplyReader:
             return self._result
         self._buffer += data[: MAX_BUFFER - len(self._buffer)]
         buffer = bytes(self._buffer)
-        frame = earliest_frame(buffer, self._lengths)
+        frame = earliest_frame(buffer, self._lengths, self._accepts)
         if frame is not None:
+            self.skipped, self.trailing = frame.start, len(buffer) - frame.end
             self._result = interpret(self.command, frame.body)
         elif len(buffer) >= MAX_BUFFER:
             self._result = ReaderFault(ReaderFaultKind.NOISE, f"no reply in {len(buffer)} bytes")
         return self._result
 
-    def give_up(self) -> ReaderFault:
-        """The wait is over without a reply: say what went wrong."""
+    def give_up(self) -> Reply | ReaderFault:
+        """The wait is over: a reply whose Len was corrupted, or what went wrong."""
         if isinstance(self._result, ReaderFault):
             return self._result
         if self._result is not None:
             raise UsageError("give_up() after a reply was already returned")
         buffer = bytes(self._buffer)
+        repaired = self._repaired(buffer)
+        if repaired is not None:
+            self._result = repaired
+            return repaired
+        return self._fault(buffer)
+
+    def _repaired(self, buffer: bytes) -> Reply | ReaderFault | None:
+        start = buffer.rfind(PREAMBLE)
+        if start == -1:
+            return None
+        given = int.from_bytes(buffer[start + 5 : start + HEADER_SIZE], "big")
+        for trailing in (0, 1):
+            end = len(buffer) - trailing
+            length = end - start - HEADER_SIZE
+            if length == given or length not in usual_reply_lengths(self.command):
+                continue
+            counted = length.to_bytes(2, "big") + buffer[start + HEADER_SIZE : end - 1]
+            body = counted[2:]
+            if checksum(counted) == buffer[end - 1] and self._accepts(body):
+                self.skipped, self.trailing, self.repaired = start, trailing, True
+                return interpret(self.command, body)
+        return None
+
+    def _fault(self, buffer: bytes) -> ReaderFault:
         if not buffer:
             return ReaderFault(ReaderFaultKind.TIMEOUT, "no reply")
         start = buffer.rfind(PREAMBLE)
@@ -101,8 +145,15 @@ class ReplyReader:
         end = HEADER_SIZE + length
         if checksum(frame[5 : end - 1]) != frame[end - 1]:
             return ReaderFault(ReaderFaultKind.BAD_CHECKSUM, "the XOR check failed", header)
-        # Unreachable while earliest_frame accepts every complete, checked frame
-        # without an inner preamble; kept so that give_up() always answers.
+        if not self._accepts(frame[HEADER_SIZE : end - 1]):
+            return ReaderFault(
+                ReaderFaultKind.BAD_LENGTH,
+                f"SW3 0x{frame[9]:02X} with {length - STATUS_LEN} data bytes"
+                f" answers no {type(self.command).__name__}",
+                header,
+            )
+        # Unreachable while earliest_frame accepts every complete, checked, accepted
+        # frame without an inner preamble; kept so that give_up() always answers.
         return ReaderFault(ReaderFaultKind.NOISE, "no acceptable frame", header)
 
 

@@ -14,6 +14,16 @@ command that returns nothing, is a bare status (Len = 00 04) and becomes a
 The lengths inside read-card data are big-endian (qiwenming README, eastcoms
 533, DKCloud). fpLen is 0, 512 or 1024: the three frame sizes 1297, 1809
 and 2321 that the sources report. Anything else is a BAD_LENGTH fault.
+
+Readers in the field are sloppier than the table (issue 17): a find or
+select success whose data is not 4 / 8 bytes, a bare status followed by a
+junk byte inside its Len. What can be decoded is decoded: a find or select
+success with 0 to `TOLERATED_DATA` data bytes is a `CardFound` /
+`CardSelected` (whose data then shows the odd size), a status with up to
+`STATUS_JUNK` extra bytes a `StatusReply` whose `junk` holds them; the
+host counts both (locker_host/readers/sam_cycle.py). `accepts` tells the
+frame hunt which bodies are a reply to the command at all, so a stale
+reply to another command is still skipped, never taken for this one's.
 """
 
 from __future__ import annotations
@@ -43,6 +53,8 @@ SELECT_DATA_SIZE = 8
 PHOTO_SIZE = 1024  # WLT-compressed 102 x 126 image; needs the vendor decoder
 FINGERPRINT_SIZES = (0, 512, 1024)  # none, one or two 512-byte templates
 STATUS_LEN = 4  # Len of a bare status: SW1 SW2 SW3 CHK
+TOLERATED_DATA = 32  # find / select success data sizes taken (the usual are 4 / 8)
+STATUS_JUNK = 2  # extra bytes taken after a bare status
 
 
 def _check_byte(value: int, what: str) -> None:
@@ -55,15 +67,23 @@ def _check_size(data: bytes, size: int, what: str) -> None:
         raise UsageError(f"{what} is {size} bytes, not {len(data)}")
 
 
+def _check_at_most(data: bytes, size: int, what: str) -> None:
+    if len(data) > size:
+        raise UsageError(f"{what} is at most {size} bytes, not {len(data)}")
+
+
 @dataclass(frozen=True, slots=True)
 class StatusReply:
     status: Status
     sw1: int = 0  # the card's ISO 7816 SW1/SW2, relayed; not 00 on some failures
     sw2: int = 0
+    junk: bytes = b""  # bytes a sloppy reader put between SW3 and CHK (counted, ignored)
 
     def __post_init__(self) -> None:
         _check_byte(self.sw1, "SW1")
         _check_byte(self.sw2, "SW2")
+        if len(self.junk) > STATUS_JUNK:
+            raise UsageError(f"at most {STATUS_JUNK} junk bytes follow a status")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,24 +94,36 @@ class SamIdRead:
         _check_size(self.sam_id, SAM_ID_SIZE, "a SAM id")
 
     def as_text(self) -> str:
-        """The printed form `D2.D2-u32-D9-D9` (HslCommunication only; unverified).
+        """The printed form `D2.D2-u32-D10-D10`, as the reader's label and vendor tools show it.
 
-        Bytes 1 and 3 are not shown; integers are little-endian.
+        Field split from HslCommunication `ReadSafeModuleNumber` (bytes 1 and 3
+        not shown, integers little-endian), which pads the last two groups to 9
+        digits. Issue 17 reports that the vendor tools (Telpo's idcard API,
+        corewise ParseSFZAPI) pad them to 10, the width of a u32
+        (4294967295), so a technician can compare the text with the label.
+        Their source was not in the public index we searched; Centerm's T5
+        driver (`IDCardCmd.transformDeviceSnToTargetFormat`) does pad the
+        u32 at data byte 8 to 10 digits (and the one at 4 to 8), which
+        agrees (docs/id-card-reader.md, "SAM id").
         """
         b = self.sam_id
 
         def u32(at: int) -> int:
             return int.from_bytes(b[at : at + 4], "little")
 
-        return f"{b[0]:02d}.{b[2]:02d}-{u32(4)}-{u32(8):09d}-{u32(12):09d}"
+        return f"{b[0]:02d}.{b[2]:02d}-{u32(4)}-{u32(8):010d}-{u32(12):010d}"
 
 
 @dataclass(frozen=True, slots=True)
 class CardFound:
-    iin: bytes
+    iin: bytes  # IIN_SIZE bytes from every documented reader; other sizes are tolerated
 
     def __post_init__(self) -> None:
-        _check_size(self.iin, IIN_SIZE, "the find-card data")
+        _check_at_most(self.iin, TOLERATED_DATA, "the find-card data")
+
+    @property
+    def usual(self) -> bool:
+        return len(self.iin) == IIN_SIZE
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +131,11 @@ class CardSelected:
     data: bytes  # unverified meaning, probably the card serial number
 
     def __post_init__(self) -> None:
-        _check_size(self.data, SELECT_DATA_SIZE, "the select-card data")
+        _check_at_most(self.data, TOLERATED_DATA, "the select-card data")
+
+    @property
+    def usual(self) -> bool:
+        return len(self.data) == SELECT_DATA_SIZE
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -150,9 +186,31 @@ def success_data_sizes(command: Command) -> frozenset[int]:
             raise UsageError(f"not an ID-card reader command: {command!r}")
 
 
+def _tolerated_success_sizes(command: Command) -> frozenset[int]:
+    if isinstance(command, FindCard | SelectCard):
+        return frozenset(range(TOLERATED_DATA + 1))
+    return success_data_sizes(command)
+
+
 def reply_lengths(command: Command) -> frozenset[int]:
-    """Len values of every reply to `command`: a bare status, or a success with data."""
-    return frozenset({STATUS_LEN} | {STATUS_LEN + size for size in success_data_sizes(command)})
+    """Len values of every reply to `command` we take: a status (with junk), a success."""
+    statuses = {STATUS_LEN + junk for junk in range(STATUS_JUNK + 1)}
+    return frozenset(statuses | {STATUS_LEN + n for n in _tolerated_success_sizes(command)})
+
+
+def usual_reply_lengths(command: Command) -> frozenset[int]:
+    """Len values of the replies the sources document: a bare status, a success."""
+    return frozenset({STATUS_LEN} | {STATUS_LEN + n for n in success_data_sizes(command)})
+
+
+def accepts(command: Command, body: bytes) -> bool:
+    """Whether a checked frame body (SW1 SW2 SW3 Data) may be a reply to `command`."""
+    if len(body) < 3:
+        return False
+    data = len(body) - 3
+    if body[2] == success_status(command) and success_data_sizes(command) != {0}:
+        return data in _tolerated_success_sizes(command)
+    return data <= STATUS_JUNK
 
 
 def interpret(command: Command, body: bytes) -> Reply | ReaderFault:
@@ -165,16 +223,16 @@ def interpret(command: Command, body: bytes) -> Reply | ReaderFault:
     header = PREAMBLE + (len(body) + 1).to_bytes(2, "big") + body[:3]
     sizes = success_data_sizes(command)
     if status is success_status(command) and sizes != {0}:
-        if len(data) not in sizes:
+        if len(data) not in _tolerated_success_sizes(command):
             return ReaderFault(
                 ReaderFaultKind.BAD_LENGTH, f"success with {len(data)} data bytes", header
             )
         return _success(command, data, header)
-    if data:
+    if len(data) > STATUS_JUNK:
         return ReaderFault(
             ReaderFaultKind.BAD_LENGTH, f"SW3 0x{sw3:02X} with {len(data)} data bytes", header
         )
-    return StatusReply(status, sw1, sw2)
+    return StatusReply(status, sw1, sw2, data)
 
 
 def _success(command: Command, data: bytes, header: bytes) -> Reply | ReaderFault:

@@ -69,8 +69,8 @@ def encode_reply(status: Status, payload: bytes = b"", *, sw1: int = 0, sw2: int
 def reply_frame(reply: Reply) -> bytes:
     """The frame a reader sends for a typed reply (the inverse of `ReplyReader`)."""
     match reply:
-        case StatusReply(status=status, sw1=sw1, sw2=sw2):
-            return encode_reply(status, sw1=sw1, sw2=sw2)
+        case StatusReply(status=status, sw1=sw1, sw2=sw2, junk=junk):
+            return encode_reply(status, junk, sw1=sw1, sw2=sw2)
         case SamIdRead(sam_id=sam_id):
             return encode_reply(StatusCode.SUCCESS, sam_id)
         case CardFound(iin=iin):

@@ -11,7 +11,7 @@ from functools import reduce
 from operator import xor
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from protocol.errors import UsageError
@@ -264,10 +264,21 @@ def test_a_reply_cut_short_is_truncated(pair, keep) -> None:
 def test_a_changed_byte_is_detected(pair, position, flip) -> None:
     command, reply = pair
     frame = bytearray(reply_frame(reply))
-    frame[position % len(frame)] ^= flip
-    # The XOR changes with any single changed byte; a changed Len that still
-    # fits the command yields a frame the interpreter rejects.
-    assert isinstance(outcome_of(command, bytes(frame)), ReaderFault)
+    at = position % len(frame)
+    frame[at] ^= flip
+    outcome = outcome_of(command, bytes(frame))
+    if at in (5, 6):
+        # A corrupted Len is repaired at the deadline (reader.py): the XOR covers
+        # Len, so the true one is the one that makes the check hold again. Unless
+        # the false Len is shorter and happens to delimit a frame of its own whose
+        # XOR holds (1 in 256): that frame is then taken, as it would be on a line.
+        false_len = int.from_bytes(frame[5:7], "big")
+        end = 7 + false_len
+        assume(not (end < len(frame) and reduce(xor, frame[5 : end - 1], 0) == frame[end - 1]))
+        assert outcome == reply
+    else:
+        # The XOR changes with any other single changed byte.
+        assert isinstance(outcome, ReaderFault)
 
 
 def test_a_bad_checksum_is_reported() -> None:
@@ -295,7 +306,7 @@ def test_a_late_reply_of_another_length_is_skipped() -> None:
     assert decode_reply(SelectCard(), stale + fresh) == CardSelected(bytes(8))
 
 
-@pytest.mark.parametrize("command", [FindCard(), ReadSamId(), SelectCard(), ReadCard()])
+@pytest.mark.parametrize("command", [ReadSamId(), ReadCard()])
 def test_a_success_status_without_its_data_is_bad_length(command) -> None:
     fault = decode_reply(command, encode_reply(success_status(command)))
     assert isinstance(fault, ReaderFault)
@@ -338,11 +349,14 @@ def test_a_preamble_inside_the_data_refuses_the_frame() -> None:
     assert isinstance(decode_reply(ReadCard(), reply_frame(reply)), ReaderFault)
 
 
-def test_sam_id_text_follows_hslcommunication() -> None:
-    # Field split from one source: D2(b0) "." D2(b2) "-" u32LE(b4) "-" D9(u32LE(b8)) "-" D9(b12).
+def test_sam_id_text_pads_the_last_groups_to_ten_digits_like_the_vendor_tools() -> None:
+    # Field split from HslCommunication: D2(b0) "." D2(b2) "-" u32LE(b4) "-" u32LE(b8)
+    # "-" u32LE(b12); the last two padded to 10 digits as Telpo / corewise show them.
     sam_id = bytes([5, 0xEE, 7, 0xEE]) + (1234).to_bytes(4, "little")
     sam_id += (42).to_bytes(4, "little") + (4_000_000_000).to_bytes(4, "little")
-    assert SamIdRead(sam_id).as_text() == "05.07-1234-000000042-4000000000"
+    assert SamIdRead(sam_id).as_text() == "05.07-1234-0000000042-4000000000"
+    small = SamIdRead(bytes([5, 0, 1, 0]) + bytes(4) + (7).to_bytes(4, "little") + bytes(4))
+    assert small.as_text() == "05.01-0-0000000007-0000000000"
 
 
 # -- personal data stays out of faults and reprs --
@@ -381,9 +395,11 @@ def test_misuse_raises() -> None:
     with pytest.raises(UsageError):
         StatusReply(StatusCode.SUCCESS, sw1=256)
     with pytest.raises(UsageError):
-        CardFound(b"\x00" * 3)
+        CardFound(bytes(33))
     with pytest.raises(UsageError):
-        CardSelected(b"")
+        CardSelected(bytes(33))
+    with pytest.raises(UsageError):
+        StatusReply(StatusCode.NO_CARD, junk=bytes(3))
     with pytest.raises(UsageError):
         SamIdRead(bytes(15))
     with pytest.raises(UsageError):

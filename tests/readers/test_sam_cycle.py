@@ -39,6 +39,9 @@ def status(code: S) -> idcard.StatusReply:
     return idcard.StatusReply(code)
 
 
+SAM_ID = idcard.SamIdRead(
+    bytes([5, 0, 1, 0]) + (20101224).to_bytes(4, "little") + bytes(4) + (42).to_bytes(4, "little")
+)
 FOUND = idcard.CardFound(bytes(4))
 SELECTED = idcard.CardSelected(bytes(8))
 TIMEOUT = idcard.ReaderFault(idcard.ReaderFaultKind.TIMEOUT, "no reply")
@@ -63,6 +66,8 @@ class Driver:
 
     def ready(self) -> None:
         assert self.step(status(S.SUCCESS)) == []
+        if self.cycle.sam_id is None and self.sent.count(idcard.CheckSam()) == 1:
+            assert self.step(SAM_ID) == []  # asked once, after the first good check
         assert self.cycle.healthy
 
 
@@ -75,6 +80,7 @@ def test_check_find_select_read_gives_one_strong_card() -> None:
     (reading,) = d.step(card(n.RESIDENT))
     assert d.sent == [
         idcard.CheckSam(),
+        idcard.ReadSamId(),
         idcard.FindCard(),
         idcard.FindCard(),
         idcard.SelectCard(),
@@ -105,6 +111,7 @@ def test_the_same_card_counts_again_only_after_a_no_card() -> None:
         assert d.step(FOUND) == []
     assert d.sent[-5:] == [idcard.FindCard()] * 5
     assert d.step(status(S.NO_CARD)) == []
+    d.now += TIMING.repeat_hold  # gone for longer than the hold: a new placement
     d.step(FOUND)
     d.step(SELECTED)
     assert len(d.step(card(n.RESIDENT))) == 1
@@ -119,38 +126,45 @@ def test_polls_wait_the_interval_and_select_read_follow_at_once() -> None:
     assert isinstance(d.cycle.next_action(d.now), Exchange)  # select at once
 
 
-def test_a_failing_read_is_retried_then_reported_once() -> None:
+def test_a_failing_read_asks_at_once_then_retries_silently_while_the_card_stays() -> None:
     d = Driver()
     d.ready()
     out: list[object] = []
-    for _ in range(TIMING.read_attempts):
+    for attempt in range(TIMING.read_attempts):
         d.step(FOUND)
         d.step(SELECTED)
-        out += d.step(status(S.READ_FAILED))
+        failed = d.step(status(S.READ_FAILED))
+        assert len(failed) == (1 if attempt == 0 else 0)  # the first failure asks at once
+        out += failed
     (fault,) = out
     assert isinstance(fault, ReaderFault) and fault.code is FaultCode.READ_FAILED
-    assert "0x41 READ_FAILED" in fault.message
+    assert "0x41 READ_FAILED" in fault.message and "place it again" in fault.message
     assert d.step(FOUND) == [] and d.step(FOUND) == []  # now the card must go first
     assert d.sent[-2:] == [idcard.FindCard(), idcard.FindCard()]
+    assert d.cycle.counters["read_retries"] == TIMING.read_attempts - 1
 
 
-def test_a_garbled_text_block_counts_as_a_failed_read() -> None:
+def test_a_garbled_text_block_is_a_card_not_valid_and_the_card_must_go() -> None:
     d = Driver()
     d.ready()
     d.step(FOUND)
     d.step(SELECTED)
-    bad = idcard.ReaderFault(idcard.ReaderFaultKind.BAD_TEXT, "resident card, born: not YYYYMMDD")
-    assert d.step(bad) == []
-    assert d.sent[-1] == idcard.ReadCard() and d.cycle.healthy
+    bad = idcard.ReaderFault(
+        idcard.ReaderFaultKind.BAD_TEXT, "resident card, born: not YYYYMMDD", bytes(10)
+    )
+    (fault,) = d.step(bad)
+    assert isinstance(fault, ReaderFault) and fault.code is FaultCode.CARD_NOT_VALID
+    assert d.cycle.healthy
+    assert d.step(FOUND) == [] and d.sent[-1] == idcard.FindCard()
 
 
-def test_an_invalid_number_on_the_card_is_a_fault_and_the_card_must_go() -> None:
+def test_an_invalid_number_on_the_card_is_not_valid_and_the_card_must_go() -> None:
     d = Driver()
     d.ready()
     d.step(FOUND)
     d.step(SELECTED)
     (fault,) = d.step(card(n.BAD_CHECK))
-    assert isinstance(fault, ReaderFault) and fault.code is FaultCode.INVALID_ID_NUMBER
+    assert isinstance(fault, ReaderFault) and fault.code is FaultCode.CARD_NOT_VALID
     assert "110105********0021" in fault.message
     assert_clean(fault)
     assert d.step(FOUND) == [] and d.step(FOUND) == []
@@ -216,3 +230,26 @@ def test_any_sequence_of_replies_never_reads_a_card_twice_without_a_no_card(
         assert cards_since_no_card <= 1
         if any(isinstance(r, CardPresented) for r in readings):
             assert isinstance(step.command, idcard.ReadCard)
+
+
+def test_the_sam_id_is_read_once_and_shown_as_its_label() -> None:
+    d = Driver()
+    d.ready()
+    assert d.cycle.sam_id == "05.01-20101224-0000000000-0000000042"
+    assert d.sent == [idcard.CheckSam(), idcard.ReadSamId()]
+    (fault,) = d.step(status(S.SELF_TEST_FAILED))  # during a find
+    assert isinstance(fault, ReaderFault)
+    d.ready()  # checked again: the id is not asked again
+    assert d.sent[-2:] == [idcard.FindCard(), idcard.CheckSam()]
+    assert d.step(status(S.NO_CARD)) == [] and d.sent[-1] == idcard.FindCard()
+
+
+def test_a_reader_that_cannot_tell_its_sam_id_still_reads_cards() -> None:
+    d = Driver()
+    assert d.step(status(S.SUCCESS)) == []
+    assert d.step(status(S.COMMAND_ERROR)) == [] and d.sent[-1] == idcard.ReadSamId()
+    assert d.cycle.sam_id is None and d.cycle.healthy
+    d.step(FOUND)
+    d.step(SELECTED)
+    (reading,) = d.step(card(n.RESIDENT))
+    assert isinstance(reading, CardPresented)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from protocol import idcard
 from protocol.errors import UsageError
-from simulator.reader import ReaderFaultMode, RequestFramer, SimulatedCardReader
+from simulator.reader import READER_MODELS, ReaderFaultMode, RequestFramer, SimulatedCardReader
 from simulator.reader_cards import CardType, card_record, infer_card_type, shape_problem
 
 from .test_imports import SIMULATOR, imported
@@ -58,7 +58,9 @@ def test_find_select_read_returns_the_card_and_keeps_finding_it() -> None:
     prints = ask(model, idcard.ReadCard(with_fingerprints=True))
     assert isinstance(prints, idcard.CardRead) and prints.fingerprints == b""
     assert isinstance(ask(model, idcard.FindCard()), idcard.CardFound)  # still lying there
-    assert model.counters == {"commands": 5, "finds": 2, "found": 2, "reads": 2, "refused": 0}
+    assert model.counters == {
+        "commands": 5, "finds": 2, "found": 2, "reads": 2, "failed_reads": 0, "refused": 0,
+    }  # fmt: skip
 
 
 def test_a_step_skipped_gets_that_steps_failure() -> None:
@@ -173,3 +175,61 @@ def test_the_reader_model_and_its_cards_do_no_io() -> None:
     io = {"os", "socket", "select", "threading", "time", "asyncio", "serial", "termios", "pty"}
     for name in ("reader.py", "reader_cards.py"):
         assert imported(SIMULATOR / name) & io == set(), name
+
+
+def duration_of(model: SimulatedCardReader, command: idcard.Command) -> float:
+    answered = model.answer(idcard.encode_command(command), 0.0)
+    assert answered is not None
+    frame, duration = answered
+    return duration - len(frame) * 10 / model.baud  # the reader's work alone
+
+
+@pytest.mark.parametrize("name", sorted(READER_MODELS))
+def test_each_model_reads_within_its_spread_and_the_seed_repeats_it(name: str) -> None:
+    spec = READER_MODELS[name]
+    works = []
+    for seed in (0, 0, 1):
+        model = placed()
+        model.set_model(name, seed)
+        ask(model, idcard.FindCard())
+        ask(model, idcard.SelectCard())
+        works.append(duration_of(model, idcard.ReadCard()))
+    assert works[0] == works[1]  # the same seed, the same run
+    for work in works:
+        assert spec.read * (1 - spec.spread) <= work <= spec.read * (1 + spec.spread)
+
+
+def test_the_slow_model_reads_past_what_the_host_used_to_wait() -> None:
+    # The old host waited 1.2 s + the 30 01 reply's wire time (0.11 s at 115200).
+    model = placed()
+    model.set_model("slow")
+    reads = []
+    for _ in range(20):
+        ask(model, idcard.FindCard())
+        ask(model, idcard.SelectCard())
+        reads.append(duration_of(model, idcard.ReadCard()) + 1295 * 10 / model.baud)
+    assert max(reads) > 1.31
+    assert max(reads) < 2.8  # within what the most patient field driver allows
+
+
+def test_read_failure_once_fails_one_read_then_finds_nothing_until_placed_again() -> None:
+    model = placed()
+    model.fault = ReaderFaultMode.READ_FAILURE_ONCE
+    ask(model, idcard.FindCard())
+    ask(model, idcard.SelectCard())
+    assert ask(model, idcard.ReadCard()) == status(S.READ_FAILED)
+    for _ in range(3):
+        assert ask(model, idcard.FindCard()) == status(S.NO_CARD)  # Huashi: lift it first
+    assert model.fault is ReaderFaultMode.NONE
+    model.place(card_record(RESIDENT, CardType.RESIDENT), CardType.RESIDENT, now=0.0, hold=0)
+    ask(model, idcard.FindCard())
+    ask(model, idcard.SelectCard())
+    assert isinstance(ask(model, idcard.ReadCard()), idcard.CardRead)
+    assert model.counters["failed_reads"] == 1
+
+
+def test_the_alternating_model_answers_80_and_9f_by_turns_while_a_card_rests() -> None:
+    model = placed()
+    model.set_model("alternating")
+    answers = [ask(model, idcard.FindCard()) for _ in range(6)]
+    assert [isinstance(a, idcard.CardFound) for a in answers] == [False, True] * 3

@@ -27,9 +27,9 @@ export function onLangChange(listener) {
   listeners.push(listener);
 }
 
-function pick(entry, key) {
+function pick(entry, key, which = language) {
   if (!entry) return key;
-  return entry[language] ?? entry.zh ?? key;
+  return entry[which] ?? entry.zh ?? key;
 }
 
 export function t(key, vars = {}) {
@@ -41,6 +41,13 @@ export function t(key, vars = {}) {
 export function errorText(code) {
   const entry = messages.errors[code];
   return entry ? pick(entry, code) : t("error.unknown", { code });
+}
+
+// The same words in the other language (a prompt shown in both at once).
+export function errorTextOther(code) {
+  const other = language === "zh" ? "en" : "zh";
+  const entry = messages.errors[code];
+  return entry ? pick(entry, code, other) : "";
 }
 
 export function hasError(code) {

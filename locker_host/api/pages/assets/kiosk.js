@@ -13,7 +13,7 @@
 // result_s = how long a result stays on screen (default 20).
 
 import { call, stream, takeToken } from "./api.js";
-import { errorText, lang, loadMessages, onLangChange, setLang, t, translate } from "./i18n.js";
+import { errorText, errorTextOther, lang, loadMessages, onLangChange, setLang, t, translate } from "./i18n.js";
 import { renderMap } from "./lockermap.js";
 import { initSpeech, speak } from "./speech.js";
 
@@ -263,7 +263,8 @@ function onKioskEvent(event) {
   // Arming and disarming change no screen: this page armed it, or an operator did.
   if (event.action === "arm" || event.action === "disarm") return;
   if (kiosk.screen === "opened" && kiosk.flow) return; // doors already open for this person
-  if (event.action === "dropoff") kiosk.armed = false;
+  // A card lockerd could not use leaves the drop-off armed (the card is placed again).
+  if (event.action === "dropoff" && !READER_CODES.has(event.reply.error?.code)) kiosk.armed = false;
   handleReply(event.action, event.reply);
 }
 
@@ -382,9 +383,14 @@ function showStaff(reply) {
 }
 
 const CODE_RETRY = new Set(["wrong_code", "invalid_code", "invalid_pickup_code", "pickup_code_too_short"]);
+// A card at the reader that could not be used (lockerd's reader codes): said in both
+// languages at once, since nobody has touched the screen to choose one.
+const READER_CODES = new Set(["read_failed", "card_not_valid", "invalid_id_number"]);
 
 function showError(code = "http_error") {
-  kiosk.armed = false;
+  // A card placed again may still start the armed drop-off: keep it armed (the return
+  // to the start screen cancels it).
+  if (!READER_CODES.has(code)) kiosk.armed = false;
   // A mistyped code: offer the keypad again (the lockout after repeated failures is lockerd's).
   const retry = CODE_RETRY.has(code) && kiosk.screen === "code" ? kiosk.code.purpose : null;
   show("error", {
@@ -393,6 +399,10 @@ function showError(code = "http_error") {
       const text = $("#error-text");
       text.dataset.code = code;
       text.textContent = errorText(code);
+      const other = $("#error-text-other");
+      other.hidden = !READER_CODES.has(code);
+      other.lang = lang() === "zh" ? "en" : "zh-CN";
+      other.textContent = other.hidden ? "" : errorTextOther(code);
       const again = $("#error-retry");
       again.hidden = retry === null;
       again.dataset.go = retry === "dropoff" ? "code-dropoff" : "code-pickup";
