@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from protocol.idcard import usb as idcard_usb
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNIT = DEPLOY / "systemd" / "lockerd.service"
@@ -121,6 +123,9 @@ def test_the_unit_is_hardened_and_restarts_on_failure() -> None:
         "CapabilityBoundingSet": "",
     }.items():
         assert s.get(key) == [value], (key, s.get(key))
+    # a USB ID-card reader: its device node, and libusb's hotplug monitor
+    assert "char-usb_device rw" in s["DeviceAllow"]
+    assert "AF_NETLINK" in s["RestrictAddressFamilies"][0].split()
     # WatchdogSec without sd_notify would kill a healthy daemon every interval.
     assert "WatchdogSec" not in s
     assert s["Type"] == ["exec"]
@@ -184,6 +189,14 @@ def test_the_udev_rule_sets_low_latency_and_stable_names() -> None:
     link = next(v for k, _, v in names[0] if k == "SYMLINK")
     assert "$env{ID_SERIAL_SHORT}" in link and ("ENV{ID_VENDOR_ID}", "==", "0403") in names[0]
     assert ("GROUP", "=", "dialout") in names[0]
+
+
+def test_the_usb_id_card_reader_rule_gives_lockerd_the_readers_device_node() -> None:
+    (rule,) = _udev_rules((DEPLOY / "udev" / "99-locker-idcard-usb.rules").read_text())
+    assert ("SUBSYSTEM", "==", "usb") in rule and ("ENV{DEVTYPE}", "==", "usb_device") in rule
+    assert ("ATTR{idVendor}", "==", f"{idcard_usb.VENDOR_ID:04x}") in rule
+    assert ("ATTR{idProduct}", "==", f"{idcard_usb.PRODUCT_ID:04x}") in rule
+    assert ("GROUP", "=", "dialout") in rule and ("MODE", "=", "0660") in rule
 
 
 def test_the_udev_checker_refuses_a_broken_rule() -> None:
