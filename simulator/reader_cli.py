@@ -19,6 +19,13 @@ SWIPE_HELP = (
 )
 
 
+STAFF_CARD_HELP = (
+    "hold a clerk's card to the simulated staff-card reader: like the readers halls use, "
+    "it types the number and Enter (as key strokes, or as a line on its serial port), "
+    "and lockerd's keyboard or line reader reads it"
+)
+
+
 def add_reader_commands(client: ClientParser) -> None:
     swipe = client("swipe", SWIPE_HELP)
     swipe.description = SWIPE_HELP
@@ -42,6 +49,10 @@ def add_reader_commands(client: ClientParser) -> None:
     client("reader", "the simulated card reader: device, card, fault, counters")
     client("reader-unplug", "pull the card reader's USB cable")
     client("reader-replug", "plug it back")
+    staff = client("staff-card", STAFF_CARD_HELP)
+    staff.description = STAFF_CARD_HELP
+    staff.add_argument("number", metavar="NUMBER", help="1 to 64 letters and digits")
+    client("staff-reader", "the simulated staff-card reader: device, kind, cards typed")
 
 
 def reader_request(cmd: str, args: argparse.Namespace) -> dict[str, object]:
@@ -56,4 +67,6 @@ def reader_request(cmd: str, args: argparse.Namespace) -> dict[str, object]:
         return {k: v for k, v in fields.items() if v is not None}
     if cmd == "reader_fault":
         return {"fault": args.fault}
+    if cmd == "staff_card":
+        return {"number": args.number}
     return {}

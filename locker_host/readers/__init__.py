@@ -23,8 +23,8 @@ Layout:
     tokens       one token per line (CR/LF/Tab), idle and length limits
     classify     what a token is: ID number, staff card, pickup / drop-off code
     lines        a serial scanner or RFID reader (one token per line)
-    keymap       Linux key codes -> characters
-    hid          a keyboard-style reader on /dev/input/event*
+    hid          a keyboard-style reader on /dev/input/event* (protocol.keyboard:
+                 the records and key codes)
     http_swipe   the kiosk's swipe payload -> a reading (the API mounts it)
 
 Imports the domain (`locker_host.domain`), `protocol`, and of the app only the

@@ -75,9 +75,7 @@ class Site:
 
 
 def _reference_board(spec: BoardSpec, wired: Wired, site: Site) -> Board:
-    return ReferenceBoard(
-        spec.unit, wired.lock, now=site.now, fmt=site.line, engine=site.engine
-    )
+    return ReferenceBoard(spec.unit, wired.lock, now=site.now, fmt=site.line, engine=site.engine)
 
 
 def _relay_module(spec: BoardSpec, wired: Wired, site: Site) -> Board:
