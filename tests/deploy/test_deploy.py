@@ -111,7 +111,8 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
 
 def test_the_unit_is_hardened_and_restarts_on_failure() -> None:
     s = _unit_settings()
-    assert s["User"] == ["lockerd"] and s["SupplementaryGroups"] == ["dialout"]
+    # dialout: serial adapters and USB ID-card readers; input: a keyboard-style reader
+    assert s["User"] == ["lockerd"] and s["SupplementaryGroups"] == ["dialout input"]
     assert s["ExecStart"] == [f"{INSTALLED_LOCKERD} run --config /etc/lockerd/lockerd.toml"]
     for key, value in {
         "ProtectSystem": "strict",
@@ -131,13 +132,14 @@ def test_the_unit_is_hardened_and_restarts_on_failure() -> None:
     assert s["Type"] == ["exec"]
 
 
-def test_the_sysusers_file_puts_lockerd_in_dialout() -> None:
+def test_the_sysusers_file_puts_lockerd_in_dialout_and_input() -> None:
     lines = [
         ln.split()
         for ln in (DEPLOY / "systemd" / "lockerd.sysusers").read_text().splitlines()
         if ln and not ln.startswith("#")
     ]
     assert ["m", "lockerd", "dialout"] in lines
+    assert ["m", "lockerd", "input"] in lines
     assert any(ln[:2] == ["u", "lockerd"] for ln in lines)
 
 
