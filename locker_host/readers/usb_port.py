@@ -6,9 +6,9 @@ IDRUSB and Telpo drivers open) and nothing appears under /dev/ttyUSB* or
 rest on another (`protocol.idcard.usb`). `UsbSamDevice` hides the split
 behind the byte-stream face `sam.SamSession` uses for a serial port:
 `write` sends a frame's header and body on their pipes; `read` returns the
-header from IN 0x81 (waiting at most a short slice), then as many bytes as
-its Len announces from IN 0x85, so the protocol's `ReplyReader` sees the
-same bytes a serial line would carry.
+header from IN 0x81, then as many bytes as its Len announces from IN 0x85,
+waiting at most a short slice each time, so the protocol's `ReplyReader`
+sees the same bytes a serial line would carry.
 
 pyusb (over libusb-1.0) raises `usb.core.USBError` for everything: a
 timeout is `USBTimeoutError` (nothing arrived in the slice: no bytes),
@@ -34,11 +34,7 @@ from protocol.idcard import usb as pipes
 from .model import FaultCode
 from .runner import DeviceError
 
-_READ_SLICE_MS = 50  # one header read may block this long: keeps stop() prompt
-# The body follows its header at once (the reader has done its work by then),
-# but may span many packets: a transfer that timed out part-way would lose the
-# packets it had (pyusb raises and drops them), so the body gets a long wait.
-_BODY_WAIT_MS = 500
+_READ_SLICE_MS = 50  # one read may block this long: keeps stop() prompt
 _WRITE_TIMEOUT_MS = 1000
 _DRAIN_MS = 1  # reading what a late reply left in the pipes
 _DRAIN_READS = 4  # per pipe: a reply is one header and one body transfer
@@ -145,11 +141,8 @@ class UsbSamDevice:
 
     def read(self) -> bytes:
         """The next piece of the reply, waiting at most a short slice."""
-        if self._body_due == 0:
-            pipe, wait_ms = pipes.HEADER_IN, _READ_SLICE_MS
-        else:
-            pipe, wait_ms = pipes.BODY_IN, _BODY_WAIT_MS
-        data = self._transfer_in(pipe, wait_ms)
+        pipe = pipes.HEADER_IN if self._body_due == 0 else pipes.BODY_IN
+        data = self._transfer_in(pipe, _READ_SLICE_MS)
         if pipe == pipes.HEADER_IN:
             self._body_due = pipes.body_length(data) or 0
         else:

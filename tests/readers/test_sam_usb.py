@@ -211,19 +211,3 @@ def test_what_a_reply_left_in_the_pipes_is_not_taken_for_the_next() -> None:
         assert isinstance(exchange(link, idcard.FindCard()), idcard.CardFound)
     finally:
         link.close()
-
-
-async def test_a_body_that_takes_many_packets_is_read_whole(keys: ReaderKeys) -> None:
-    # The 1288-byte body of a read comes as 21 packets; 4 ms apart here, it takes
-    # 80 ms. A read given up part-way would lose the packets it had (libusb and
-    # pyusb do), so the body must be waited for, not read in short slices.
-    device = UsbReader(packet_gap=0.004)
-    r = await start(SimulatedUsb(device), keys)
-    try:
-        assert await next_reading(r.readings) == ReaderReady("idcard")
-        device.place(n.RESIDENT)
-        card = await next_reading(r.readings)
-        assert isinstance(card, CardPresented), card
-        assert device.lost == 0 and device.model.counters["reads"] == 1
-    finally:
-        await r.reader.stop()

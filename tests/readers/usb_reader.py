@@ -39,7 +39,6 @@ LIBUSB_ERROR_BUSY = -6  # libusb.h
 LIBUSB_ERROR_NO_DEVICE = -4
 LIBUSB_ERROR_TIMEOUT = -7
 BULK = 0x02  # bmAttributes: transfer type bulk
-PACKET = 64  # wMaxPacketSize of the bulk endpoints (full speed)
 NO_DEVICE = "No such device (it may have been disconnected)"  # pyusb's libusb1 backend says so
 
 
@@ -56,13 +55,8 @@ class UsbReader:
     model: SimulatedCardReader = field(default_factory=SimulatedCardReader)
     plugged: bool = True
     busy: bool = False  # another program holds the interface
-    # Seconds between the 64-byte packets of a reply body (0: all at once). A read
-    # that times out part-way loses the packets it had, as with libusb and pyusb:
-    # libusb reports the timeout and pyusb raises, dropping `transferred`.
-    packet_gap: float = 0.0
     configuration: int = 0
     traffic: list[tuple[int, bytes]] = field(default_factory=list)  # (endpoint, bytes)
-    lost: int = 0  # body bytes dropped by reads that timed out part-way
     _header: bytes = b""
     _pending: dict[int, deque[tuple[float, bytes]]] = field(
         default_factory=lambda: {pipes.HEADER_IN: deque(), pipes.BODY_IN: deque()}
@@ -125,8 +119,6 @@ class UsbReader:
                 queue = self._pending[endpoint]
                 now = time.monotonic()
                 if queue and queue[0][0] <= now:
-                    if endpoint == pipes.BODY_IN and self.packet_gap > 0:
-                        return self._paced(queue, size, deadline)
                     data = queue.popleft()[1][:size]
                     self.traffic.append((endpoint, data))
                     return data
@@ -136,22 +128,6 @@ class UsbReader:
                         "Operation timed out", LIBUSB_ERROR_TIMEOUT, errno.ETIMEDOUT
                     )
                 self._changed.wait(min(due, deadline) - now)
-
-    def _paced(self, queue: deque[tuple[float, bytes]], size: int, deadline: float) -> bytes:
-        start, body = queue.popleft()
-        packets = [body[i : i + PACKET] for i in range(0, len(body), PACKET)]
-        for i in range(len(packets)):
-            due = start + i * self.packet_gap
-            if due > deadline:  # cancelled part-way: what came is lost, the rest stays
-                self.lost += sum(map(len, packets[:i]))
-                queue.appendleft((due, b"".join(packets[i:])))
-                raise usb.core.USBTimeoutError(
-                    "Operation timed out", LIBUSB_ERROR_TIMEOUT, errno.ETIMEDOUT
-                )
-            self._changed.wait(max(0.0, due - time.monotonic()))
-        data = body[:size]
-        self.traffic.append((pipes.BODY_IN, data))
-        return data
 
     def _present(self) -> None:
         if not self.plugged:
@@ -198,7 +174,7 @@ class SimulatedUsb(usb.backend.IBackend):  # type: ignore[misc]
     ) -> Any:
         return SimpleNamespace(
             bLength=7, bDescriptorType=5, bEndpointAddress=dev.endpoints[ep], bmAttributes=BULK,
-            wMaxPacketSize=PACKET, bInterval=0, bRefresh=0, bSynchAddress=0, extra_descriptors=[],
+            wMaxPacketSize=64, bInterval=0, bRefresh=0, bSynchAddress=0, extra_descriptors=[],
         )  # fmt: skip
 
     def open_device(self, dev: UsbReader) -> UsbReader:
