@@ -211,3 +211,34 @@ def test_what_a_reply_left_in_the_pipes_is_not_taken_for_the_next() -> None:
         assert isinstance(exchange(link, idcard.FindCard()), idcard.CardFound)
     finally:
         link.close()
+
+
+async def test_a_body_that_comes_in_many_packets_is_read_across_slices(
+    keys: ReaderKeys,
+) -> None:
+    # The 1288-byte body of a read is 21 packets; 4 ms apart here, they take about
+    # 80 ms, longer than one 50 ms read slice: the transport must keep reading the
+    # body pipe until Len bytes came, and not look for a header in between.
+    device = UsbReader(packet_gap=0.004)
+    r = await start(SimulatedUsb(device), keys)
+    try:
+        assert await next_reading(r.readings) == ReaderReady("idcard")
+        device.place(n.RESIDENT)
+        card = await next_reading(r.readings)
+        assert isinstance(card, CardPresented), card
+        assert device.model.counters["reads"] == 1
+    finally:
+        await r.reader.stop()
+    # Each reply's body, as the reads that carried it: the read's came in several.
+    bodies = [b for b in device.sent(pipes.BODY_IN) if b]
+    reads_per_body = []
+    for header in device.sent(pipes.HEADER_IN):
+        want, got = pipes.body_length(header), 0
+        assert want is not None
+        pieces = 0
+        while got < want and bodies:
+            got += len(bodies.pop(0))
+            pieces += 1
+        reads_per_body.append((want, got, pieces))
+    read = [(got, pieces) for want, got, pieces in reads_per_body if want == 1288]
+    assert len(read) == 1 and read[0][0] == 1288 and read[0][1] > 1, reads_per_body

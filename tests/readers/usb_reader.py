@@ -39,6 +39,7 @@ LIBUSB_ERROR_BUSY = -6  # libusb.h
 LIBUSB_ERROR_NO_DEVICE = -4
 LIBUSB_ERROR_TIMEOUT = -7
 BULK = 0x02  # bmAttributes: transfer type bulk
+PACKET = 64  # wMaxPacketSize of the bulk endpoints (full speed)
 NO_DEVICE = "No such device (it may have been disconnected)"  # pyusb's libusb1 backend says so
 
 
@@ -55,6 +56,10 @@ class UsbReader:
     model: SimulatedCardReader = field(default_factory=SimulatedCardReader)
     plugged: bool = True
     busy: bool = False  # another program holds the interface
+    # Seconds between the 64-byte packets of a reply body (0: all at once). A read
+    # that times out part-way returns the packets it had, as pyusb's libusb1
+    # backend does (it returns `transferred` on LIBUSB_ERROR_TIMEOUT when > 0).
+    packet_gap: float = 0.0
     configuration: int = 0
     traffic: list[tuple[int, bytes]] = field(default_factory=list)  # (endpoint, bytes)
     _header: bytes = b""
@@ -119,6 +124,8 @@ class UsbReader:
                 queue = self._pending[endpoint]
                 now = time.monotonic()
                 if queue and queue[0][0] <= now:
+                    if endpoint == pipes.BODY_IN and self.packet_gap > 0:
+                        return self._paced(queue, size, deadline)
                     data = queue.popleft()[1][:size]
                     self.traffic.append((endpoint, data))
                     return data
@@ -128,6 +135,21 @@ class UsbReader:
                         "Operation timed out", LIBUSB_ERROR_TIMEOUT, errno.ETIMEDOUT
                     )
                 self._changed.wait(min(due, deadline) - now)
+
+    def _paced(self, queue: deque[tuple[float, bytes]], size: int, deadline: float) -> bytes:
+        start, body = queue.popleft()
+        packets = [body[i : i + PACKET] for i in range(0, len(body[:size]), PACKET)]
+        got = 0
+        for i in range(len(packets)):
+            due = start + i * self.packet_gap
+            if due > deadline:  # timed out part-way: what came is returned, the rest stays
+                queue.appendleft((due, b"".join(packets[i:])))
+                break
+            self._changed.wait(max(0.0, due - time.monotonic()))
+            got = i + 1
+        data = b"".join(packets[:got])
+        self.traffic.append((pipes.BODY_IN, data))
+        return data
 
     def _present(self) -> None:
         if not self.plugged:
@@ -174,7 +196,7 @@ class SimulatedUsb(usb.backend.IBackend):  # type: ignore[misc]
     ) -> Any:
         return SimpleNamespace(
             bLength=7, bDescriptorType=5, bEndpointAddress=dev.endpoints[ep], bmAttributes=BULK,
-            wMaxPacketSize=64, bInterval=0, bRefresh=0, bSynchAddress=0, extra_descriptors=[],
+            wMaxPacketSize=PACKET, bInterval=0, bRefresh=0, bSynchAddress=0, extra_descriptors=[],
         )  # fmt: skip
 
     def open_device(self, dev: UsbReader) -> UsbReader:
