@@ -1,7 +1,7 @@
 """A SAM_V reader on USB bulk pipes (GA 467 USB mode); the one place pyusb errors are translated.
 
 Such a reader has no tty: `lsusb` lists it (0400:c35a for the readers the
-IDRUSB and Telpo drivers open) and nothing appears under /dev/ttyUSB* or
+IDRUSB libusb driver opens) and nothing appears under /dev/ttyUSB* or
 /dev/ttyACM*. Each frame's 7 header bytes travel on one bulk pipe and the
 rest on another (`protocol.idcard.usb`). `UsbSamDevice` hides the split
 behind the byte-stream face `sam.SamSession` uses for a serial port:

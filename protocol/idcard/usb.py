@@ -11,8 +11,9 @@ on two pairs of bulk endpoints instead of one byte stream:
 Sources: the IDRUSB libusb driver (IDRUSB.h names ep2o 0x02, ep6o 0x06,
 ep1i 0x81, ep5i 0x85; IDRUSB.cpp opens VID 0x0400 PID 0xC35A, writes the
 7 header bytes to 0x02 and Len bytes to 0x06, reads the header from 0x81
-and the rest from 0x85) and the eastcoms / CSDN copies of the protocol
-(tables 5-8: the same split). Both sides of this module are pure: the
+and the rest from 0x85); the eastcoms / CSDN copies of the protocol
+describe the same split (tables 5-8, as the project's research notes quote
+them; not read here). Both sides of this module are pure: the
 host's transport (`locker_host.readers.usb_port`) and the tests' simulated
 device use it.
 """
