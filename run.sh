@@ -16,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # chromium + a CJK font: the browser tests of the pages (tests/web), screenshots in Chinese.
-SYSTEM_PACKAGES=(mosquitto mosquitto-clients mbpoll openssl chromium fonts-wqy-microhei)
+# libusb-1.0-0: what pyusb talks to an ID-card reader in USB mode through.
+SYSTEM_PACKAGES=(mosquitto mosquitto-clients mbpoll openssl chromium fonts-wqy-microhei libusb-1.0-0)
 VENV=.venv
 
 need_cmd() { command -v "$1" >/dev/null 2>&1; }

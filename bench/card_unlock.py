@@ -109,10 +109,11 @@ def reader_path(sim: RunningSim) -> str:
 
 
 def _reader(sim: RunningSim, stamps: deque[float]) -> ThreadedReader:
-    config = SamConfig(SerialSettings(reader_path(sim)), READER_TIMING)
+    serial = SerialSettings(reader_path(sim))
+    config = SamConfig(serial, READER_TIMING)
 
     def open_session() -> _StampedSession:
-        device = SerialDevice.open(config.serial)
+        device = SerialDevice.open(serial)
         return _StampedSession(
             SamSession(device, OWNER_KEYS, config, "idcard", time.monotonic), stamps
         )

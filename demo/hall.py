@@ -6,7 +6,7 @@ ports the children got and secrets drawn afresh for every run: the
 locker of two reference boards with 24 channels each at 19200 8E1), its
 `secrets.toml` (mode 0600), the "clock is synchronised" flag and the
 Mosquitto configuration. The people of the demo are here too: the staff
-cards (demo numbers, typed into the demo's own line scanner) and the
+cards (demo numbers, typed by the simulator's staff-card reader) and the
 citizens, known by GB 11643 **specimen** ID numbers (the standard's own
 example and the numbers the test suite uses), never real ones.
 """
@@ -47,7 +47,7 @@ DAVE = Citizen("Dave", "820000198505055672")  # a Macao residents' permit
 
 @dataclass(frozen=True)
 class StaffMember:
-    card: str  # a demo card number (10 digits: the scanner's default staff pattern)
+    card: str  # a demo card number (10 digits: the readers' default staff pattern)
     staff_id: str
     department: str
     role: str
@@ -75,6 +75,7 @@ SERVICES = (  # name, department, size, zh, en
 class SimulatorPorts:
     bus: Path  # the first bus's device link
     reader: Path  # the simulated SAM ID-card reader's device link
+    staff_reader: Path  # the simulated staff-card reader's (a keyboard wedge: key strokes)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,6 @@ class Hall:
     secrets: Path
     database: Path
     admin_socket: Path
-    scanner: Path  # the line scanner's device link (the demo types staff cards into it)
     owner_keys: Keyring
     kiosk_token: str
     staff_token: str
@@ -138,7 +138,6 @@ def write_hall(
         secrets=secrets_path,
         database=run_dir / "locker.db",
         admin_socket=run_dir / "admin.sock",
-        scanner=run_dir / "ttySCANNER0",
         owner_keys=Keyring({1: owner}, 1),
         kiosk_token=secrets.token_urlsafe(24),
         staff_token=secrets.token_urlsafe(24),
@@ -274,8 +273,8 @@ port = "{sim.reader}"
 poll_interval = 0.2
 
 [[readers]]
-kind = "line"
-name = "scanner"
-port = "{hall.scanner}"
-baud = 9600
+kind = "hid"
+name = "staff"
+path = "{sim.staff_reader}"
+grab = false  # the simulator's keyboard wedge is a pty, which cannot be grabbed
 {departments}{services}{staff}"""

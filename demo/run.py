@@ -42,12 +42,12 @@ from typing import TextIO
 
 from locker_host.daemon.admin import call as admin_call
 from simulator.client import call as sim_call
-from simulator.pty_port import PtyPort
 
 from .children import Child, DemoError, wait_for
 from .hall import (
     COMMAND_KEY_ID,
     LOCKER,
+    MARKET_CLERK,
     SITE,
     STAFF,
     Hall,
@@ -122,7 +122,6 @@ class _Demo:
         self.options = options
         self.say = say
         self.children: list[Child] = []
-        self.scanner: PtyPort | None = None
 
     def _child(self, name: str, argv: list[str]) -> Child:
         child = Child(name, argv, self.run_dir / f"{name}.log")
@@ -138,8 +137,6 @@ class _Demo:
             self.run_dir, sim, http_port=http_port, mqtt_port=mqtt_port, signed=self.options.signed
         )
         self._start_broker(mqtt_port)
-        self.scanner = PtyPort(hall.scanner)
-        self.scanner.plug()
         self._commission(hall)
         sim_call(control, {"cmd": "user", "auto_open_after": 0.2, "auto_close_after": None})
         lockerd = self._child("lockerd", [*LOCKERD, "run", "--config", str(hall.config)])
@@ -171,8 +168,8 @@ class _Demo:
             http_health, timeout=START_TIMEOUT_S, what="lockerd's HTTP server", children=[lockerd]
         )
         self.say(f"lockerd: running (pid {lockerd.pid}), HTTP on {hall.base_url}")
-        self.say("seeding the hall through the admin socket, the scanner and the simulator:")
-        seeded = Seeder(hall, control, self.scanner, children=self.children, say=self.say).seed()
+        self.say("seeding the hall through the admin socket and the simulator:")
+        seeded = Seeder(hall, control, children=self.children, say=self.say).seed()
         self._print_ready(hall, seeded)
 
     def _start_simulator(self) -> tuple[SimulatorPorts, str]:
@@ -185,16 +182,19 @@ class _Demo:
             found = dict(
                 line.split(": ", 1) for line in child.log_text().splitlines() if ": " in line
             )
-            return found if {"serial", "control", "engine", "reader"} <= found.keys() else None
+            wanted = {"serial", "control", "engine", "reader", "staff reader"}
+            return found if wanted <= found.keys() else None
 
         found = wait_for(
             lines, timeout=START_TIMEOUT_S, what="the simulator to serve", children=[child]
         )
+        staff_reader = found["staff reader"].split(" ", 1)[0]  # "<path> (keyboard)"
         self.say(
             f"simulator: boards on {found['serial']} (firmware on {found['engine']}), "
-            f"ID-card reader on {found['reader']}"
+            f"ID-card reader on {found['reader']}, staff-card reader on {staff_reader}"
         )
-        return SimulatorPorts(Path(found["serial"]), Path(found["reader"])), found["control"]
+        ports = SimulatorPorts(Path(found["serial"]), Path(found["reader"]), Path(staff_reader))
+        return ports, found["control"]
 
     def _start_broker(self, port: int) -> None:
         config = self.run_dir / "mosquitto.conf"
@@ -252,6 +252,12 @@ class _Demo:
         say(f"  {_tool('locker-sim')} swipe {sim} {alice.citizen.id_number}")
         say(f"  {_tool('locker-sim')} take {sim} {alice.compartment}")
         say(f"  {_tool('locker-sim')} close {sim} {alice.compartment}")
+        dossier = seeded.dossier
+        say(
+            f"  # the market clerk's card at the staff-card reader opens {dossier.compartment} "
+            f"to collect {dossier.citizen.name}'s dossier"
+        )
+        say(f"  {_tool('locker-sim')} staff-card {sim} {MARKET_CLERK.card}")
         say("  # a door opened without a release raises door.forced")
         say(f"  {_tool('locker-sim')} force {sim} F08")
         say(f"  {_tool('locker-sim')} status {sim}")
@@ -313,8 +319,6 @@ class _Demo:
             if code not in (0, -signal.SIGTERM):
                 self.say(f"lockerd demo: {child.name} exited with {code}")
         self.children.clear()
-        if self.scanner is not None:
-            self.scanner.unplug()
 
 
 LOCKERD = [sys.executable, "-m", "locker_host.daemon"]

@@ -3,8 +3,9 @@
 Nothing is written into the database directly. The central system's part
 goes through the application command API on the admin socket (`reserve`
 with owner keys, as the central system sends them); the clerks' part is a
-staff card typed into the line scanner (a pseudo-terminal the demo holds)
-and doors and items moved in the simulator (its control channel); the
+staff card held to the simulator's staff-card reader (`staff_card`: it types
+the number like a keyboard, lockerd's keyboard reader reads it) and doors
+and items moved in the simulator (its control channel); the
 citizen's drop-off is an ID card on the simulated SAM reader. Each step waits
 (bounded) for what lockerd publishes in its state snapshot, so the hall the
 demo prints is the hall lockerd sees:
@@ -27,7 +28,6 @@ from typing import Any
 from locker_host.daemon.admin import call as admin_call
 from simulator.client import ControlUnavailable
 from simulator.client import call as sim_call
-from simulator.pty_port import PtyPort
 
 from .children import Child, DemoError, wait_for
 from .hall import (
@@ -78,14 +78,12 @@ class Seeder:
         self,
         hall: Hall,
         sim_control: str,
-        scanner: PtyPort,
         *,
         children: Sequence[Child],
         say: Callable[[str], None],
     ) -> None:
         self._hall = hall
         self._control = sim_control
-        self._scanner = scanner
         self._children = children
         self._say = say
 
@@ -149,7 +147,7 @@ class Seeder:
     # -- the clerks: load certificates ------------------------------------------------
 
     def _load(self, clerk: StaffMember, certificates: Sequence[Certificate]) -> None:
-        self._scanner.write(clerk.card.encode() + b"\r\n")  # the clerk's card at the scanner
+        self._sim("staff_card", number=clerk.card)  # the clerk's card at the staff-card reader
         for certificate in certificates:
             cid = certificate.compartment
             self._wait_view(

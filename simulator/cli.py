@@ -115,6 +115,9 @@ def _serve(args: argparse.Namespace) -> int:
             )
         if sim.card_reader is not None:
             print(f"reader: {sim.card_reader.pty.link}", flush=True)
+        if sim.staff_reader is not None:
+            staff = sim.staff_reader
+            print(f"staff reader: {staff.pty.link} ({staff.kind.value})", flush=True)
         print("serving; Ctrl-C stops", flush=True)
         while not stop.wait(0.5):
             if (failure := sim.failure()) is not None:

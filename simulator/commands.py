@@ -24,12 +24,15 @@ from .physics import PhysicsRefused, SensorFault, SensorMode, UserBehaviour
 from .reader_commands import (
     FAULT_PARAMS,
     MODEL_PARAMS,
+    STAFF_CARD_PARAMS,
     SWIPE_PARAMS,
     reader_fault,
     reader_info,
     reader_model,
     reader_plug,
     remove_card,
+    staff_card,
+    staff_reader_info,
     swipe,
 )
 from .world import World
@@ -404,5 +407,16 @@ COMMANDS: dict[str, Command] = {
     ),
     "reader_replug": Command(
         {}, reader_plug("replug"), "the card reader's USB cable is back", locked=False
+    ),
+    # -- the simulated staff-card reader (staff_reader.py) --
+    "staff_card": Command(
+        STAFF_CARD_PARAMS,
+        staff_card,
+        "a clerk's card held to the staff-card reader: it types the number (1-64 letters "
+        "and digits) and Enter",
+        locked=False,
+    ),
+    "staff_reader": Command(
+        {}, staff_reader_info, "the staff-card reader: device, kind, cards", locked=False
     ),
 }

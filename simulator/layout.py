@@ -24,6 +24,9 @@ modules, relay n drives the lock and input n reads the door.
 The simulated ID-card reader is on unless `[reader] enabled = false`;
 `[reader] link` names its device path (default `<run dir>/ttyIDCARD0`),
 `[reader] model` how long it takes (fast, typical, slow, alternating).
+The simulated staff-card reader is on unless `[staff_reader] enabled =
+false`; `kind` is `keyboard` (default: key strokes, `<run dir>/inputSTAFF0`)
+or `serial` (the number and CR LF, `<run dir>/ttySTAFF0`), `link` its path.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from protocol.timing import SerialFormat
 from .engines import ENGINES, EngineName
 from .physics import Size, UserBehaviour
 from .reader import READER_MODELS
+from .staff_reader import StaffReaderKind
 from .toml_fields import (
     LayoutError,
     as_table,
@@ -129,12 +133,21 @@ class ReaderSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffReaderSpec:
+    """The simulated staff-card reader (staff_reader.py)."""
+
+    kind: StaffReaderKind = StaffReaderKind.KEYBOARD
+    link: Path | None = None  # the device path (a symlink); None: the default
+
+
+@dataclass(frozen=True, slots=True)
 class Layout:
     buses: tuple[BusSpec, ...]
     compartments: tuple[CompartmentSpec, ...]
     user: UserBehaviour = field(default_factory=UserBehaviour)
     reader: ReaderSpec | None = field(default_factory=ReaderSpec)  # None: no card reader
     engine: EngineName = "cpython"  # where the reference boards' firmware runs (engines.py)
+    staff_reader: StaffReaderSpec | None = field(default_factory=StaffReaderSpec)  # None: none
 
     def bus(self, name: str) -> BusSpec | None:
         return next((b for b in self.buses if b.name == name), None)
@@ -205,7 +218,11 @@ _FLAG_NAMES = {"--unit": "--boards", "--column-sizes": "--sizes"}
 
 
 def parse_layout(data: Mapping[str, object], user: UserBehaviour | None = None) -> Layout:
-    keys(data, "", {"buses", "compartments", "column_sizes", "user", "reader", "engine"})
+    keys(
+        data,
+        "",
+        {"buses", "compartments", "column_sizes", "user", "reader", "staff_reader", "engine"},
+    )
     engine = string(data, "engine", "", default="cpython")
     if engine not in ENGINES:
         raise LayoutError("engine", f"{engine!r} is not one of {', '.join(ENGINES)}")
@@ -231,7 +248,8 @@ def parse_layout(data: Mapping[str, object], user: UserBehaviour | None = None) 
     if user is None:
         user = _user(data.get("user", {}), "user")
     reader = _reader(data.get("reader", {}), "reader")
-    return Layout(buses, comps, user, reader, ENGINES[ENGINES.index(engine)])
+    staff_reader = _staff_reader(data.get("staff_reader", {}), "staff_reader")
+    return Layout(buses, comps, user, reader, ENGINES[ENGINES.index(engine)], staff_reader)
 
 
 # -- sections ----------------------------------------------------------------------
@@ -420,6 +438,23 @@ def _user(raw: object, key: str) -> UserBehaviour:
         for name in ("auto_open_after", "auto_close_after")
     }
     return UserBehaviour(values["auto_open_after"], values["auto_close_after"])
+
+
+def _staff_reader(raw: object, key: str) -> StaffReaderSpec | None:
+    table = as_table(raw, key)
+    keys(table, key, {"enabled", "kind", "link"})
+    enabled = table.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise LayoutError(f"{key}.enabled", "must be true or false")
+    kind = string(table, "kind", key, default=StaffReaderKind.KEYBOARD.value)
+    if kind not in tuple(StaffReaderKind):
+        raise LayoutError(f"{key}.kind", f"{kind!r} is not one of keyboard, serial")
+    link = table.get("link")
+    if link is not None and (not isinstance(link, str) or not link):
+        raise LayoutError(f"{key}.link", "must be a non-empty path string")
+    if not enabled:
+        return None
+    return StaffReaderSpec(StaffReaderKind(kind), Path(link) if isinstance(link, str) else None)
 
 
 def _reader(raw: object, key: str) -> ReaderSpec | None:

@@ -19,6 +19,13 @@ SWIPE_HELP = (
 )
 
 
+STAFF_CARD_HELP = (
+    "hold a clerk's card to the simulated staff-card reader: like the readers halls use, "
+    "it types the number and Enter (as key strokes, or as a line on its serial port), "
+    "and lockerd's keyboard or line reader reads it"
+)
+
+
 def add_reader_commands(client: ClientParser) -> None:
     swipe = client("swipe", SWIPE_HELP)
     swipe.description = SWIPE_HELP
@@ -45,6 +52,10 @@ def add_reader_commands(client: ClientParser) -> None:
     client("reader", "the simulated card reader: device, card, fault, model, counters")
     client("reader-unplug", "pull the card reader's USB cable")
     client("reader-replug", "plug it back")
+    staff = client("staff-card", STAFF_CARD_HELP)
+    staff.description = STAFF_CARD_HELP
+    staff.add_argument("number", metavar="NUMBER", help="1 to 64 letters and digits")
+    client("staff-reader", "the simulated staff-card reader: device, kind, cards typed")
 
 
 def reader_request(cmd: str, args: argparse.Namespace) -> dict[str, object]:
@@ -61,4 +72,6 @@ def reader_request(cmd: str, args: argparse.Namespace) -> dict[str, object]:
         return {"fault": args.fault}
     if cmd == "reader_model":
         return {"model": args.model} | ({} if args.seed is None else {"seed": args.seed})
+    if cmd == "staff_card":
+        return {"number": args.number}
     return {}

@@ -10,8 +10,11 @@
                   9F by turns while a card rests (reader.READER_MODELS)
     reader        the reader's device, card, fault and counters
     reader_unplug / reader_replug   the reader's USB cable
+    staff_card    {"number": "..."}  a clerk's card held to the staff-card reader:
+                  it types the number (staff_reader.py)
+    staff_reader  the staff-card reader: device, kind, cards typed
 
-Answers never echo the ID number.
+Answers never echo the ID number or the card number.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .arguments import Args, CommandError, Param
 from .reader import READER_MODELS, ReaderFaultMode
 from .reader_cards import CardType, card_record, infer_card_type, shape_problem
 from .reader_front import ReaderFront
+from .staff_reader import StaffReaderFront
 
 DEFAULT_HOLD = 3.0
 
@@ -45,12 +49,26 @@ def _front(ctx: object) -> ReaderFront:
     return front
 
 
+@runtime_checkable
+class HasStaffReader(Protocol):
+    @property
+    def staff_reader(self) -> StaffReaderFront | None: ...
+
+
+def _staff_front(ctx: object) -> StaffReaderFront:
+    front = ctx.staff_reader if isinstance(ctx, HasStaffReader) else None
+    if front is None:
+        raise CommandError("no_staff_reader", "this simulator serves no staff-card reader")
+    return front
+
+
 SWIPE_PARAMS = {
     "id_number": Param("text", required=True),
     "hold": Param("seconds", default=DEFAULT_HOLD),
     "type": Param("choice", choices=tuple(t.value for t in CardType)),
     "name": Param("text"),
 }
+STAFF_CARD_PARAMS = {"number": Param("text", required=True)}
 FAULT_PARAMS = {"fault": Param("choice", required=True, choices=tuple(ReaderFaultMode))}
 MODEL_PARAMS = {
     "model": Param("choice", required=True, choices=tuple(READER_MODELS)),
@@ -105,3 +123,16 @@ def reader_plug(action: str) -> ReaderHandler:
         return {"reader": front.info()}
 
     return run
+
+
+def staff_card(ctx: object, args: Args) -> dict[str, object]:
+    front = _staff_front(ctx)
+    try:
+        front.present(args.text("number").strip())
+    except UsageError as exc:
+        raise CommandError("bad_argument", f"number: {exc}") from None
+    return {"staff_reader": front.kind.value, "cards": front.cards}
+
+
+def staff_reader_info(ctx: object, args: Args) -> dict[str, object]:
+    return {"staff_reader": _staff_front(ctx).info()}

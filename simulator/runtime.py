@@ -25,6 +25,7 @@ from .layout import Layout
 from .reader import SimulatedCardReader
 from .reader_front import ReaderFront
 from .scenario import parse_scenario, run_scenario
+from .staff_reader import DEFAULT_LINKS, StaffReaderFront
 from .world import World
 
 MAX_TIMER_WAIT = 1.0
@@ -57,6 +58,10 @@ class Simulator:
                 reader_link = layout.reader.link or run_dir / "ttyIDCARD0"
                 model = SimulatedCardReader(model=layout.reader.model)
                 self.card_reader = ReaderFront(model, self._lock, reader_link, clock=clock)
+            self.staff_reader: StaffReaderFront | None = None
+            if (staff := layout.staff_reader) is not None:
+                staff_link = staff.link or run_dir / DEFAULT_LINKS[staff.kind]
+                self.staff_reader = StaffReaderFront(staff.kind, staff_link)
             self.control = ControlServer(lambda request: dispatch(self, request), control_port)
         except BaseException:
             self._world.close()
@@ -73,6 +78,8 @@ class Simulator:
             front.start()
         if self.card_reader is not None:
             self.card_reader.start()
+        if self.staff_reader is not None:
+            self.staff_reader.start()
         self._timers.start()
         self.control.start()
 
@@ -84,6 +91,8 @@ class Simulator:
             front.stop()
         if self.card_reader is not None:
             self.card_reader.stop()
+        if self.staff_reader is not None:
+            self.staff_reader.stop()
         if self._timers.is_alive():
             self._timers.join(timeout=5)
         self._world.close()

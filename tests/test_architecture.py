@@ -276,4 +276,4 @@ def test_lockerd_run_never_loads_the_simulator_or_the_demo(tmp_path: Path) -> No
     assert not bad, "lockerd run loaded: " + ", ".join(bad)
     # Guard against a check that cannot fail: the demo does bring the simulator.
     added = set(report["with_demo"]) - loaded
-    assert {"demo", "simulator", "simulator.pty_port"} <= added
+    assert {"demo", "simulator", "simulator.client"} <= added

@@ -18,12 +18,13 @@ Layout:
                  the hand-over to asyncio; DeviceError
     serial_port  pyserial behind one error translation
     sam_cycle    the SAM_V find -> select -> read cycle, sans I/O
-    sam          the SAM_V reader on a serial port
+    usb_port     a SAM_V reader's USB bulk pipes through pyusb, behind one error translation
+    sam          the SAM_V reader on a serial port or USB (SamLink)
     tokens       one token per line (CR/LF/Tab), idle and length limits
     classify     what a token is: ID number, staff card, pickup / drop-off code
     lines        a serial scanner or RFID reader (one token per line)
-    keymap       Linux key codes -> characters
-    hid          a keyboard-style reader on /dev/input/event*
+    hid          a keyboard-style reader on /dev/input/event* (protocol.keyboard:
+                 the records and key codes)
     http_swipe   the kiosk's swipe payload -> a reading (the API mounts it)
 
 Imports the domain (`locker_host.domain`), `protocol`, and of the app only the
@@ -65,6 +66,7 @@ from .runner import Backoff, ThreadedReader
 from .sam import SamConfig, sam_reader
 from .sam_cycle import SamTiming
 from .serial_port import SerialSettings
+from .usb_port import UsbSettings
 
 __all__ = [
     "Backoff",
@@ -92,6 +94,7 @@ __all__ = [
     "Swiped",
     "ThreadedReader",
     "TokenRules",
+    "UsbSettings",
     "classify",
     "hid_reader",
     "kiosk_token_digest",

@@ -2,11 +2,9 @@
 
 "Driver-free" RFID readers and scanners enumerate as a keyboard and type the
 token and Enter. Read through the evdev character device, their key strokes
-are `struct input_event` records: a timeval, then type, code and value
-(linux/input.h). The timeval is two native longs, so `@llHHi` is the
-layout on 64-bit (24 bytes) and on 32-bit ARM (16 bytes) alike. Only
-EV_KEY presses (value 1) count; releases, auto-repeat and EV_SYN/EV_MSC
-records are skipped.
+are `struct input_event` records (`protocol.keyboard`: the layout and the
+key codes). Only EV_KEY presses (value 1) count; releases, auto-repeat and
+EV_SYN/EV_MSC records are skipped.
 
 The device is grabbed (EVIOCGRAB) by default: otherwise every card number
 would also be typed into whatever window the kiosk has focused. That is
@@ -22,21 +20,29 @@ import errno
 import fcntl
 import os
 import select
-import struct
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from protocol.keyboard import (
+    EV_KEY,
+    IGNORED_KEYS,
+    INPUT_EVENT,
+    KEY_PRESSED,
+    KEY_RELEASED,
+    SHIFT_KEYS,
+    character,
+    input_events,
+)
+
 from .classify import TokenRules
-from .keymap import EV_KEY, IGNORED_KEYS, KEY_PRESSED, KEY_RELEASED, SHIFT_KEYS, character
 from .lines import TokenHandler, token_handler
 from .model import FaultCode, Reading
 from .present import ReaderKeys
 from .runner import Backoff, DeviceError, Session, ThreadedReader
 from .tokens import TokenAssembler
 
-INPUT_EVENT = struct.Struct("@llHHi")  # struct input_event, native layout
 EVIOCGRAB = 0x40044590  # _IOW('E', 0x90, int), linux/input.h
 _POLL_SLICE = 0.2
 
@@ -47,12 +53,6 @@ class HidConfig:
     grab: bool = True
     max_length: int = 64
     idle_timeout: float = 1.0
-
-
-def input_events(data: bytes) -> Iterator[tuple[int, int, int]]:
-    """(type, code, value) of each whole record in `data`."""
-    for _sec, _usec, kind, code, value in INPUT_EVENT.iter_unpack(data):
-        yield kind, code, value
 
 
 class KeyDecoder:

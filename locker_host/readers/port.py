@@ -1,6 +1,6 @@
 """The reader port: what the daemon needs from any card reader or scanner.
 
-    reader = sam_reader(SamConfig("/dev/ttyUSB0"), keys.owner)
+    reader = sam_reader(SamConfig(SerialSettings("/dev/ttyUSB0")), keys.owner)
     await reader.start()
     async for reading in reader.readings():
         match reading:

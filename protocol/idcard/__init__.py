@@ -20,6 +20,7 @@ Layout:
     reader      ReplyReader: the host's incremental reply reader
     faults      ReaderFault, the value for a peer's misbehaviour
     slave       the reader's side: decode commands, encode replies
+    usb         the same frames on USB bulk pipes (header and body apart)
 
 Nothing here does I/O, reads a clock or logs. The records hold personal
 data; their repr shows none of it.

@@ -15,7 +15,7 @@ from locker_host.bus import RelayBoardConfig
 from locker_host.daemon import ConfigError, load_config, parse_config, wiring_hash
 from locker_host.daemon.runtime import check_keys
 from locker_host.domain import CompartmentId, Keyring, Sensor
-from locker_host.readers import staff_card_digests
+from locker_host.readers import SamConfig, SerialSettings, UsbSettings, staff_card_digests
 from simulator.layout import simple_layout
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,6 +180,7 @@ ERRORS: list[tuple[str, Change, str, str]] = [
     ("reader kind", _set("readers.0.kind", "nfc"), "readers[0].kind", "not one of"),
     ("reader port", _set("readers.0.port", None), "readers[0].port", "missing"),
     ("reader port twice", _set("readers.1.port", "/dev/ttyUSB1"), "readers[1].port", "already"),
+    ("reader transport", _set("readers.0.transport", "ble"), "readers[0].transport", "not one of"),
     (
         "staff pattern",
         _set("readers.1.staff_pattern", "("),
@@ -264,6 +265,60 @@ def test_a_valid_configuration_becomes_the_adapters_and_the_apps_values(
     assert config.event_loop == "uvloop"  # [runtime] left out
     _set("runtime.event_loop", "asyncio")(valid)
     assert parse_config(valid, BASE).event_loop == "asyncio"
+
+
+def _usb_reader(**keys: object) -> dict[str, object]:
+    return {"kind": "sam", "name": "idcard", "transport": "usb", **keys}
+
+
+def test_a_sam_reader_in_usb_mode(valid: dict[str, Any]) -> None:
+    valid["readers"][0] = _usb_reader()
+    (idcard, _) = parse_config(valid, BASE).readers
+    assert isinstance(idcard.device, SamConfig)
+    assert idcard.device.link == UsbSettings(0x0400, 0xC35A, None)
+    valid["readers"][0] = _usb_reader(usb_id="1A86:e010", usb_port="1-1.4", read_timeout=2.5)
+    (idcard, _) = parse_config(valid, BASE).readers
+    assert isinstance(idcard.device, SamConfig)
+    assert idcard.device.link == UsbSettings(0x1A86, 0xE010, "1-1.4")
+    assert idcard.device.timing.read_timeout == 2.5
+    # serial stays the default
+    (serial, _) = parse_config(_without_transport(valid), BASE).readers
+    assert isinstance(serial.device, SamConfig) and isinstance(serial.device.link, SerialSettings)
+
+
+def _without_transport(config: dict[str, Any]) -> dict[str, Any]:
+    config["readers"][0] = {"kind": "sam", "name": "idcard", "port": "/dev/ttyUSB7"}
+    return config
+
+
+@pytest.mark.parametrize(
+    ("keys", "key", "problem"),
+    [
+        ({"usb_id": "0400-c35a"}, "readers[0].usb_id", "not VENDOR:PRODUCT in hex"),
+        ({"usb_id": "400:c35a"}, "readers[0].usb_id", "not VENDOR:PRODUCT in hex"),
+        ({"usb_port": "usb1"}, "readers[0].usb_port", "bus-port path"),
+        ({"port": "/dev/ttyUSB0"}, "readers[0].port", "unknown key"),
+        ({"baud": 9600}, "readers[0].baud", "unknown key"),
+    ],
+)
+def test_usb_mode_errors_name_their_key(
+    valid: dict[str, Any], keys: dict[str, object], key: str, problem: str
+) -> None:
+    valid["readers"][0] = _usb_reader(**keys)
+    with pytest.raises(ConfigError) as error:
+        parse_config(valid, BASE)
+    assert error.value.key == key and problem in error.value.problem, str(error.value)
+
+
+def test_two_usb_readers_must_be_told_apart(valid: dict[str, Any]) -> None:
+    valid["readers"][1] = {**_usb_reader(), "name": "second"}
+    valid["readers"][0] = _usb_reader()
+    with pytest.raises(ConfigError) as error:
+        parse_config(valid, BASE)
+    assert error.value.key == "readers[1].port" and "already" in error.value.problem
+    valid["readers"][0] = _usb_reader(usb_port="1-1.2")
+    valid["readers"][1] = {**_usb_reader(usb_port="1-1.3"), "name": "second"}
+    assert len(parse_config(valid, BASE).readers) == 2
 
 
 def test_the_policy_takes_the_timers_and_keeps_defaults(valid: dict[str, Any]) -> None:

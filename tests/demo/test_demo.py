@@ -226,6 +226,22 @@ def test_the_printed_swipe_opens_the_certificate_in_the_simulator(demo: Demo) ->
     wait_for(collected, timeout=20, what=f"{cid} free after the pickup", interval=0.3)
 
 
+def test_the_printed_staff_card_opens_the_dossier_for_the_clerk(demo: Demo) -> None:
+    # The simulator's staff-card reader types the card like a keyboard; lockerd's
+    # keyboard reader (kind = "hid") reads it, as a hall's badge reader would be read.
+    staff_card = demo.command(" staff-card --run-dir ")
+    cid = demo.value(r"card at the staff-card reader opens (\S+) to collect")
+    done = subprocess.run(staff_card, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+    status = [*demo.command(" status "), "--json"]
+
+    def door_open() -> bool:
+        reply = json.loads(subprocess.check_output(status, text=True, timeout=30))
+        return bool(next(c for c in reply["compartments"] if c["id"] == cid)["door"] == "open")
+
+    wait_for(door_open, timeout=20, what=f"{cid} open for the clerk", interval=0.3)
+
+
 def test_the_broker_holds_the_lockers_retained_status_and_state(demo: Demo) -> None:
     argv = shlex.split(next(ln for ln in demo.lines if "mosquitto_sub" in ln))
     root = argv[argv.index("-t") + 1].removesuffix("#")

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from protocol.idcard import usb as idcard_usb
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNIT = DEPLOY / "systemd" / "lockerd.service"
@@ -110,7 +112,8 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
 
 def test_the_unit_is_hardened_and_restarts_on_failure() -> None:
     s = _unit_settings()
-    assert s["User"] == ["lockerd"] and s["SupplementaryGroups"] == ["dialout"]
+    # dialout: serial adapters and USB ID-card readers; input: a keyboard-style reader
+    assert s["User"] == ["lockerd"] and s["SupplementaryGroups"] == ["dialout input"]
     assert s["ExecStart"] == [f"{INSTALLED_LOCKERD} run --config /etc/lockerd/lockerd.toml"]
     for key, value in {
         "ProtectSystem": "strict",
@@ -122,18 +125,22 @@ def test_the_unit_is_hardened_and_restarts_on_failure() -> None:
         "CapabilityBoundingSet": "",
     }.items():
         assert s.get(key) == [value], (key, s.get(key))
+    # a USB ID-card reader: its device node, and libusb's hotplug monitor
+    assert "char-usb_device rw" in s["DeviceAllow"]
+    assert "AF_NETLINK" in s["RestrictAddressFamilies"][0].split()
     # WatchdogSec without sd_notify would kill a healthy daemon every interval.
     assert "WatchdogSec" not in s
     assert s["Type"] == ["exec"]
 
 
-def test_the_sysusers_file_puts_lockerd_in_dialout() -> None:
+def test_the_sysusers_file_puts_lockerd_in_dialout_and_input() -> None:
     lines = [
         ln.split()
         for ln in (DEPLOY / "systemd" / "lockerd.sysusers").read_text().splitlines()
         if ln and not ln.startswith("#")
     ]
     assert ["m", "lockerd", "dialout"] in lines
+    assert ["m", "lockerd", "input"] in lines
     assert any(ln[:2] == ["u", "lockerd"] for ln in lines)
 
 
@@ -185,6 +192,14 @@ def test_the_udev_rule_sets_low_latency_and_stable_names() -> None:
     link = next(v for k, _, v in names[0] if k == "SYMLINK")
     assert "$env{ID_SERIAL_SHORT}" in link and ("ENV{ID_VENDOR_ID}", "==", "0403") in names[0]
     assert ("GROUP", "=", "dialout") in names[0]
+
+
+def test_the_usb_id_card_reader_rule_gives_lockerd_the_readers_device_node() -> None:
+    (rule,) = _udev_rules((DEPLOY / "udev" / "99-locker-idcard-usb.rules").read_text())
+    assert ("SUBSYSTEM", "==", "usb") in rule and ("ENV{DEVTYPE}", "==", "usb_device") in rule
+    assert ("ATTR{idVendor}", "==", f"{idcard_usb.VENDOR_ID:04x}") in rule
+    assert ("ATTR{idProduct}", "==", f"{idcard_usb.PRODUCT_ID:04x}") in rule
+    assert ("GROUP", "=", "dialout") in rule and ("MODE", "=", "0660") in rule
 
 
 def test_the_udev_checker_refuses_a_broken_rule() -> None:

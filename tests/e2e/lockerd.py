@@ -34,7 +34,7 @@ STAFF_SECRET = "5a" * 32
 OWNER_KEYS = Keyring({1: bytes.fromhex(OWNER_SECRET)}, 1)
 STAFF_KEYS = Keyring({1: bytes.fromhex(STAFF_SECRET)}, 1)
 
-# Staff cards the line scanner types (10 digits: the default staff pattern).
+# Staff cards the staff-card reader types (10 digits: the default staff pattern).
 MARKET_CLERK = "0012345678"
 TAX_CLERK = "0023456789"
 TECHNICIAN = "0087654321"
@@ -78,6 +78,7 @@ def base_config(
     *,
     bus_port: str,
     reader_port: str | None,
+    staff_reader: str | None,
     scanner_port: str,
     compartments: list[dict[str, Any]],
     boards: list[dict[str, Any]],
@@ -88,6 +89,8 @@ def base_config(
     readers: list[dict[str, Any]] = []
     if reader_port is not None:
         readers.append({"kind": "sam", "name": "idcard", "port": reader_port, "poll_interval": 0.1})
+    if staff_reader is not None:  # a keyboard wedge; the simulator's is a pty: no grab
+        readers.append({"kind": "hid", "name": "staff", "path": staff_reader, "grab": False})
     readers.append({"kind": "line", "name": "scanner", "port": scanner_port, "baud": 9600})
     return {
         "site": "e2e",

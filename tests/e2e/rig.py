@@ -11,9 +11,12 @@ reader: every physical action becomes an instruction to the person at the
 locker (on /dev/tty), who confirms with Enter; the test then checks what
 lockerd saw, as it does against the simulator.
 
-Both give lockerd a line scanner on a pseudo-terminal the test writes
-tokens into (staff cards, pickup codes): the simulator has no scanner, and
-a pty is a real serial device to lockerd's line reader.
+Clerks' cards go to the simulator's staff-card reader (`staff_card`: it
+types the number like a hall's keyboard-wedge badge reader, and lockerd's
+keyboard reader reads it). Both rigs also give lockerd a line scanner on a
+pseudo-terminal the test writes pickup codes into: the simulator has no
+code scanner, and a pty is a real serial device to lockerd's line reader.
+On the hardware rig, staff cards are typed into that scanner too.
 """
 
 from __future__ import annotations
@@ -111,11 +114,14 @@ class Rig(Protocol):
     name: str
     bus_port: str
     reader_port: str | None
+    staff_reader: str | None  # the staff-card reader's device (keyboard records); None: none
     scanner: Scanner
 
     def compartments(self) -> list[tuple[str, str, int, int]]: ...  # id, size, unit, channel
 
     def swipe(self, id_number: str) -> None: ...
+
+    def staff_card(self, number: str) -> None: ...
 
     def open(self, cid: str) -> None: ...
 
@@ -209,7 +215,7 @@ def sim_layout(site: str = "sim") -> Layout:
         for row, size in enumerate(sizes, 1)
     ]
     layout = parse_layout({"buses": buses, "compartments": compartments})
-    return Layout(layout.buses, layout.compartments, user, layout.reader)
+    return replace(layout, user=user)
 
 
 class SimRig:
@@ -227,6 +233,8 @@ class SimRig:
         self.bus_port = self.bus_ports["bus0"]
         assert self.sim.card_reader is not None
         self.reader_port: str | None = str(self.sim.card_reader.pty.link)
+        assert self.sim.staff_reader is not None
+        self.staff_reader: str | None = str(self.sim.staff_reader.pty.link)
         self.scanner = Scanner(run_dir / "ttySCANNER0")
 
     def command(self, cmd: str, **args: object) -> dict[str, Any]:
@@ -242,6 +250,9 @@ class SimRig:
 
     def swipe(self, id_number: str) -> None:
         self.command("swipe", id_number=id_number, hold=0.6)
+
+    def staff_card(self, number: str) -> None:
+        self.command("staff_card", number=number)
 
     def open(self, cid: str) -> None:
         self.command("open", compartment=cid)
@@ -319,6 +330,7 @@ class HardwareRig:
     def __init__(self, run_dir: Path, bus_port: str, reader_port: str | None, layout: Any) -> None:
         self.bus_port = bus_port
         self.reader_port = reader_port
+        self.staff_reader: str | None = None
         self.scanner = Scanner(run_dir / "ttySCANNER0")
         self._layout = layout  # [(id, size, unit, channel)]
         self._tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115
@@ -333,6 +345,9 @@ class HardwareRig:
 
     def swipe(self, id_number: str) -> None:
         self._ask("present the test ID card (LOCKER_HIL_CARD) on the reader and lift it")
+
+    def staff_card(self, number: str) -> None:
+        self.scanner.type(number)  # no badge reader on the rig: the scanner types it
 
     def open(self, cid: str) -> None:
         self._ask(f"open door {cid}")

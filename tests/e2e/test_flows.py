@@ -1,8 +1,10 @@
-"""The flows of DESIGN.md section 4, end to end: card reader, scanner, admin socket, boards.
+"""The flows of DESIGN.md section 4, end to end: card readers, scanner, admin socket, boards.
 
-Staff cards and pickup codes come through the line scanner (a pty the test
-types into: the simulator has no scanner); ID cards through the simulated
-SAM reader (`swipe`); central commands through `lockerd admin`.
+Staff cards come through the simulated staff-card reader (`staff_card`: key
+strokes, read by lockerd's keyboard reader); pickup codes through the line
+scanner (a pty the test types into: the simulator has no code scanner); ID
+cards through the simulated SAM reader (`swipe`); central commands through
+`lockerd admin`.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def opened(locker: Locker, purpose: str, compartment: str | None = None) -> str:
 
 
 def load(locker: Locker, compartment: str, application: str) -> None:
-    locker.rig.scanner.type(MARKET_CLERK)
+    locker.rig.staff_card(MARKET_CLERK)
     opened(locker, "load", compartment)
     locker.rig.put(compartment)
     locker.rig.close(compartment)
@@ -72,7 +74,7 @@ def test_dropoff_by_card_then_staff_collection(locker: Locker) -> None:
     assert deposited["payload"]["department"] == "market"
     assert lockerd.wait_compartment(cid, state="occupied")["items"][0]["kind"] == "dossier"
 
-    rig.scanner.type(MARKET_CLERK)  # the market clerk's staff card
+    rig.staff_card(MARKET_CLERK)  # the market clerk's staff card
     opened(locker, "collect", cid)
     rig.take(cid)
     rig.close(cid)
@@ -147,7 +149,7 @@ def test_overdue_then_recall_by_staff_card(locker: Locker) -> None:
     listed = lockerd.admin_cli("recall_list", "department=market")[1]
     assert [e["item"] for e in listed["entries"]] == ["APP-3"], listed
 
-    rig.scanner.type(MARKET_CLERK)  # nothing to collect or load: the card recalls
+    rig.staff_card(MARKET_CLERK)  # nothing to collect or load: the card recalls
     opened(locker, "recall", cid)
     rig.take(cid)
     rig.close(cid)

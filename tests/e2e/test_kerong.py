@@ -47,7 +47,7 @@ def test_a_cu48_dropoff_is_deposited_unconfirmed_and_stays_until_confirmed(
     assert deposited["payload"]["confirmed"] is False  # nobody confirmed: the default rule
     lockerd.wait_compartment(cid, state="occupied", door="closed")
 
-    rig.scanner.type(MARKET_CLERK)  # the clerk collects; nothing confirms it was emptied
+    rig.staff_card(MARKET_CLERK)  # the clerk collects; nothing confirms it was emptied
     opened(locker, "collect", cid)
     rig.take(cid)
     rig.close(cid)
@@ -59,7 +59,7 @@ def test_a_cu48_load_without_confirmation_is_not_recorded(locker: Locker) -> Non
     lockerd, rig = locker.lockerd, locker.rig
     cid = reserve(locker, "APP-L", "alice", size="L")
     assert not locker.has_item_sensor(cid)
-    rig.scanner.type(MARKET_CLERK)
+    rig.staff_card(MARKET_CLERK)
     opened(locker, "load", cid)
     rig.put(cid)
     rig.close(cid)

@@ -157,7 +157,7 @@ async def test_the_central_system_drives_the_locker_over_mqtt(
     bad = await central.request(TOPICS, "reserve", command(application="APP-M3", size="XL"))
     assert not bad["reply"]["ok"] and bad["reply"]["error"]["code"] == "invalid"
 
-    rig.scanner.type(MARKET_CLERK)  # the clerk loads the certificate
+    rig.staff_card(MARKET_CLERK)  # the clerk loads the certificate
     await blocking(lockerd.wait_event, "open.opened", purpose="load", compartment=cid)
     await blocking(rig.put, cid)
     await blocking(rig.close, cid)
@@ -234,7 +234,7 @@ async def test_the_locker_serves_the_hall_through_a_broker_restart(
         timeout=WAIT_S,
         what="the link to notice the broker is gone",
     )
-    rig.scanner.type(MARKET_CLERK)  # the hall goes on without its central system
+    rig.staff_card(MARKET_CLERK)  # the hall goes on without its central system
     await blocking(lockerd.wait_event, "open.opened", purpose="load", compartment=cid)
     await blocking(rig.put, cid)
     await blocking(rig.close, cid)

@@ -41,7 +41,7 @@ def test_a_deposit_prints_its_receipt_once(printer_file: Path, locker: Locker) -
     head = encode_receipt(sample).split("时间".encode("gb18030"))[0]
     assert printed.startswith(head), "the receipt's number, compartment and department"
     # Other commits (the staff collection below) print nothing more.
-    rig.scanner.type(MARKET_CLERK)
+    rig.staff_card(MARKET_CLERK)
     opened(locker, "collect", cid)
     rig.take(cid)
     rig.close(cid)

@@ -29,8 +29,8 @@ from locker_host.readers import (
     TokenRules,
     hid_reader,
 )
-from locker_host.readers.hid import INPUT_EVENT, KeyDecoder, input_events
-from locker_host.readers.keymap import CHARACTERS, EV_KEY, EV_SYN, KEY_LEFTSHIFT
+from locker_host.readers.hid import KeyDecoder
+from protocol.keyboard import CHARACTERS, EV_KEY, EV_SYN, INPUT_EVENT, KEY_LEFTSHIFT, input_events
 
 from . import numbers as n
 from .numbers import assert_clean

@@ -77,7 +77,7 @@ class Flows:
         for view in self.run.compartments().values():
             if view["state"] == "reserved":
                 self.people.plan(view["compartment"], "put")
-        self.run.locker.rig.scanner.type(MARKET_CLERK)
+        self.run.locker.rig.staff_card(MARKET_CLERK)
 
     def pickup(self) -> None:
         who = self.rng.choice(["alice", "bob"])

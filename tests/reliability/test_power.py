@@ -48,7 +48,7 @@ def test_power_restore_opens_nothing_and_reports_interrupted_opens(
             loaded[f"APP-P{n}"] = reply["compartment"]
         for cid in loaded.values():
             wait_for(lambda c=cid: run.compartment_door(c) == "closed", timeout=10, what=cid)
-        rig.scanner.type(MARKET_CLERK)
+        rig.staff_card(MARKET_CLERK)
         for cid in loaded.values():
             wait_for(lambda c=cid: rig.door_is_open(c), timeout=10, what=f"{cid} open to load")
             rig.put(cid)

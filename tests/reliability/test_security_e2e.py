@@ -188,7 +188,7 @@ def flows(run: Run, central: CentralSide) -> dict[str, Any]:
     assert reserve["ok"], reserve
     bobs = reserve["compartment"]
     wait_for(lambda: run.compartment_door(bobs) == "closed", timeout=10, what="bob's door")
-    rig.scanner.type(MARKET_CLERK)
+    rig.staff_card(MARKET_CLERK)
     wait_for(lambda: rig.door_is_open(bobs), timeout=10, what="bob's compartment open to load")
     rig.put(bobs)
     journal.wait_event_type("certificate.loaded", application="APP-S1")

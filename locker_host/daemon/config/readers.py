@@ -1,7 +1,9 @@
 """`[[readers]]`: the card readers and scanners, one table each.
 
-    kind = "sam"    an ID-card reader with its security module (strong): port, baud,
-                    format, and the SAM cycle's timing (poll_interval, ...)
+    kind = "sam"    an ID-card reader with its security module (strong): on a serial
+                    port (transport = "serial": port, baud, format) or in USB mode
+                    (transport = "usb": usb_id, usb_port), and the SAM cycle's
+                    timing (poll_interval, ...)
     kind = "line"   a serial scanner or RFID reader typing one token per line
     kind = "hid"    a keyboard-style reader on /dev/input/event*
 
@@ -23,12 +25,16 @@ from locker_host.readers import (
     SamTiming,
     SerialSettings,
     TokenRules,
+    UsbSettings,
 )
 
 from .buses import FORMATS, NAME
 from .fields import ConfigError, Table, unique
 
 KINDS = ("sam", "line", "hid")
+TRANSPORTS = ("serial", "usb")
+_USB_ID = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}")
+_USB_PORT = re.compile(r"[0-9]+-[0-9]+(\.[0-9]+)*")
 _BARE_CODES = {"pickup": CodePurpose.PICKUP, "dropoff": CodePurpose.DROPOFF, "none": None}
 
 
@@ -50,7 +56,11 @@ def parse_readers(root: Table) -> tuple[ReaderSetting, ...]:
 
 def _device_path(reader: ReaderSetting) -> str:
     device = reader.device
-    return device.path if isinstance(device, HidConfig) else device.serial.path
+    if isinstance(device, HidConfig):
+        return device.path
+    if isinstance(device, SamConfig):
+        return device.link.path
+    return device.serial.path
 
 
 def _reader(t: Table, index: int) -> ReaderSetting:
@@ -63,7 +73,9 @@ def _reader(t: Table, index: int) -> ReaderSetting:
     device: SamConfig | LineConfig | HidConfig
     rules = None
     if kind == "sam":
-        device = SamConfig(_serial(t, 115200), _timing(t))
+        transport = t.text("transport", "serial", choices=TRANSPORTS)
+        link = _serial(t, 115200) if transport == "serial" else _usb(t)
+        device = SamConfig(link, _timing(t))
     else:
         max_length = t.integer("max_length", 64, lo=1, hi=64)
         idle_timeout = t.positive("idle_timeout", 1.0, hi=60.0)
@@ -82,6 +94,18 @@ def _serial(t: Table, default_baud: int) -> SerialSettings:
         t.integer("baud", default_baud, lo=300, hi=4_000_000),
         t.text("format", "8N1", choices=FORMATS),
     )
+
+
+def _usb(t: Table) -> UsbSettings:
+    default = UsbSettings()
+    usb_id = t.text("usb_id", f"{default.vendor_id:04x}:{default.product_id:04x}")
+    if not _USB_ID.fullmatch(usb_id):
+        raise ConfigError(t.where("usb_id"), f"{usb_id!r} is not VENDOR:PRODUCT in hex (lsusb)")
+    port = t.optional_text("usb_port")
+    if port is not None and not _USB_PORT.fullmatch(port):
+        raise ConfigError(t.where("usb_port"), f"{port!r} is not a bus-port path such as 1-1.4")
+    vendor, product = (int(part, 16) for part in usb_id.split(":"))
+    return UsbSettings(vendor, product, port)
 
 
 def _timing(t: Table) -> SamTiming:
