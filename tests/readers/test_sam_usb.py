@@ -94,7 +94,14 @@ async def test_a_card_on_a_usb_reader_is_one_strong_reading(keys: ReaderKeys) ->
         await r.reader.stop()
     # Byte for byte: each command's 7 header bytes on 02 and the rest on 06, in
     # order; each reply's header from 81 and its body from 85.
-    commands = [idcard.CheckSam(), idcard.FindCard(), idcard.SelectCard(), idcard.ReadCard()]
+    # (the SAM id is read once, after the first good check: shown in health)
+    commands = [
+        idcard.CheckSam(),
+        idcard.ReadSamId(),
+        idcard.FindCard(),
+        idcard.SelectCard(),
+        idcard.ReadCard(),
+    ]
     frames = {idcard.encode_command(c) for c in commands}
     out = list(zip(device.sent(pipes.HEADER_OUT), device.sent(pipes.BODY_OUT), strict=True))
     assert {h + b for h, b in out} == frames
