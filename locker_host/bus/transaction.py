@@ -16,6 +16,8 @@
    The transport is told how many bytes a content-framed reply has, so that
    it hands them over at once rather than chunk by chunk (a shorter reply,
    an exception, still comes once the line falls silent for t1.5).
+   An optional reply (drivers/port.py) that does not come at all is no
+   fault: the outcome is `Sent`, as for an exchange that expects none.
 
 A well-formed reply from another unit is most often a late reply to an
 earlier request, so it is set aside and the wait for our own reply goes on;
@@ -94,6 +96,8 @@ async def transact(
         else:  # the timeout, or the silence that ends a silence-framed reply
             outcome = reader.give_up()
             if isinstance(outcome, BusFault):
+                if exchange.reply_optional and not reader.received and set_aside is None:
+                    return Attempt(Sent(), sent_at, None, left, stray, 0)
                 outcome = set_aside or outcome
         if isinstance(outcome, BusFault):
             return Attempt(outcome, sent_at, None, left, stray, 0)
