@@ -21,6 +21,7 @@ from locker_host.bus import (
     SensorPolarity,
     UnlockOutcome,
 )
+from locker_host.bus.drivers import Cu16Driver, Cu48Driver
 from protocol.kerong import cu16, cu48
 from simulator.layout import parse_layout
 
@@ -319,3 +320,29 @@ def test_board_addresses_and_channels_are_checked() -> None:
         )
     assert KerongBoardConfig("kerong_cu48", 0).locks == cu48.LOCKS
     assert KerongBoardConfig("kerong_cu16", 0).locks == cu16.LOCKS
+
+
+def test_a_cu16_is_probed_by_0x30_then_0x32_and_polled_by_what_answered() -> None:
+    """Drivers read a CU16's status with 0x30 (kerong-lib, jin0949) or 0x32
+    (lkaas-kerong): both are probes, in that order; the one that answered is
+    the poll from then on (pure: the driver's exchanges, no line)."""
+    driver = Cu16Driver("bus0", KerongBoardConfig("kerong_cu16", 3))
+    probes = driver.startup()
+    assert [p.exchange.encode()[2] for p in probes] == [0x30, 0x32]
+    assert driver.poll()[0].encode() == cu16.status_request(3)
+    reply = cu16.Status(3, (True,) * 16, (False,) * 16)
+    assert driver.check_startup(probes[1], reply) is None
+    assert driver.poll()[0].encode() == cu16.status_request(3, cu16.Command.STATUS_ALL)
+    assert [p.exchange.encode()[2] for p in driver.startup()] == [0x32]
+
+
+def test_no_kerong_unlock_depends_on_a_reply() -> None:
+    cu16_unlock = Cu16Driver("bus0", KerongBoardConfig("kerong_cu16", 0)).unlock(1, None)
+    assert cu16_unlock.expects_reply and cu16_unlock.reply_optional
+    alt = Cu48Driver("bus0", KerongBoardConfig("kerong_cu48", 1))
+    alt.variant = cu48.Variant.ALT_60
+    alt_unlock = alt.unlock(1, None)
+    assert alt_unlock.encode() == cu48.unlock_request(1, 1, cu48.Variant.ALT_60)
+    assert alt_unlock.expects_reply and alt_unlock.reply_optional
+    v21_unlock = Cu48Driver("bus0", KerongBoardConfig("kerong_cu48", 1)).unlock(1, None)
+    assert not v21_unlock.expects_reply
