@@ -205,7 +205,7 @@ class KerongBoardConfig:
     or any family whose boards time their own unlock (`unlock_ms` in its
     registry entry).
 
-    `unit` is the board's address switch, 0..9. `unlock_ms` is how long the
+    `unit` is the board's address, in its family's `units`. `unlock_ms` is how long the
     board drives a lock: a board setting (the vendor's tools set it), which
     the host uses to tell how long a release lasts; an unlock cannot ask for
     another length on the wire. `polarity.door_inverted` inverts the hook

@@ -149,7 +149,7 @@ def polarity_key(family: str, sensor: str) -> str:
 
 
 def _kerong_board(t: Table, family: Family, default_pulse_ms: int) -> BoardConfig:
-    """A Kerong board: `unit` is its address switch (0..9), `unlock_ms` the
+    """A Kerong board: `unit` is its address (the family's range), `unlock_ms` the
     unlock time set on the board, `polarity.hook_inverted` for NC hook
     switches, `polarity.item_inverted` for a CU16's infrared sensors."""
     locks, unlock = family.channels, family.unlock_ms
