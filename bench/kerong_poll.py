@@ -13,9 +13,10 @@ reference boards:
   reply bytes on the wire + 2 x t3.5 + turnaround per read);
 - idle gap: the end of a reply to the start of the next request, against t3.5.
 
-Then one unlock per board, timed from the unlock's request to the end of the
-reply that acknowledged it: the reply itself on a CU16, the confirming
-status read on a CU48 (which never answers an unlock).
+Then one unlock per board, timed on the host from `owner.unlock` to its
+outcome: on either family the wait a prompt board's reply would take, then
+the confirming status read (the simulated CU16's default firmware, like the
+CU48, does not answer an unlock).
 
 Measured here, never asserted in tests.
 """

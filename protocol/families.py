@@ -47,7 +47,7 @@ class Capability(StrEnum):
     ITEM_SENSOR = "item_sensor"  # an item-presence sensor per channel
     LOCK_FEEDBACK = "lock_feedback"  # the lock reports a fault
     LATCHED_CHANGES = "latched_changes"  # an open-and-close between two polls is never missed
-    UNLOCK_ACKNOWLEDGED = "unlock_acknowledged"  # the board answers an unlock
+    UNLOCK_ACKNOWLEDGED = "unlock_acknowledged"  # the board always answers an unlock
     SENSOR_INPUTS = "sensor_inputs"  # sensors are digital inputs, wired anywhere on the bus
     ADDRESS_OVER_BUS = "address_over_bus"  # `lockerd commission set-address` moves it
 
@@ -82,7 +82,11 @@ class Family:
     pulse_ms: Bounds | None = None  # the host sends the pulse length with each unlock
     unlock_ms: Bounds | None = None  # the board times every unlock from its own setting
     default_unlock_ms: int | None = None
-    firmware: tuple[str, ...] = ()  # variants a host tells apart; the first is the default
+    # Firmware variants (a host probes or tolerates them); the first is the default.
+    firmware: tuple[str, ...] = ()
+    # How long a board may take to answer, in its response timeout; None: the
+    # bus's `slave_allowance` default (a Modbus slave's processing time).
+    reply_allowance: float | None = None
 
     def __post_init__(self) -> None:
         if self.default_channels not in self.channels:
@@ -148,13 +152,14 @@ KERONG_CU16 = Family(
     framing=Framing.KERONG,
     channels=Bounds(1, kerong.cu16.LOCKS),
     default_channels=kerong.cu16.LOCKS,
-    units=Bounds(0, kerong.MAX_BOARD),
+    units=Bounds(0, kerong.cu16.MAX_BOARD),
     serial_format=kerong.FACTORY_FORMAT,
-    capabilities=frozenset(
-        {Capability.DOOR_SWITCH, Capability.ITEM_SENSOR, Capability.UNLOCK_ACKNOWLEDGED}
-    ),
+    # An unlock may go unanswered (kerong-lib): a status read confirms it.
+    capabilities=frozenset({Capability.DOOR_SWITCH, Capability.ITEM_SENSOR}),
     unlock_ms=_KERONG_UNLOCK_MS,
     default_unlock_ms=kerong.UNLOCK_MS_DEFAULT,
+    firmware=tuple(v.value for v in kerong.cu16.Variant),
+    reply_allowance=kerong.REPLY_ALLOWANCE_S,
 )
 
 KERONG_CU48 = Family(
@@ -163,13 +168,15 @@ KERONG_CU48 = Family(
     framing=Framing.KERONG,
     channels=Bounds(1, kerong.cu48.LOCKS),
     default_channels=kerong.cu48.LOCKS,
-    units=Bounds(0, kerong.MAX_BOARD),
+    units=Bounds(0, kerong.cu48.MAX_BOARD),
     serial_format=kerong.FACTORY_FORMAT,
-    # V2.1 never answers an unlock (the 0x60 variant does): a status read confirms it.
+    # V2.1 never answers an unlock (the 0x60 variant's answer is unverified): a
+    # status read confirms it.
     capabilities=frozenset({Capability.DOOR_SWITCH}),
     unlock_ms=_KERONG_UNLOCK_MS,
     default_unlock_ms=kerong.UNLOCK_MS_DEFAULT,
     firmware=tuple(v.value for v in kerong.cu48.Variant),
+    reply_allowance=kerong.REPLY_ALLOWANCE_S,
 )
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (REFERENCE, RELAY, KERONG_CU16, KERONG_CU48)}
@@ -184,8 +191,9 @@ def unit_span() -> Bounds:
 def render_family_table() -> str:
     """The table in docs/boards.md."""
     lines = [
-        "| family | board | wire | channels | unit | unlock | senses and reports | firmware |",
-        "|---|---|---|---|---|---|---|---|",
+        "| family | board | wire | channels | unit | unlock | senses and reports | firmware "
+        "| reply allowance |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for f in FAMILIES.values():
         fmt = f.serial_format
@@ -196,8 +204,9 @@ def render_family_table() -> str:
             unlock = f"`unlock_ms` {f.unlock_ms} (a board setting, default {f.default_unlock_ms})"
         caps = ", ".join(c.value for c in Capability if c in f.capabilities)
         firmware = ", ".join(f"`{v}`" for v in f.firmware) or "-"
+        allowance = "`slave_allowance`" if f.reply_allowance is None else f"{f.reply_allowance} s"
         lines.append(
             f"| `{f.name}` | {f.title} | {wire} | {f.channels} (default {f.default_channels}) "
-            f"| {f.units} | {unlock} | {caps} | {firmware} |"
+            f"| {f.units} | {unlock} | {caps} | {firmware} | {allowance} |"
         )
     return "\n".join(lines) + "\n"

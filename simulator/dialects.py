@@ -15,7 +15,7 @@ from typing import Protocol
 
 from protocol.crc import with_crc
 from protocol.families import Framing
-from protocol.kerong import MAX_BOARD, cu16, cu48, seal
+from protocol.kerong import cu16, cu48, seal
 from protocol.modbus import BROADCAST, Ignored, decode_request
 
 
@@ -63,7 +63,7 @@ class Kerong:
     def readdress(self, reply: bytes, draw: int) -> bytes:
         cu16_reply = len(reply) == cu16.REPLY_LENGTH and reply[2] == cu16.Command.STATUS_REPLY
         own = reply[1] >> 4 if cu16_reply else reply[1]
-        other = draw % MAX_BOARD
+        other = draw % (cu16.MAX_BOARD if cu16_reply else cu48.MAX_BOARD)
         other = other if other < own else other + 1
         address = (other << 4) | (reply[1] & 0x0F) if cu16_reply else other
         return seal(reply[:1] + bytes((address,)) + reply[2:-1])

@@ -12,7 +12,7 @@ line format unless the bus names one (Modbus 19200 8E1, Kerong 19200 8N1).
 Wiring. A reference board channel carries the lock, the door switch and
 the item sensor of one compartment; so does a Kerong CU16 channel (the hook
 switch is the door's), and a CU48 channel without the item sensor. Kerong
-boards (`kerong_cu16`, `kerong_cu48`: address 0..9, `unlock_ms`, a CU48's
+boards (`kerong_cu16`, `kerong_cu48`: their address, `unlock_ms`,
 `firmware`) speak their own frames, so a bus is all Kerong or all Modbus.
 A relay module's relay drives one lock; the door switch and the item
 sensor are digital inputs on the same or another module of the same bus.
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from protocol.families import FAMILIES, REFERENCE, Capability, Family, Framing, unit_span
-from protocol.kerong import UNLOCK_MS_DEFAULT, cu48
+from protocol.kerong import UNLOCK_MS_DEFAULT
 from protocol.reference_board import BAUD_RATES as REFERENCE_BAUD_RATES
 from protocol.timing import SerialFormat
 
@@ -83,7 +83,7 @@ class BoardSpec:
     unit: int
     channels: int
     unlock_ms: int = UNLOCK_MS_DEFAULT  # Kerong boards: the board's own unlock time
-    firmware: str = cu48.Variant.V2_1.value  # Kerong CU48: V2.1 or the 0x60 variant
+    firmware: str = ""  # Kerong boards: one of the family's `firmware` ("": its first)
 
     @property
     def dialect(self) -> Framing:

@@ -7,11 +7,13 @@ goes through `exchange`, which leaves the inter-frame silence, applies the
 response timeout, and retries a read of a healthy board once. A write is
 never retried: a write whose reply was lost may well have been executed
 (gateway notes 0.4), and an unlock is reported `unacknowledged` instead.
-An unlock the board never answers (Kerong CU48) is confirmed by the
-family's poll right after it: a valid reading says the board is there and
-heard the line, and is `acknowledged`; the door switch then tells the rest,
-as after any acknowledged pulse. Only a lost port raises (`PortLost`); bus
-faults are values.
+An unlock the board never answers (Kerong CU48), or may answer or not
+(Kerong CU16: `reply_optional`), is confirmed by the family's poll right
+after it: a valid reading says the board is there and heard the line, and
+is `acknowledged`; the door switch then tells the rest, as after any
+acknowledged pulse. A missing unlock reply is never counted against the
+board's health: only the confirming read is. Only a lost port raises
+(`PortLost`); bus faults are values.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from .health import HealthEvent, HealthPolicy
 from .model import Health, UnlockOutcome
 from .port_keeper import PortKeeper
 from .statistics import Recorder
-from .timing import frame_silence, inter_frame_gap, response_timeout
+from .timing import frame_silence, inter_frame_gap, response_timeout, unanswered_wait
 from .transaction import Sent, transact
 
 _REPLY, _NO_REPLY = HealthEvent.REPLY, HealthEvent.NO_REPLY
@@ -118,19 +120,32 @@ class BoardWork:
     async def unlock(
         self, state: BoardState, channel: int, pulse_ms: int | None
     ) -> tuple[UnlockOutcome, str]:
-        reply = await self.exchange(state, state.driver.unlock(channel, pulse_ms))
-        if isinstance(reply, Sent):
-            if await self.read(state) is None:
-                return UnlockOutcome.UNACKNOWLEDGED, f"sent; no confirmation: {state.detail}"
-            return UnlockOutcome.ACKNOWLEDGED, "confirmed by a status read"
+        request = state.driver.unlock(channel, pulse_ms)
+        reply = await self.exchange(state, request)
+        if isinstance(reply, BusFault) and reply.kind is FaultKind.EXCEPTION_REPLY:
+            self.record(state, _REPLY)
+            return UnlockOutcome.REFUSED, str(reply)
+        if isinstance(reply, Sent) or request.reply_optional:
+            return await self._confirm(state, reply)
         if not isinstance(reply, BusFault):
             self.record(state, _REPLY)
             return UnlockOutcome.ACKNOWLEDGED, ""
-        if reply.kind is FaultKind.EXCEPTION_REPLY:
-            self.record(state, _REPLY)
-            return UnlockOutcome.REFUSED, str(reply)
         self.record(state, _NO_REPLY, f"unlock: {reply}")
         return UnlockOutcome.UNACKNOWLEDGED, str(reply)
+
+    async def _confirm(self, state: BoardState, reply: object) -> tuple[UnlockOutcome, str]:
+        """An unlock whose reply is not needed: a status read says the board heard it."""
+        answered_unlock = not isinstance(reply, Sent | BusFault)
+        if answered_unlock:
+            self.record(state, _REPLY)
+        heard = "the board answered" if answered_unlock else "no reply"
+        if isinstance(reply, BusFault):
+            heard = f"no valid reply ({reply.kind.value})"
+        if await self.read(state) is not None:
+            return UnlockOutcome.ACKNOWLEDGED, f"confirmed by a status read ({heard})"
+        if answered_unlock:
+            return UnlockOutcome.ACKNOWLEDGED, f"answered; the status read failed: {state.detail}"
+        return UnlockOutcome.UNACKNOWLEDGED, f"sent; no confirmation: {state.detail}"
 
     async def acknowledge(self, state: BoardState, exchange: WireExchange[Any]) -> None:
         reply = await self.exchange(state, exchange)
@@ -149,17 +164,32 @@ class BoardWork:
                 self._config.format,
                 key[0],
                 key[1],
-                slave_allowance=self._config.slave_allowance,
+                slave_allowance=self._config.reply_allowance,
                 adapter_allowance=self._config.adapter_allowance,
             )
         return timeout
+
+    def _unanswered(self, exchange: WireExchange[Any]) -> float:
+        key = (-exchange.request_bytes, exchange.reply_bytes)  # apart from _timeout's keys
+        wait = self._timeouts.get(key)
+        if wait is None:
+            wait = self._timeouts[key] = unanswered_wait(
+                self._config.format,
+                exchange.request_bytes,
+                exchange.reply_bytes,
+                adapter_allowance=self._config.adapter_allowance,
+            )
+        return wait
 
     async def exchange(self, state: BoardState, exchange: WireExchange[Any]) -> object:
         """The reply, a `BusFault`, or `Sent` for an exchange that expects no reply."""
         transport = self._port.transport
         if transport is None:
             raise PortLost(self._config.port, "other", None, "the port is closed")
-        timeout = state.response_timeout or self._timeout(exchange)
+        if exchange.expects_reply and not exchange.reply_optional:
+            timeout = state.response_timeout or self._timeout(exchange)
+        else:
+            timeout = self._unanswered(exchange)
         # Retrying a read of a board that is already failing would double what
         # a dead board costs; a healthy board's single glitch is worth one more try.
         retry = (

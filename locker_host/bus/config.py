@@ -34,6 +34,7 @@ from protocol.families import FAMILIES, REFERENCE, RELAY, Bounds, Capability, Fa
 from protocol.timing import SerialFormat
 
 from .errors import BusConfigError
+from .timing import PROMPT_REPLY_ALLOWANCE
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
@@ -204,7 +205,7 @@ class KerongBoardConfig:
     or any family whose boards time their own unlock (`unlock_ms` in its
     registry entry).
 
-    `unit` is the board's address switch, 0..9. `unlock_ms` is how long the
+    `unit` is the board's address, in its family's `units`. `unlock_ms` is how long the
     board drives a lock: a board setting (the vendor's tools set it), which
     the host uses to tell how long a release lasts; an unlock cannot ask for
     another length on the wire. `polarity.door_inverted` inverts the hook
@@ -263,8 +264,9 @@ class BusConfig:
     min_gap: float = 0.0
     # Response timeout = request wire time + t3.5 + reply wire time + these
     # two (modbus-timing 1.3): the board's worst processing time and the USB
-    # adapter's buffering (FTDI latency timer: 16 ms unless tuned).
-    slave_allowance: float = 0.030
+    # adapter's buffering (FTDI latency timer: 16 ms unless tuned). None: the
+    # boards' family says (`reply_allowance`: timing.py).
+    slave_allowance: float | None = None
     adapter_allowance: float = 0.016
     read_retries: int = 1  # reads of a healthy board only; writes are never retried
     failures_until_offline: int = 3
@@ -296,8 +298,10 @@ class BusConfig:
             seen[board.unit] = i
         self._check_inputs(seen)
         _seconds(self.poll_interval, "poll_interval", allow_zero=True)
-        for name in ("min_gap", "slave_allowance", "adapter_allowance"):
+        for name in ("min_gap", "adapter_allowance"):
             _seconds(getattr(self, name), name, allow_zero=True)
+        if self.slave_allowance is not None:
+            _seconds(self.slave_allowance, "slave_allowance", allow_zero=True)
         if self.read_retries not in (0, 1):
             raise BusConfigError("read_retries", f"{self.read_retries} is not 0 or 1")
         if self.failures_until_offline < 1:
@@ -311,6 +315,18 @@ class BusConfig:
     @property
     def line_protocol(self) -> Framing:
         return FAMILIES[self.boards[0].family].framing
+
+    @property
+    def reply_allowance(self) -> float:
+        """The board's processing time in every response timeout of this bus:
+        `slave_allowance` if set, else the slowest of its families'."""
+        if self.slave_allowance is not None:
+            return self.slave_allowance
+        families = (FAMILIES[b.family] for b in self.boards)
+        return max(
+            PROMPT_REPLY_ALLOWANCE if f.reply_allowance is None else f.reply_allowance
+            for f in families
+        )
 
     def _check_inputs(self, units: dict[int, int]) -> None:
         for i, board in enumerate(self.boards):

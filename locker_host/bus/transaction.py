@@ -16,6 +16,12 @@
    The transport is told how many bytes a content-framed reply has, so that
    it hands them over at once rather than chunk by chunk (a shorter reply,
    an exception, still comes once the line falls silent for t1.5).
+   A content-framed reply's worth of bytes that names no outcome (a bad
+   check byte) is given up on once the line has been quiet for `silence`,
+   not at the timeout: with a slow board's long timeout (Kerong: 1 s) a
+   garbled reply would otherwise hold the bus that long. An optional reply
+   (drivers/port.py) that does not come at all is no fault: the outcome is
+   `Sent`, as for an exchange that expects none.
 
 A well-formed reply from another unit is most often a late reply to an
 earlier request, so it is set aside and the wait for our own reply goes on;
@@ -78,6 +84,10 @@ async def transact(
         until = deadline
         if exchange.silence_framed and reader.received:
             until = transport.last_rx + silence
+        elif len(reader.received) >= exchange.reply_bytes > 0:
+            # A whole reply's worth came and did not check out (a bad sum):
+            # once the line is quiet the board has said all it will.
+            until = min(deadline, transport.last_rx + silence)
         data = await transport.receive(until, max(1, expected - received))
         if data:
             received += len(data)
@@ -94,6 +104,8 @@ async def transact(
         else:  # the timeout, or the silence that ends a silence-framed reply
             outcome = reader.give_up()
             if isinstance(outcome, BusFault):
+                if exchange.reply_optional and not reader.received and set_aside is None:
+                    return Attempt(Sent(), sent_at, None, left, stray, 0)
                 outcome = set_aside or outcome
         if isinstance(outcome, BusFault):
             return Attempt(outcome, sent_at, None, left, stray, 0)

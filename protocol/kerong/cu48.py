@@ -14,18 +14,27 @@ switches: the host's business). A broadcast status gets one reply per board
 on the bus, each in its own time slot; the document does not say how the
 slots are timed.
 
-Firmware variant (`Variant.ALT_60`). A community driver (NestJS, unverified
-on hardware) drives a "CU" board with CMD 0x60 (status) and 0x61 (unlock)
-and reads success byte 0x75 where V2.1 has 0x65; its replies carry no ETX:
+Firmware variant (`Variant.ALT_60`): status 0x60, unlock 0x61, success byte
+0x75. Real captures (AshurkovAV/KerongConsole, "Коды для контролера запрос
+ответ.txt") show the status reply, with ETX:
 
-    status reply   02 ADDR 00 75 06 D1 D2 D3 D4 D5 D6 SUM              12 bytes
+    status reply   02 ADDR 00 75 D1 .. D12 03 SUM                      18 bytes
+
+D1..D6 are the 48 hook bits as in V2.1 (1 = closed: cell 14 closed gives
+D2 = 0x20). D7..D12: no source says what they are; the captures show D7 =
+0x01 in some replies whatever the hooks read. They are kept raw
+(`Status.reserved`) and read by nothing. pirumu/node-pc's driver moved from
+a 12-byte reading (a length byte 0x06, no ETX) to this 18-byte framing.
+The unlock's answer appears only in that driver's diagram, never in a
+capture:
+
     unlock reply   02 ADDR LOCK 75 00 SUM                              6 bytes
     (0x00 in place of 0x75: the board refused)
 
-Replies of different lengths and no ETX cannot be framed by content (a
-12-byte status can open with six bytes that pass for an acknowledgement),
-so this variant's readers frame by silence (frame.py). A host tells the
-variants apart by probing: a V2.1 status request first, the variant's next.
+A host must not depend on it: it is read if it comes (framed by silence: no
+ETX), and the unlock is confirmed by a status read either way. A host tells
+the variants apart by probing: a V2.1 status request first, the variant's
+next.
 """
 
 from __future__ import annotations
@@ -37,15 +46,16 @@ from ..errors import BusFault, FaultKind, UsageError
 from .frame import ETX, STX, KerongReader, ReplyFormat, check_board, seal, sum_ok
 
 LOCKS = 48
+MAX_BOARD = 9  # address switch 0x00..0x09 (V2.1); 0x0A is broadcast
 BROADCAST = 0x0A
 ALL_LOCKS = 0x30
 REQUEST_LENGTH = 6
 REPLY_LENGTH = 12
-ALT_STATUS_LENGTH = 12
+ALT_STATUS_LENGTH = 18
+ALT_RESERVED_LENGTH = 6  # D7..D12 of the variant's status: meaning unknown
 ALT_UNLOCK_LENGTH = 6
 ALT_SUCCESS = 0x75
 ALT_FAILURE = 0x00
-ALT_DATA_LENGTH = 0x06
 
 
 class Command(IntEnum):
@@ -69,7 +79,12 @@ class Variant(StrEnum):
         return Command.UNLOCK if self is Variant.V2_1 else Command.ALT_UNLOCK
 
     @property
-    def unlock_answered(self) -> bool:
+    def status_length(self) -> int:
+        return REPLY_LENGTH if self is Variant.V2_1 else ALT_STATUS_LENGTH
+
+    @property
+    def unlock_may_answer(self) -> bool:
+        """V2.1 never answers an unlock; the variant might (unverified)."""
         return self is Variant.ALT_60
 
 
@@ -80,7 +95,7 @@ def lock_byte(lock: int) -> int:
 
 
 def _request(board: int, lock: int, command: Command) -> bytes:
-    check_board(board, broadcast=BROADCAST)
+    check_board(board, MAX_BOARD, broadcast=BROADCAST)
     return seal(bytes((STX, board, lock, command, ETX)))
 
 
@@ -100,15 +115,19 @@ def unlock_all_request(board: int, variant: Variant = Variant.V2_1) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    """`hooks[0]` is lock 1; True = the hook switch reads "locked" (raw)."""
+    """`hooks[0]` is lock 1; True = the hook switch reads "locked" (raw).
+    `reserved`: the 0x60 variant's D7..D12 as received (meaning unknown)."""
 
     board: int
     hooks: tuple[bool, ...]
+    reserved: bytes = bytes(ALT_RESERVED_LENGTH)
 
     def __post_init__(self) -> None:
-        check_board(self.board)
+        check_board(self.board, MAX_BOARD)
         if len(self.hooks) != LOCKS:
             raise UsageError(f"a CU48 status has {LOCKS} hook bits, not {len(self.hooks)}")
+        if len(self.reserved) != ALT_RESERVED_LENGTH:
+            raise UsageError(f"D7..D12 are {ALT_RESERVED_LENGTH} bytes, not {len(self.reserved)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +152,8 @@ def encode_status(status: Status, variant: Variant = Variant.V2_1, lock: int = 0
     data = _pack(status.hooks)
     if variant is Variant.V2_1:
         return seal(bytes((STX, status.board, lock, Command.STATUS_REPLY)) + data + bytes((ETX,)))
-    return seal(bytes((STX, status.board, 0x00, ALT_SUCCESS, ALT_DATA_LENGTH)) + data)
+    head = bytes((STX, status.board, 0x00, ALT_SUCCESS))
+    return seal(head + data + status.reserved + bytes((ETX,)))
 
 
 def encode_unlock_reply(board: int, lock: int, *, accepted: bool = True) -> bytes:
@@ -147,7 +167,7 @@ def _parse_status(frame: bytes) -> Status | BusFault:
 
 
 def _parse_alt_status(frame: bytes) -> Status | BusFault:
-    return Status(frame[1], _bits(frame[5:11]))
+    return Status(frame[1], _bits(frame[4:10]), frame[10:16])
 
 
 def _parse_alt_unlock(frame: bytes) -> UnlockAccepted | BusFault:
@@ -161,18 +181,20 @@ def _parse_alt_unlock(frame: bytes) -> UnlockAccepted | BusFault:
 
 
 def status_reader(board: int, variant: Variant = Variant.V2_1) -> KerongReader[Status]:
-    check_board(board)
+    """Both variants' status replies end in ETX and have a known length: framed by content."""
+    check_board(board, MAX_BOARD)
     if variant is Variant.V2_1:
         fmt = ReplyFormat(REPLY_LENGTH, board, ((3, Command.STATUS_REPLY.value),), _parse_status)
-        return KerongReader((fmt,), silence_framed=False)
-    markers = ((2, 0x00), (3, ALT_SUCCESS), (4, ALT_DATA_LENGTH))
-    alt = ReplyFormat(ALT_STATUS_LENGTH, board, markers, _parse_alt_status, etx=False)
-    return KerongReader((alt,), silence_framed=True)
+    else:
+        markers = ((2, 0x00), (3, ALT_SUCCESS))
+        fmt = ReplyFormat(ALT_STATUS_LENGTH, board, markers, _parse_alt_status)
+    return KerongReader((fmt,), silence_framed=False)
 
 
 def unlock_reader(board: int, lock: int) -> KerongReader[UnlockAccepted]:
-    """The variant's acknowledgement (success or refusal) of one unlock."""
-    check_board(board)
+    """The variant's acknowledgement (success or refusal) of one unlock, as one
+    driver's diagram draws it (unverified: no capture shows one)."""
+    check_board(board, MAX_BOARD)
     fmt = ReplyFormat(
         ALT_UNLOCK_LENGTH, board, ((2, lock_byte(lock)), (4, 0x00)), _parse_alt_unlock, etx=False
     )

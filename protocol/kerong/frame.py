@@ -12,14 +12,14 @@ several candidates the one that *ends* first wins, so the outcome does not
 depend on how the stream was chunked (the Modbus reader's rule).
 
 Where the content cannot say where a frame ends, the reader frames by
-silence instead (`silence_framed`): a community firmware variant of the CU48
-answers with frames that carry no ETX and whose lengths differ by command (a
-6-byte acknowledgement, a 12-byte status), so a status reply may begin with
-six bytes that pass for an acknowledgement. There the caller waits until the
-line has been quiet and then calls `give_up()`, which takes the burst as it
-stands: its tail must be one whole frame of an expected format (what came
-before it is noise), else the burst is a fault (Open-Locker ADR-0061 frames
-its "8A" boards the same way).
+silence instead (`silence_framed`): the unlock acknowledgement that one
+community driver expects from the CU48's 0x60 firmware variant carries no
+ETX (6 bytes, `02 ADDR LOCK 75 00 SUM`), so six bytes of anything that
+passes its sum would do. There the caller waits until the line has been
+quiet and then calls `give_up()`, which takes the burst as it stands: its
+tail must be one whole frame of an expected format (what came before it is
+noise), else the burst is a fault (Open-Locker ADR-0061 frames its "8A"
+boards the same way).
 
 Faults are values (`BusFault`), as everywhere in `protocol`.
 """
@@ -35,8 +35,12 @@ from ..timing import SerialFormat
 
 STX = 0x02
 ETX = 0x03
-MAX_BOARD = 9  # address switch 0..9 (Kerong CU48 protocol V2.1; CU16 RU sheet)
 FACTORY_FORMAT = SerialFormat(19200, "N", 1)  # CU16 / CU48 factory setting
+# How long a board may take to answer. No source measures a board; the
+# Russian manuals (8lal8/kerongDocs, cu16.md / cu48b.md) give "response time
+# under 1 second" ("Время реакции: меньше 1 секунды"), other drivers wait
+# 0.1-2 s (jin0949/locker-service 1 s, kerong-lib 1 s, KerongConsole 2 s).
+REPLY_ALLOWANCE_S = 1.0
 # The unlock time is a board setting. Kerong's advice: 500 ms for
 # electromagnetic locks, 1000 ms for motor locks; its tools accept 0..24 000 ms.
 UNLOCK_MS_MIN = 100
@@ -62,11 +66,12 @@ def sum_ok(frame: bytes | bytearray | memoryview) -> bool:
     return len(frame) >= 2 and checksum(frame[:-1]) == frame[-1]
 
 
-def check_board(board: int, *, broadcast: int | None = None) -> None:
-    if 0 <= board <= MAX_BOARD or (broadcast is not None and board == broadcast):
+def check_board(board: int, highest: int, *, broadcast: int | None = None) -> None:
+    """`board` is an address 0..`highest` (each board's codec says its range)."""
+    if 0 <= board <= highest or (broadcast is not None and board == broadcast):
         return
     extra = f" or {broadcast:#04x} (broadcast)" if broadcast is not None else ""
-    raise UsageError(f"board address {board} is outside 0..{MAX_BOARD}{extra}")
+    raise UsageError(f"board address {board} is outside 0..{highest}{extra}")
 
 
 @dataclass(frozen=True, slots=True)

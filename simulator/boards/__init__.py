@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from protocol.families import KERONG_CU16, KERONG_CU48, REFERENCE, RELAY
-from protocol.kerong import cu48
+from protocol.kerong import cu16, cu48
 from protocol.timing import SerialFormat
 
 from ..engines import Engine
@@ -95,13 +95,17 @@ MODELS: dict[str, BoardModel] = {
     REFERENCE.name: _reference_board,
     RELAY.name: _relay_module,
     KERONG_CU16.name: lambda spec, wired, site: KerongCu16(
-        spec.unit, wired.lock, unlock_ms=spec.unlock_ms, now=site.now
+        spec.unit,
+        wired.lock,
+        unlock_ms=spec.unlock_ms,
+        variant=cu16.Variant(spec.firmware or KERONG_CU16.firmware[0]),
+        now=site.now,
     ),
     KERONG_CU48.name: lambda spec, wired, site: KerongCu48(
         spec.unit,
         wired.lock,
         unlock_ms=spec.unlock_ms,
-        variant=cu48.Variant(spec.firmware),
+        variant=cu48.Variant(spec.firmware or KERONG_CU48.firmware[0]),
         now=site.now,
     ),
 }

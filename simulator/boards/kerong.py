@@ -6,18 +6,22 @@ lock. The hook reads "locked" (1) only while the door is shut on its
 latch, so the model takes the door-switch signal for it (a stuck or
 inverted sensor fault applies to it). A channel with nothing wired reads 0.
 
-KR-CU16: status (0x30), unlock one (0x31) and unlock all (0x33), each
-answered with the 9-byte status (0x35) whose address byte echoes the
-request's; the infrared bits are the compartments' item signals. Other
-commands get no answer (0x37 "unlock time" and the rest are not modelled).
+KR-CU16: status (0x30, or 0x32 as lkaas-kerong reads it) answered with the
+9-byte status (0x35) whose address byte echoes the request's; the infrared
+bits are the compartments' item signals. Unlock one (0x31) and unlock all
+(0x33): firmware `unlock-silent` (the default, as kerong-lib says) sends
+nothing back, `unlock-answered` sends the status. Other commands get no
+answer (0x37 "unlock time" and the rest are not modelled).
 
 KR-CU48, firmware V2.1: status (0x50) answered with the 12-byte status,
 echoing the LOCK byte; unlock (0x51) of one lock or of all (LOCK 0x30),
 never answered; the broadcast address 0x0A unlocks on every board and gets
 no status reply from the model (the document does not say how the boards
 time their reply slots, and two boards answering at once garble each
-other). Firmware variant ALT_60: status 0x60 and unlock 0x61, answered with
-the variant's frames (a refused unlock: a lock the board does not have).
+other). Firmware variant ALT_60: status 0x60 answered with the 18-byte
+status of the captures (D7..D12 zero), unlock 0x61 answered with the 6-byte
+acknowledgement of one driver's diagram (unverified; a refused unlock: a
+lock the board does not have), so that a host meets that reply too.
 A board answers only its own firmware's commands.
 """
 
@@ -26,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from protocol.families import KERONG_CU16, KERONG_CU48
-from protocol.kerong import MAX_BOARD, UNLOCK_MS_DEFAULT, cu16, cu48
+from protocol.kerong import UNLOCK_MS_DEFAULT, cu16, cu48
 
 from ..physics import Compartment
 
@@ -34,9 +38,11 @@ from ..physics import Compartment
 class _Locks:
     """The outputs: one lock per channel, each on for `unlock_ms` after a pulse."""
 
-    def __init__(self, unit: int, wiring: Sequence[Compartment | None], locks: int) -> None:
-        if not 0 <= unit <= MAX_BOARD:
-            raise ValueError(f"a Kerong board address is 0..{MAX_BOARD}, not {unit}")
+    def __init__(
+        self, unit: int, wiring: Sequence[Compartment | None], locks: int, highest: int
+    ) -> None:
+        if not 0 <= unit <= highest:
+            raise ValueError(f"this Kerong board's address is 0..{highest}, not {unit}")
         if not 1 <= len(wiring) <= locks:
             raise ValueError(f"this board has 1..{locks} locks, not {len(wiring)}")
         self._unit = unit
@@ -88,10 +94,12 @@ class KerongCu16(_Locks):
         wiring: Sequence[Compartment | None],
         *,
         unlock_ms: int = UNLOCK_MS_DEFAULT,
+        variant: cu16.Variant = cu16.Variant.UNLOCK_SILENT,
         now: float = 0.0,
     ) -> None:
-        super().__init__(unit, wiring, cu16.LOCKS)
+        super().__init__(unit, wiring, cu16.LOCKS, cu16.MAX_BOARD)
         self.unlock_ms = unlock_ms
+        self.variant = variant
         self.power_up(now)
 
     def on_request(self, frame: bytes, now: float) -> bytes | None:
@@ -100,7 +108,7 @@ class KerongCu16(_Locks):
         if request is None or request.board != self._unit:
             return None
         match request.command:
-            case cu16.Command.STATUS:
+            case cu16.Command.STATUS | cu16.Command.STATUS_ALL:
                 pass
             case cu16.Command.UNLOCK:
                 self.pulse(request.lock - 1, now, self.unlock_ms)
@@ -109,6 +117,9 @@ class KerongCu16(_Locks):
                     self.pulse(ch, now, self.unlock_ms)
             case _:
                 return None
+        unlock = request.command in (cu16.Command.UNLOCK, cu16.Command.UNLOCK_ALL)
+        if unlock and self.variant is cu16.Variant.UNLOCK_SILENT:
+            return None
         status = cu16.Status(self._unit, self.hooks(), self.items())
         return cu16.encode_status(status, request.address)
 
@@ -117,6 +128,7 @@ class KerongCu16(_Locks):
             "family": self.family,
             "unit": self._unit,
             "channels": self.channels,
+            "firmware": self.variant.value,
             "unlock_ms": self.unlock_ms,
             "outputs_on": self.outputs_on(),
         }
@@ -134,7 +146,7 @@ class KerongCu48(_Locks):
         variant: cu48.Variant = cu48.Variant.V2_1,
         now: float = 0.0,
     ) -> None:
-        super().__init__(unit, wiring, cu48.LOCKS)
+        super().__init__(unit, wiring, cu48.LOCKS, cu48.MAX_BOARD)
         self.unlock_ms = unlock_ms
         self.variant = variant
         self.power_up(now)
@@ -159,7 +171,7 @@ class KerongCu48(_Locks):
             return None  # no such lock byte
         elif request.lock < self.channels:
             self.pulse(request.lock, now, self.unlock_ms)
-        if broadcast or not variant.unlock_answered or request.lock == cu48.ALL_LOCKS:
+        if broadcast or not variant.unlock_may_answer or request.lock == cu48.ALL_LOCKS:
             return None
         accepted = request.lock < self.channels
         return cu48.encode_unlock_reply(self._unit, request.lock + 1, accepted=accepted)

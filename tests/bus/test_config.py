@@ -10,13 +10,15 @@ from locker_host.bus import (
     BusConfig,
     BusConfigError,
     InputRef,
+    KerongBoardConfig,
     ReferenceBoardConfig,
     RelayBoardConfig,
     RelayChannelConfig,
 )
 from locker_host.bus.drivers import Exchange
-from locker_host.bus.timing import inter_frame_gap, response_timeout
+from locker_host.bus.timing import PROMPT_REPLY_ALLOWANCE, inter_frame_gap, response_timeout
 from protocol import reference_board as rb
+from protocol.families import KERONG_CU16
 from protocol.timing import SerialFormat
 
 REF = ReferenceBoardConfig(1, 24)
@@ -114,7 +116,14 @@ def test_default_timeouts_are_short(baud: int, low: float, high: float) -> None:
         config.format,
         status.request_bytes,
         status.reply_bytes,
-        slave_allowance=config.slave_allowance,
+        slave_allowance=config.reply_allowance,
         adapter_allowance=config.adapter_allowance,
     )
     assert low <= timeout <= high
+
+
+def test_kerong_buses_allow_a_slow_board_unless_told_otherwise() -> None:
+    kerong = KerongBoardConfig("kerong_cu16", 0)
+    assert bus(kerong).reply_allowance == KERONG_CU16.reply_allowance == 1.0
+    assert bus(kerong, slave_allowance=0.2).reply_allowance == 0.2
+    assert bus().reply_allowance == PROMPT_REPLY_ALLOWANCE

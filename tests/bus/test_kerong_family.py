@@ -1,6 +1,7 @@
 """Kerong CU16 / CU48 boards through the same owner, against the simulator over a pty:
-probe (and firmware variant), poll, unlock (a CU48's confirmed by a status read),
-hook and item polarity, and the faults the Modbus boards are tested with."""
+probe (and firmware variant), poll, unlock (confirmed by a status read, a reply
+accepted if one comes), a slow board, hook and item polarity, and the faults the
+Modbus boards are tested with."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from locker_host.bus import (
     SensorPolarity,
     UnlockOutcome,
 )
+from locker_host.bus.drivers import Cu16Driver, Cu48Driver
 from protocol.kerong import cu16, cu48
 from simulator.layout import parse_layout
 
@@ -27,8 +29,9 @@ from .conftest import SimFactory
 from .helpers import Snapshots, board, control, eventually, line_records, run, sim_config
 
 
-def layout(*boards: dict[str, Any]) -> Any:
-    """One Kerong bus at the boards' factory format, one compartment per wired lock."""
+def layout(*boards: dict[str, Any], turnaround_ms: float = 1.0) -> Any:
+    """One Kerong bus at the boards' factory format, one compartment per wired lock;
+    every board answers `turnaround_ms` after the request ends."""
     comps = []
     for b in boards:
         for n in range(1, b["channels"] + 1):
@@ -37,7 +40,15 @@ def layout(*boards: dict[str, Any]) -> Any:
             )
     return parse_layout(
         {
-            "buses": [{"name": "bus0", "baud": 19200, "format": "8N1", "boards": list(boards)}],
+            "buses": [
+                {
+                    "name": "bus0",
+                    "baud": 19200,
+                    "format": "8N1",
+                    "turnaround_ms": turnaround_ms,
+                    "boards": list(boards),
+                }
+            ],
             "compartments": comps,
             "user": {"auto_open_after": 0.05},
         }
@@ -70,14 +81,15 @@ def test_cu16_and_cu48_start_poll_and_unlock(make_sim: SimFactory) -> None:
             items = {u: [c.item for c in owner.snapshot(board(u)).channels] for u in (0, 1)}
             assert items == {0: [ItemState.ABSENT] * 4, 1: [ItemState.NO_SENSOR] * 4}
             identity = {b.board.unit: b.identity for b in owner.statistics().boards}
-            assert identity[0].startswith("Kerong CU16 board 0: 4 locks, hook and infrared")
+            assert identity[0].startswith("Kerong CU16 board 0 (status 0x30): 4 locks, hook and")
             assert identity[1].startswith("Kerong CU48 board 1 (firmware v2.1)")
 
             cu16_unlock = await owner.unlock(board(0), 3)
             assert cu16_unlock.outcome is UnlockOutcome.ACKNOWLEDGED, cu16_unlock
+            assert cu16_unlock.detail == "confirmed by a status read (no reply)"
             cu48_unlock = await owner.unlock(board(1), 2)
             assert cu48_unlock.outcome is UnlockOutcome.ACKNOWLEDGED, cu48_unlock
-            assert cu48_unlock.detail == "confirmed by a status read"
+            assert cu48_unlock.detail == "confirmed by a status read (no reply)"
             await snapshots.wait_for(
                 lambda s: s.board.unit == 0 and s.channel(3).door is DoorState.OPEN
             )
@@ -94,10 +106,86 @@ def test_cu16_and_cu48_start_poll_and_unlock(make_sim: SimFactory) -> None:
     assert sim.world.compartments["B02"].opens == 1
     records = line_records(sim)
     unlocks = [(t["unit"], t["outcome"]) for t in records if t["function"] in (0x31, 0x51)]
-    # the CU16 answers its unlock with its status; the CU48 never answers one
-    assert unlocks == [(0, "reply"), (1, "no_reply")]
-    after = [t["function"] for t in records if t["unit"] == 1]
-    assert after[after.index(cu48.Command.UNLOCK) + 1] == cu48.Command.STATUS  # the confirmation
+    # neither board answers an unlock (the CU16's default firmware, as kerong-lib says)
+    assert unlocks == [(0, "no_reply"), (1, "no_reply")]
+    for unit, unlock, status in ((0, cu16.Command.UNLOCK, cu16.Command.STATUS), (1, 0x51, 0x50)):
+        after = [t["function"] for t in records if t["unit"] == unit]
+        assert after[after.index(unlock) + 1] == status  # the confirmation
+
+
+def test_unanswered_cu16_unlocks_never_take_the_board_offline(make_sim: SimFactory) -> None:
+    """kerong-lib's CU16 sends nothing back to an unlock: every unlock is
+    confirmed by a status read, and unlocks in a row (more than
+    `failures_until_offline`) leave the board online."""
+    sim = make_sim(layout({**CU16, "firmware": "unlock-silent"}))
+    snapshots = Snapshots()
+    config = sim_config(sim, (kerong("kerong_cu16", 0),), failures_until_offline=3)
+
+    async def main() -> None:
+        async with BusOwner(config, snapshots) as owner:
+            await snapshots.wait_for(lambda s: s.health is Health.ONLINE)
+            for channel in (1, 2, 3, 4):
+                result = await owner.unlock(board(0), channel)
+                assert result.outcome is UnlockOutcome.ACKNOWLEDGED, result
+                assert result.detail == "confirmed by a status read (no reply)"
+                assert owner.snapshot(board(0)).health is Health.ONLINE
+            assert owner.statistics().timeouts == 0
+
+    run(main())
+    assert [sim.world.compartments[f"A0{n}"].opens for n in (1, 2, 3, 4)] == [1, 1, 1, 1]
+
+
+def test_a_cu16_unlock_reply_is_accepted_when_it_comes(make_sim: SimFactory) -> None:
+    sim = make_sim(layout({**CU16, "firmware": "unlock-answered"}))
+    snapshots = Snapshots()
+    config = sim_config(sim, (kerong("kerong_cu16", 0),))
+
+    async def main() -> None:
+        async with BusOwner(config, snapshots) as owner:
+            await snapshots.wait_for(lambda s: s.health is Health.ONLINE)
+            result = await owner.unlock(board(0), 2)
+            assert result.outcome is UnlockOutcome.ACKNOWLEDGED, result
+            assert result.detail == "confirmed by a status read (the board answered)"
+            assert owner.statistics().timeouts == 0
+
+    run(main())
+    records = line_records(sim)
+    assert [t["outcome"] for t in records if t["function"] == cu16.Command.UNLOCK] == ["reply"]
+
+
+def test_a_slow_kerong_bus_stays_online_with_the_default_timeouts(make_sim: SimFactory) -> None:
+    """Boards that answer 400 ms after each request (no source measures one; the
+    vendor sheet says under 1 s): online, polled, unlocks confirmed, with the
+    defaults; the same bus with a Modbus-like allowance times out."""
+    cu16_spec = {**CU16, "firmware": "unlock-answered"}
+    cu48_spec = {**CU48, "firmware": "alt-0x60"}
+    sim = make_sim(layout(cu16_spec, cu48_spec, turnaround_ms=400))
+    boards = (kerong("kerong_cu16", 0, poll_interval=0.2), kerong("kerong_cu48", 1))
+
+    async def main(config: BusConfig, units_online: int) -> int:
+        snapshots = Snapshots()
+        async with BusOwner(config, snapshots) as owner:
+            if units_online == 0:
+                await eventually(lambda: owner.statistics().timeouts >= 4, timeout=10)
+                assert all(b.health is not Health.ONLINE for b in owner.statistics().boards)
+                return 0
+            for unit in (0, 1):
+                await snapshots.wait_for(
+                    lambda s, u=unit: s.board.unit == u and s.health is Health.ONLINE
+                )
+            for unit in (0, 1):
+                result = await owner.unlock(board(unit), 2)
+                assert result.outcome is UnlockOutcome.ACKNOWLEDGED, result
+                await snapshots.wait_for(
+                    lambda s, u=unit: s.board.unit == u and s.channel(2).door is DoorState.OPEN
+                )
+            await eventually(lambda: owner.statistics().transactions >= 12, timeout=15)
+            assert all(b.health is Health.ONLINE for b in owner.statistics().boards)
+            return owner.statistics().timeouts
+
+    # One timeout only: the CU48's V2.1 probe, which this board does not answer.
+    assert run(main(sim_config(sim, boards), 2), timeout=40) == 1
+    run(main(sim_config(sim, boards, slave_allowance=0.030), 0), timeout=20)
 
 
 def test_a_cu48_of_the_0x60_variant_is_told_apart_by_its_probe(make_sim: SimFactory) -> None:
@@ -217,7 +305,9 @@ def test_an_unanswered_cu48_unlock_is_unacknowledged(make_sim: SimFactory) -> No
 
 def test_board_addresses_and_channels_are_checked() -> None:
     with pytest.raises(BusConfigError, match=r"outside 0\.\.9"):
-        BusConfig("bus0", "/dev/null", (KerongBoardConfig("kerong_cu16", 10),))
+        BusConfig("bus0", "/dev/null", (KerongBoardConfig("kerong_cu48", 10),))
+    with pytest.raises(BusConfigError, match=r"outside 0\.\.15"):
+        BusConfig("bus0", "/dev/null", (KerongBoardConfig("kerong_cu16", 16),))
     with pytest.raises(BusConfigError, match="cannot share a bus"):
         BusConfig(
             "bus0", "/dev/null", (KerongBoardConfig("kerong_cu16", 0), ReferenceBoardConfig(1, 8))
@@ -230,3 +320,29 @@ def test_board_addresses_and_channels_are_checked() -> None:
         )
     assert KerongBoardConfig("kerong_cu48", 0).locks == cu48.LOCKS
     assert KerongBoardConfig("kerong_cu16", 0).locks == cu16.LOCKS
+
+
+def test_a_cu16_is_probed_by_0x30_then_0x32_and_polled_by_what_answered() -> None:
+    """Drivers read a CU16's status with 0x30 (kerong-lib, jin0949) or 0x32
+    (lkaas-kerong): both are probes, in that order; the one that answered is
+    the poll from then on (pure: the driver's exchanges, no line)."""
+    driver = Cu16Driver("bus0", KerongBoardConfig("kerong_cu16", 3))
+    probes = driver.startup()
+    assert [p.exchange.encode()[2] for p in probes] == [0x30, 0x32]
+    assert driver.poll()[0].encode() == cu16.status_request(3)
+    reply = cu16.Status(3, (True,) * 16, (False,) * 16)
+    assert driver.check_startup(probes[1], reply) is None
+    assert driver.poll()[0].encode() == cu16.status_request(3, cu16.Command.STATUS_ALL)
+    assert [p.exchange.encode()[2] for p in driver.startup()] == [0x32]
+
+
+def test_no_kerong_unlock_depends_on_a_reply() -> None:
+    cu16_unlock = Cu16Driver("bus0", KerongBoardConfig("kerong_cu16", 0)).unlock(1, None)
+    assert cu16_unlock.expects_reply and cu16_unlock.reply_optional
+    alt = Cu48Driver("bus0", KerongBoardConfig("kerong_cu48", 1))
+    alt.variant = cu48.Variant.ALT_60
+    alt_unlock = alt.unlock(1, None)
+    assert alt_unlock.encode() == cu48.unlock_request(1, 1, cu48.Variant.ALT_60)
+    assert alt_unlock.expects_reply and alt_unlock.reply_optional
+    v21_unlock = Cu48Driver("bus0", KerongBoardConfig("kerong_cu48", 1)).unlock(1, None)
+    assert not v21_unlock.expects_reply

@@ -11,8 +11,15 @@ import time
 
 import pytest
 
+from locker_host.bus import KerongBoardConfig
+from locker_host.bus.drivers import Cu16Driver
+from locker_host.bus.transaction import transact
 from locker_host.bus.transport import SerialTransport
+from protocol import BusFault, FaultKind
+from protocol.kerong import cu16
 from protocol.timing import SerialFormat
+
+from .helpers import run
 
 FMT = SerialFormat(115200, "E", 1)
 FAR = 60.0  # a deadline no test should get near
@@ -176,3 +183,42 @@ def test_a_reply_later_than_the_learnt_turnaround_is_still_received_whole(
             transport.close()
 
     assert asyncio.run(main()) == reply
+
+
+def test_a_whole_reply_with_a_bad_sum_ends_at_silence_not_at_the_timeout(
+    pty: tuple[int, str],
+) -> None:
+    """A Kerong board's response timeout is about a second; a garbled reply
+    must not hold the bus that long. With a far deadline, the transaction
+    still ends (bounded by `run`'s 10 s) once the line is quiet after a
+    reply's worth of bytes that fails its sum."""
+    master, path = pty
+    good = cu16.encode_status(cu16.Status(0, (False,) * 16, (False,) * 16))
+    bad = good[:-1] + bytes(((good[-1] + 1) & 0xFF,))
+    fmt = SerialFormat(19200, "N", 1)
+
+    async def main() -> object:
+        transport = SerialTransport.open(path, fmt)
+        try:
+            exchange = Cu16Driver("bus0", KerongBoardConfig("kerong_cu16", 0)).poll()[0]
+
+            def board() -> None:  # reads the request, answers with the garbled reply
+                os.read(master, exchange.request_bytes)
+                os.write(master, bad)
+
+            answering = asyncio.create_task(asyncio.to_thread(board))
+            attempt = await transact(
+                transport,
+                exchange,
+                gap=0.0,
+                timeout=FAR,
+                silence=fmt.t35 + 0.016,
+                clock=time.monotonic,
+            )
+            await answering
+            return attempt.outcome
+        finally:
+            transport.close()
+
+    outcome = run(main(), timeout=10)
+    assert isinstance(outcome, BusFault) and outcome.kind is FaultKind.BAD_CRC, outcome

@@ -21,9 +21,11 @@ from locker_host.bus import (
     DirectLine,
     Health,
     InputRef,
+    KerongBoardConfig,
     ReferenceBoardConfig,
     RelayBoardConfig,
     RelayChannelConfig,
+    SensorPolarity,
 )
 from locker_host.daemon import CommissioningRecord, CompartmentResult, status_of
 from locker_host.daemon.cli import main
@@ -120,7 +122,7 @@ async def _ignore(snapshot: BoardSnapshot) -> None:
 @asynccontextmanager
 async def walker(
     sim: Simulator,
-    board: ReferenceBoardConfig | RelayBoardConfig,
+    board: ReferenceBoardConfig | RelayBoardConfig | KerongBoardConfig,
     *,
     auto: bool = True,
     layout: Layout = LAYOUT,
@@ -154,9 +156,49 @@ async def test_the_walk_finds_inverted_jammed_and_occupied_compartments(
         results = await walk.walk(LAYOUT)
     assert results["A01"].passed
     assert (results["A02"].passed, results["A02"].door) == (False, "inverted")
-    assert "polarity.door_inverted" in results["A02"].detail
+    assert "polarity.door_inverted" in results["A02"].detail  # one door: not the board's polarity
     assert (results["A03"].passed, results["A03"].door) == (False, "no_reaction")
     assert (results["A04"].passed, results["A04"].item) == (False, "inverted")
+
+
+async def test_an_inverted_hook_polarity_is_named_once_with_the_key_to_set(
+    make_sim: SimFactory,
+) -> None:
+    """NC hook switches on a Kerong CU16 (kerong-lib's NCU16L reads 0 = locked):
+    every door reads open with the doors shut. The walk says once which key
+    to set, pulses nothing, and passes once the key is set."""
+    sim = sim_for_walk(make_sim, family="kerong_cu16")
+    for n in range(1, 5):
+        control(sim, "sensor", compartment=f"A0{n}", sensor="door", mode="inverted")
+    said: list[str] = []
+    cu16 = KerongBoardConfig("kerong_cu16", 1, channels=4)
+    async with walker(sim, cu16, say=said.append) as walk:
+        results = await walk.walk(LAYOUT)
+    setting = "set polarity = { hook_inverted = true } on the board with unit = 1 of bus bus0"
+    assert said[0].startswith("bus0/1: every door switch reads open with the doors shut")
+    assert setting in said[0]
+    assert [line for line in said if "reads the other way" in line] == [said[0]]  # said once
+    assert all(not r.passed and r.door == "inverted" for r in results.values()), results
+    assert all(setting in r.detail for r in results.values())
+    assert [sim.world.compartments[f"A0{n}"].opens for n in range(1, 5)] == [0] * 4
+
+    fixed = KerongBoardConfig("kerong_cu16", 1, channels=4, polarity=SensorPolarity(True))
+    async with walker(sim, fixed) as walk:
+        results = await walk.walk(LAYOUT)
+    assert all(r.passed and r.door == "normal" for r in results.values()), results
+
+
+async def test_an_inverted_item_polarity_is_named_with_the_familys_key(
+    make_sim: SimFactory,
+) -> None:
+    sim = sim_for_walk(make_sim)
+    for n in range(1, 5):
+        control(sim, "sensor", compartment=f"A0{n}", sensor="item", mode="inverted")
+    async with walker(sim, ReferenceBoardConfig(1, 4)) as walk:
+        results = await walk.walk(LAYOUT)
+    assert all((r.passed, r.item) == (False, "inverted") for r in results.values()), results
+    assert "set polarity = { item_inverted = true }" in results["A01"].detail
+    assert sim.world.compartments["A01"].opens == 0
 
 
 async def test_a_board_that_does_not_answer_fails_its_compartments(make_sim: SimFactory) -> None:

@@ -70,7 +70,8 @@ def test_the_wiring_hash_sees_a_kerong_board_change(valid: dict[str, Any]) -> No
 @pytest.mark.parametrize(
     ("path", "value", "key", "problem"),
     [
-        (("boards", 0, "unit"), 10, "buses[1].boards[0].unit", "outside 0..9"),
+        (("boards", 0, "unit"), 16, "buses[1].boards[0].unit", "outside 0..15"),  # CU16
+        (("boards", 1, "unit"), 10, "buses[1].boards[1].unit", "outside 0..9"),  # CU48
         (("boards", 1, "channels"), 49, "buses[1].boards[1].channels", "outside 1..48"),
         (("boards", 0, "unlock_ms"), 50, "buses[1].boards[0].unlock_ms", "outside 100..24000"),
         (

@@ -9,8 +9,9 @@ file are searched for the raw test ID numbers: none may be there.
 Hardware in the loop: the `hardware` parameter of the `rig` fixture runs
 the same tests against real boards and a real reader when these are set,
 and is skipped otherwise. The flows and the faults also run on the Kerong
-sites (`SITES`: a Kerong bus, and a mixed site of a Modbus bus and a Kerong
-bus), through `pytestmark = pytest.mark.parametrize("rig", ALL_SITES, ...)`:
+sites (`SITES`: a Kerong bus, once with each firmware variant of its
+boards, and a mixed site of a Modbus bus and a Kerong bus), through
+`pytestmark = pytest.mark.parametrize("rig", ALL_SITES, ...)`:
 
     LOCKER_HIL_PORT     the RS-485 adapter (e.g. /dev/serial/by-id/usb-FTDI-...)
     LOCKER_HIL_READER   the SAM ID-card reader's serial port
@@ -285,6 +286,8 @@ def locker(
     )
     bundle = Locker(rig, lockerd, config, workdir, cards)
     lockerd.start()
+    if isinstance(rig, SimRig):
+        lockerd.wait_boards_online()
     try:
         yield bundle
         if lockerd.process is not None:

@@ -267,6 +267,18 @@ class Lockerd:
         view: dict[str, Any] = wait_for(found, timeout=timeout, what=f"{cid} with {match}")
         return view
 
+    def wait_boards_online(self, timeout: float = 10.0) -> None:
+        """Every board answered its probe (a Kerong CU48 of the 0x60 variant costs
+        one unanswered V2.1 probe, about a second, before it is online)."""
+
+        def online() -> bool:
+            reply = self.admin("health")
+            buses = reply.get("buses") or reply.get("result", {}).get("buses", [])
+            boards = [b for bus in buses for b in bus["boards"]]
+            return bool(boards) and all(b["health"] == "online" for b in boards)
+
+        wait_for(online, timeout=timeout, what="every board online")
+
     def log_text(self) -> str:
         return "".join(
             p.read_text(encoding="utf-8", errors="replace") for p in self._log_files if p.exists()

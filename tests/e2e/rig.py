@@ -5,8 +5,12 @@ buses and the SAM ID-card reader); its commands are the control channel's
 (`simulator.commands.dispatch`). Its `site` picks the boards: `sim`, two
 reference boards on one bus; `kerong`, a Kerong bus (a CU16 at address 0
 with the S and M compartments, a CU48 at address 1 with the L ones, which
-have no item sensor); `mixed`, a reference board on one bus and those two
-Kerong boards on a second bus, each on its own pty. `HardwareRig` is real boards and a real
+have no item sensor), each of its family's default firmware (a CU16 that
+never answers an unlock, a CU48 V2.1); `kerong-alt`, the same bus with the
+other firmware (a CU16 that answers an unlock with its status, a CU48 of
+the 0x60 variant: 18-byte status replies, an acknowledged unlock); `mixed`,
+a reference board on one bus and those two Kerong boards (default firmware)
+on a second bus, each on its own pty. `HardwareRig` is real boards and a real
 reader: every physical action becomes an instruction to the person at the
 locker (on /dev/tty), who confirms with Enter; the test then checks what
 lockerd saw, as it does against the simulator.
@@ -42,8 +46,14 @@ from simulator.runtime import Simulator
 SIM_BOARDS, SIM_CHANNELS = 2, 8
 # micropython: the sim site with the reference boards' firmware run by real
 # MicroPython (simulator/engines.py), the HIL twin
-SITES = ("sim", "kerong", "mixed", "micropython")
+SITES = ("sim", "kerong", "kerong-alt", "mixed", "micropython")
 KERONG_UNLOCK_MS = 300
+# The firmware of each Kerong site's CU16 and CU48 (the families' variants).
+KERONG_FIRMWARE = {
+    "kerong": (cu16.Variant.UNLOCK_SILENT.value, cu48.Variant.V2_1.value),
+    "kerong-alt": (cu16.Variant.UNLOCK_ANSWERED.value, cu48.Variant.ALT_60.value),
+    "mixed": (cu16.Variant.UNLOCK_SILENT.value, cu48.Variant.V2_1.value),
+}
 
 
 class Scanner:
@@ -174,8 +184,9 @@ def sim_layout(site: str = "sim") -> Layout:
             user=user,
         )
         return replace(layout, engine="micropython" if site == "micropython" else "cpython")
+    firmware = KERONG_FIRMWARE[site]
     kerong = {
-        "name": "bus0" if site == "kerong" else "bus1",
+        "name": "bus1" if site == "mixed" else "bus0",
         "baud": 19200,  # the Kerong boards' factory format
         "format": "8N1",
         "turnaround_ms": 0.5,
@@ -185,6 +196,7 @@ def sim_layout(site: str = "sim") -> Layout:
                 "unit": unit,
                 "channels": SIM_CHANNELS,
                 "unlock_ms": KERONG_UNLOCK_MS,
+                "firmware": firmware[unit],
             }
             for unit, family in enumerate(("kerong_cu16", "kerong_cu48"))
         ],

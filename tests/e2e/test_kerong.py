@@ -1,6 +1,8 @@
 """A Kerong CU48's compartments end to end: hook switch, no item sensor.
 
-The `kerong` site puts the L compartments on the CU48 (rig.py), so an L
+On both Kerong sites (rig.py: `kerong`, the boards' default firmware;
+`kerong-alt`, a CU16 that answers unlocks and a CU48 of the 0x60 variant).
+Each puts the L compartments on the CU48, so an L
 drop-off or an L certificate lands there. Nothing sees the item, so the
 close is confirmed by hand at the kiosk, or, when nobody answers within
 `hand_confirm_timeout_s`, the default rules apply (locker_host/domain/
@@ -28,7 +30,7 @@ ARCHIVE = {
 }
 
 pytestmark = [
-    pytest.mark.parametrize("rig", ["kerong"], indirect=True),
+    pytest.mark.parametrize("rig", ["kerong", "kerong-alt"], indirect=True),
     pytest.mark.locker_config({"timers": {"hand_confirm_timeout_s": 1.0}, "services": [ARCHIVE]}),
 ]
 

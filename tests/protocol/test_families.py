@@ -54,7 +54,10 @@ def test_kerong_bounds_are_the_frames() -> None:
     for family in (KERONG_CU16, KERONG_CU48):
         assert family.framing is Framing.KERONG
         assert family.serial_format == frame.FACTORY_FORMAT
-        edge(frame.check_board, family.units)
+        assert family.reply_allowance == frame.REPLY_ALLOWANCE_S
+    edge(cu16.status_request, KERONG_CU16.units)  # the high nibble of ADDR
+    edge(cu48.status_reader, KERONG_CU48.units)  # 0x0A is the broadcast address
+    assert KERONG_CU16.firmware == tuple(v.value for v in cu16.Variant)
     assert KERONG_CU48.firmware == tuple(v.value for v in cu48.Variant)
 
 

@@ -51,6 +51,15 @@ def test_cu16_status_reply() -> None:
     assert read_frame(cu16.status_reader(2), wire) == cu16.Status(2, hooks, items)
 
 
+def test_cu16_status_by_0x32_as_lkaas_kerong_reads_it() -> None:
+    # julio-alv/lkaas-kerong src/kerong/command.rs: `02 00 32 03 37`, a 9-byte reply.
+    assert cu16.status_request(0, cu16.Command.STATUS_ALL) == h("02 00 32 03 37")
+    assert cu16.status_request(11) == h("02 B0 30 03 E5")  # kerong-lib: boards 0..15
+    status = cu16.Status(0, (True,) + (False,) * 15, (False,) * 16)
+    for reply in ("02 00 35 01 00 00 00 03 3B", "02 00 36 01 00 00 00 03 3C"):
+        assert read_frame(cu16.status_reader(0), h(reply)) == status
+
+
 def test_cu16_reply_to_an_unlock_carries_the_lock_in_the_low_nibble() -> None:
     status = cu16.Status(0, (False,) * 16, (False,) * 16)
     wire = cu16.encode_status(status, addr=0x05)
@@ -85,7 +94,8 @@ def test_cu48_status_reply_is_the_vendor_example() -> None:
 def test_cu48_variant_frames() -> None:
     hooks = tuple(n == 9 for n in range(1, 49))
     status = cu48.encode_status(cu48.Status(1, hooks), cu48.Variant.ALT_60)
-    assert status == h("02 01 00 75 06 00 01 00 00 00 00 7F")
+    # 18 bytes with ETX, as the captures in test_kerong_captures.py
+    assert status == h("02 01 00 75 00 01 00 00 00 00 00 00 00 00 00 00 03 7C")
     assert read_frame(cu48.status_reader(1, cu48.Variant.ALT_60), status) == cu48.Status(1, hooks)
     ack = cu48.encode_unlock_reply(1, 5)
     assert ack == h("02 01 04 75 00 7C")
@@ -97,7 +107,8 @@ def test_cu48_variant_frames() -> None:
 @pytest.mark.parametrize(
     ("make", "problem"),
     [
-        (lambda: cu16.status_request(10), "board address 10"),
+        (lambda: cu16.status_request(16), "board address 16"),
+        (lambda: cu16.status_request(0, cu16.Command.UNLOCK), "not a status command"),
         (lambda: cu16.unlock_request(0, 17), "lock 17"),
         (lambda: cu48.unlock_request(0, 0), "lock 0"),
         (lambda: cu48.status_request(11), "board address 11"),

@@ -24,9 +24,11 @@ def test_cu16_status_round_trip(board: int, hooks, items, lock: int) -> None:
     assert read_frame(cu16.status_reader(board), wire) == status
 
 
-@given(boards, hooks48, st.sampled_from(list(cu48.Variant)))
-def test_cu48_status_round_trip(board: int, hooks, variant: cu48.Variant) -> None:
-    status = cu48.Status(board, hooks)
+@given(boards, hooks48, st.sampled_from(list(cu48.Variant)), st.binary(min_size=6, max_size=6))
+def test_cu48_status_round_trip(board: int, hooks, variant: cu48.Variant, d7_d12: bytes) -> None:
+    # V2.1 has no D7..D12; the 0x60 variant carries them through unread.
+    reserved = d7_d12 if variant is cu48.Variant.ALT_60 else bytes(6)
+    status = cu48.Status(board, hooks, reserved)
     assert (
         read_frame(cu48.status_reader(board, variant), cu48.encode_status(status, variant))
         == status
@@ -45,13 +47,20 @@ def test_cu48_requests_decode_as_sent(board: int, lock: int, variant: cu48.Varia
     assert cu48.decode_request(frame) == cu48.Request(board, lock - 1, variant.unlock_command)
 
 
-@given(boards, hooks48, quiet_noise, quiet_noise, st.lists(st.integers(0, 40), max_size=6))
+@given(
+    boards,
+    hooks48,
+    quiet_noise,
+    quiet_noise,
+    st.lists(st.integers(0, 40), max_size=6),
+    st.sampled_from(list(cu48.Variant)),
+)
 def test_noise_and_chunking_do_not_change_a_content_framed_reply(
-    board: int, hooks, before: bytes, after: bytes, cuts: list[int]
+    board: int, hooks, before: bytes, after: bytes, cuts: list[int], variant: cu48.Variant
 ) -> None:
     status = cu48.Status(board, hooks)
-    data = before + cu48.encode_status(status) + after
-    reader = cu48.status_reader(board)
+    data = before + cu48.encode_status(status, variant) + after
+    reader = cu48.status_reader(board, variant)
     points = [*sorted({c % (len(data) + 1) for c in cuts}), len(data)]
     start, outcome = 0, None
     for point in points:
@@ -62,28 +71,28 @@ def test_noise_and_chunking_do_not_change_a_content_framed_reply(
     assert outcome == status
 
 
-@given(boards, hooks48, quiet_noise)
-def test_silence_framing_takes_the_burst_tail(board: int, hooks, before: bytes) -> None:
-    status = cu48.Status(board, hooks)
-    reader = cu48.status_reader(board, cu48.Variant.ALT_60)
-    wire = cu48.encode_status(status, cu48.Variant.ALT_60)
+@given(boards, st.integers(1, cu48.LOCKS), quiet_noise)
+def test_silence_framing_takes_the_burst_tail(board: int, lock: int, before: bytes) -> None:
+    reader = cu48.unlock_reader(board, lock)
+    wire = cu48.encode_unlock_reply(board, lock)
     for byte in before + wire:
         assert reader.feed(bytes((byte,))) is None  # only the silence ends it
-    assert reader.give_up() == status
+    assert reader.give_up() == cu48.UnlockAccepted(board, lock)
 
 
-@given(boards, hooks48, st.binary(min_size=1, max_size=4))
-def test_silence_framing_refuses_bytes_after_the_frame(board: int, hooks, after: bytes) -> None:
-    reader = cu48.status_reader(board, cu48.Variant.ALT_60)
-    reader.feed(cu48.encode_status(cu48.Status(board, hooks), cu48.Variant.ALT_60) + after)
+@given(boards, st.integers(1, cu48.LOCKS), st.binary(min_size=1, max_size=4))
+def test_silence_framing_refuses_bytes_after_the_frame(board: int, lock: int, after: bytes) -> None:
+    reader = cu48.unlock_reader(board, lock)
+    reader.feed(cu48.encode_unlock_reply(board, lock) + after)
     outcome = reader.give_up()
     # The tail is not a frame, unless the extra bytes happen to form one.
-    assert isinstance(outcome, BusFault) or outcome == cu48.Status(board, hooks)
+    assert isinstance(outcome, BusFault) or outcome == cu48.UnlockAccepted(board, lock)
 
 
 @given(st.binary(max_size=300))
 def test_garbage_is_a_fault_never_an_exception(data: bytes) -> None:
-    for reader in (cu16.status_reader(3), cu48.status_reader(3), cu48.unlock_reader(3, 7)):
+    alt = cu48.status_reader(3, cu48.Variant.ALT_60)
+    for reader in (cu16.status_reader(3), cu48.status_reader(3), alt, cu48.unlock_reader(3, 7)):
         outcome = read_frame(reader, data)
         if isinstance(outcome, BusFault):
             assert outcome.kind in set(FaultKind)

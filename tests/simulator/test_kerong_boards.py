@@ -22,9 +22,11 @@ def compartments(n: int) -> list[Compartment | None]:
 
 def test_cu16_status_and_unlock_for_its_unlock_time() -> None:
     wiring = compartments(3)
-    board = KerongCu16(2, wiring, unlock_ms=400)
+    board = KerongCu16(2, wiring, unlock_ms=400, variant=cu16.Variant.UNLOCK_ANSWERED)
     status = read_frame(cu16.status_reader(2), board.on_request(cu16.status_request(2), 1.0) or b"")
     assert status == cu16.Status(2, (True,) * 3 + (False,) * 13, (False,) * 16)
+    by_0x32 = board.on_request(cu16.status_request(2, cu16.Command.STATUS_ALL), 1.0)
+    assert read_frame(cu16.status_reader(2), by_0x32 or b"") == status
     reply = board.on_request(cu16.unlock_request(2, 2), 1.0)
     assert reply is not None and reply[1] == 0x21  # the request's address, echoed
     assert wiring[1] is not None and wiring[1].energised
@@ -34,6 +36,16 @@ def test_cu16_status_and_unlock_for_its_unlock_time() -> None:
     assert not wiring[1].energised
     assert board.on_request(cu16.status_request(3), 2.0) is None  # another board's
     assert board.on_request(cu16.seal_request(0x20, 0x37), 2.0) is None  # not modelled
+
+
+def test_cu16_by_default_does_not_answer_an_unlock() -> None:
+    # kerong-lib (suryavirkapur/kerong-lib README): "Unlock 0x31 ... Response: none".
+    wiring = compartments(2)
+    board = KerongCu16(0, wiring)
+    assert board.variant is cu16.Variant.UNLOCK_SILENT
+    assert board.on_request(cu16.unlock_request(0, 2), 0.0) is None
+    assert board.on_request(cu16.unlock_all_request(0), 0.0) is None
+    assert wiring[1] is not None and wiring[1].energised
 
 
 def test_cu16_reports_items_and_open_doors() -> None:
@@ -121,8 +133,10 @@ def test_the_line_describes_kerong_frames() -> None:
             "buses[0].boards[1].family: reference boards cannot share a bus with kerong_cu16",
         ),
         ([{"family": "kerong_cu48", "unit": 10}], "buses[0].boards[0].unit: 10 is outside 0..9"),
+        ([{"family": "kerong_cu16", "unit": 16}], "buses[0].boards[0].unit: 16 is outside 0..15"),
         ([{"family": "kerong_cu16", "unit": 0, "channels": 17}], "channels: 17 is outside 1..16"),
         ([{"family": "kerong_cu16", "unit": 0, "firmware": "alt-0x60"}], "not a firmware of"),
+        ([{"family": "kerong_cu48", "unit": 0, "firmware": "unlock-silent"}], "not a firmware of"),
         ([{"family": "reference", "unit": 1, "unlock_ms": 300}], "only Kerong boards have it"),
     ],
 )

@@ -1,9 +1,10 @@
 """Drivers for Kerong CU16 and CU48 lock boards (protocol/kerong is the wire).
 
 Kerong frames are not Modbus: `KerongExchange` carries the frame and the
-reader the family needs (content framing for the vendor formats, framing by
-silence for the CU48's 0x60 firmware variant), and the one bus owner runs
-them like any other exchange (drivers/port.py).
+reader the family needs (content framing for the status replies, framing by
+silence for the unlock acknowledgement one driver expects from the CU48's
+0x60 firmware variant), and the one bus owner runs them like any other
+exchange (drivers/port.py).
 
 What the family has, and what follows:
 - The hook switch of each lock is the door sensor: it reads "locked" only
@@ -18,11 +19,17 @@ What the family has, and what follows:
 - The board times its pulse itself (`unlock_ms`, a board setting): a host
   crash mid-pulse cannot leave a lock energised, and an unlock cannot ask
   for another length, so `pulse_ms` is not sent.
-- A CU16 answers an unlock with its status; a CU48 does not answer at all,
-  so its unlock is confirmed by a status read (board_work.py).
+- An unlock is never depended on to be answered: a CU16 may answer it with
+  its status or not at all (kerong-lib: no reply), a CU48 V2.1 never does,
+  the 0x60 variant's answer is unverified. A reply that comes is read
+  (`reply_optional`); either way the unlock is confirmed by a status read
+  (board_work.py), so missing unlock replies never take a board offline.
 - Nothing to switch off or configure at start-up: the probe is a status
-  read. A CU48 is probed with the vendor document's status command first,
-  then with the 0x60 variant's; the variant that answers is kept for good.
+  read. A CU16 is probed with 0x30 first, then 0x32 (the two status
+  commands drivers use); a CU48 with the vendor document's status command
+  first, then the 0x60 variant's. What answers is kept for good.
+- The unlock-time frame one driver sends to a CU16 (0x37) is unverified and
+  never sent: `unlock_ms` only tells the host how long a release lasts.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ class KerongExchange(Generic[R]):
     reply: Callable[[], KerongReader[R]] | None
     reply_bytes: int
     is_write: bool
+    reply_optional: bool = False
 
     @property
     def expects_reply(self) -> bool:
@@ -115,27 +123,35 @@ class _KerongBoard:
 
 
 class Cu16Driver(_KerongBoard):
-    def _status(self, frame: bytes, *, write: bool) -> KerongExchange[cu16.Status]:
+    def __init__(self, bus: str, config: KerongBoardConfig) -> None:
+        super().__init__(bus, config)
+        self.status_command: cu16.Command | None = None  # until a probe answers
+        self._reads = {command: self._status(command) for command in cu16.STATUS_COMMANDS}
+        self._probes = {c: StartupStep(StartupKind.PROBE, x) for c, x in self._reads.items()}
+
+    def _status(self, command: cu16.Command) -> KerongExchange[cu16.Status]:
         unit = self._config.unit
-        return KerongExchange(
-            unit, frame, lambda: cu16.status_reader(unit), cu16.REPLY_LENGTH, write
-        )
+        frame = cu16.status_request(unit, command)
+        reader = lambda: cu16.status_reader(unit)  # noqa: E731
+        return KerongExchange(unit, frame, reader, cu16.REPLY_LENGTH, False)
 
     def startup(self) -> tuple[StartupStep, ...]:
-        status = self._status(cu16.status_request(self._config.unit), write=False)
-        return (StartupStep(StartupKind.PROBE, status),)
+        if self.status_command is not None:
+            return (self._probes[self.status_command],)
+        return tuple(self._probes.values())
 
     def check_startup(self, step: StartupStep, reply: cu16.Status) -> BusFault | None:
         if reply.board != self._config.unit:
             return _wrong_board(self._config.unit, reply.board)
+        self.status_command = next(c for c, probe in self._probes.items() if probe == step)
         self._identity = (
-            f"Kerong CU16 board {reply.board}: {self.channels} locks, hook and infrared, "
-            f"unlock {self._config.unlock_ms} ms"
+            f"Kerong CU16 board {reply.board} (status 0x{self.status_command:02X}): "
+            f"{self.channels} locks, hook and infrared, unlock {self._config.unlock_ms} ms"
         )
         return None
 
     def poll(self) -> tuple[KerongExchange[cu16.Status], ...]:
-        return (self._status(cu16.status_request(self._config.unit), write=False),)
+        return (self._reads[self.status_command or cu16.Command.STATUS],)
 
     def decode(self, replies: tuple[cu16.Status, ...]) -> Reading | BusFault:
         (status,) = replies
@@ -149,7 +165,10 @@ class Cu16Driver(_KerongBoard):
 
     def unlock(self, channel: int, pulse_ms: int | None) -> KerongExchange[cu16.Status]:
         _check_channel(channel, self.channels)
-        return self._status(cu16.unlock_request(self._config.unit, channel), write=True)
+        unit = self._config.unit
+        frame = cu16.unlock_request(unit, channel)
+        reader = lambda: cu16.status_reader(unit)  # noqa: E731
+        return KerongExchange(unit, frame, reader, cu16.REPLY_LENGTH, True, reply_optional=True)
 
 
 class Cu48Driver(_KerongBoard):
@@ -161,8 +180,8 @@ class Cu48Driver(_KerongBoard):
     def _status(self, variant: cu48.Variant) -> KerongExchange[cu48.Status]:
         unit = self._config.unit
         frame = cu48.status_request(unit, variant)
-        length = cu48.REPLY_LENGTH if variant is cu48.Variant.V2_1 else cu48.ALT_STATUS_LENGTH
-        return KerongExchange(unit, frame, lambda: cu48.status_reader(unit, variant), length, False)
+        reader = lambda: cu48.status_reader(unit, variant)  # noqa: E731
+        return KerongExchange(unit, frame, reader, variant.status_length, False)
 
     def startup(self) -> tuple[StartupStep, ...]:
         if self.variant is not None:
@@ -197,7 +216,8 @@ class Cu48Driver(_KerongBoard):
         unit = self._config.unit
         variant = self.variant or cu48.Variant.V2_1
         frame = cu48.unlock_request(unit, channel, variant)
-        if not variant.unlock_answered:
+        if not variant.unlock_may_answer:
             return KerongExchange(unit, frame, None, 0, True)
-        reply = cu48.ALT_UNLOCK_LENGTH
-        return KerongExchange(unit, frame, lambda: cu48.unlock_reader(unit, channel), reply, True)
+        reader = lambda: cu48.unlock_reader(unit, channel)  # noqa: E731
+        length = cu48.ALT_UNLOCK_LENGTH
+        return KerongExchange(unit, frame, reader, length, True, reply_optional=True)

@@ -25,7 +25,11 @@ own framing through its reader: Modbus RTU recognises a reply by content
 sets `silence_framed`, and the transaction then ends the reply where the
 line falls silent and asks the reader for the outcome. An exchange that
 `expects_reply` False is only written (the Kerong CU48 never answers an
-unlock): the owner confirms it with the family's poll instead.
+unlock): the owner confirms it with the family's poll instead. One whose
+`reply_optional` is True may be answered or not (a Kerong CU16 unlock,
+depending on the firmware): a reply is read if it comes within the time a
+prompt board would take, its absence is no fault, and the owner confirms
+the write with the family's poll either way.
 
 Several PROBE steps in a row are alternatives (a family with firmware
 variants): the first that succeeds identifies the board and the other
@@ -83,6 +87,11 @@ class WireExchange(Protocol[R_co]):
     def expects_reply(self) -> bool: ...
 
     @property
+    def reply_optional(self) -> bool:
+        """A reply may come or not; nothing depends on it."""
+        ...
+
+    @property
     def silence_framed(self) -> bool: ...
 
     @property
@@ -116,6 +125,10 @@ class Exchange:
     @property
     def expects_reply(self) -> bool:
         return True  # the owner never broadcasts
+
+    @property
+    def reply_optional(self) -> bool:
+        return False
 
     @property
     def silence_framed(self) -> bool:

@@ -25,6 +25,15 @@ For each compartment, with the locker empty and every door shut:
 A compartment without a door switch cannot prove itself: interactive mode
 asks the technician whether that door opened; `--auto` fails it.
 
+Polarity is a board's setting, so it is checked per board before any pulse:
+when every door switch of a board (two or more) reads open with the doors
+shut, or every item sensor reads something in the empty locker, the switches
+are of the other kind (NO/NC hooks: kerong-lib's NCU16L reads 0 = locked,
+the CU48 document 1 = locked). The walk says once which key to set to what
+(`polarity = { hook_inverted = true }` on that board, as the configuration
+spells it for the board's family), fails that board's compartments with the
+same words, and pulses none of them: after the one change, walk again.
+
 Waiting is by reading the board every `poll_s` (`read_now`), each wait
 bounded by `step_timeout_s`; the walk never pulses twice. A lost reply is not
 a dead board: the baseline is read again while the board is only `suspect`.
@@ -50,6 +59,7 @@ from locker_host.bus import (
 from locker_host.bus import UnlockOutcome as Unlock
 from locker_host.domain import CompartmentSpec, Layout
 
+from ..config.buses import polarity_key
 from ..translate import board_id
 from .record import CompartmentResult
 
@@ -91,15 +101,62 @@ class Walker:
         self._clock = clock
 
     async def walk(self, specs: Iterable[CompartmentSpec]) -> dict[str, CompartmentResult]:
+        specs = list(specs)
+        inverted = await self._board_polarity(specs)
         results: dict[str, CompartmentResult] = {}
         for spec in specs:
-            result = await self.walk_one(spec)
+            found = inverted.get(board_id(spec.wiring.board))
+            if found is not None:
+                walked_at = datetime.now(UTC).isoformat(timespec="seconds")
+                result = CompartmentResult(spec.id, False, *found, walked_at)
+            else:
+                result = await self.walk_one(spec)
             verdict = "PASS" if result.passed else "FAIL"
             self._say(
                 f"{spec.id}: {verdict} (door {result.door}, item {result.item}) {result.detail}"
             )
             results[spec.id] = result
         return results
+
+    async def _board_polarity(
+        self, specs: list[CompartmentSpec]
+    ) -> dict[BoardId, tuple[str, str, str]]:
+        """Boards whose door or item polarity setting reads the other way:
+        (door, item, detail) for each of their compartments."""
+        found: dict[BoardId, tuple[str, str, str]] = {}
+        for bus, owner in self._owners.items():
+            boards = await self._read_bus(owner)
+            for board, snapshot in boards.items():
+                mine = [s for s in specs if board_id(s.wiring.board) == board]
+                if snapshot.health is not Health.ONLINE or not mine:
+                    continue
+                doors = [snapshot.channel(s.wiring.channel).door for s in mine if s.has_door_switch]
+                items = [snapshot.channel(s.wiring.channel).item for s in mine if s.has_item_sensor]
+                wrong = []
+                if len(doors) > 1 and all(d is DoorState.OPEN for d in doors):
+                    wrong.append(("door", "every door switch reads open with the doors shut"))
+                if len(items) > 1 and all(i is ItemState.PRESENT for i in items):
+                    wrong.append(("item", "every item sensor reads an item in the empty locker"))
+                if not wrong:
+                    continue
+                config = owner.config.board(board.unit)
+                assert config is not None  # the owner drives only its configured boards
+                changes = []
+                for sensor, _ in wrong:
+                    flipped = not getattr(config.polarity, f"{sensor}_inverted")
+                    key = polarity_key(config.family, sensor)
+                    changes.append(f"{key} = {str(flipped).lower()}")
+                setting = f"polarity = {{ {', '.join(changes)} }}"
+                seen = "; ".join(why for _, why in wrong)
+                where = f"the board with unit = {board.unit} of bus {bus}"
+                self._say(
+                    f"{board}: {seen}: its polarity setting reads the other way; "
+                    f"set {setting} on {where}, then walk again (no lock of it was pulsed)"
+                )
+                door = "inverted" if any(s == "door" for s, _ in wrong) else "unverified"
+                item = "inverted" if any(s == "item" for s, _ in wrong) else "unverified"
+                found[board] = (door, item, f"polarity of {board}: set {setting} on {where}")
+        return found
 
     async def walk_one(self, spec: CompartmentSpec) -> CompartmentResult:
         door = "unverified" if spec.has_door_switch else "not_fitted"
@@ -148,16 +205,18 @@ class Walker:
                 "the technician saw another door open: the map is wrong", door="wrong_door"
             )
         item = await self._item_and_close(spec, owner, board, start)
+        family = self._family(owner, board)
         if not door_closed:
             raise _Failed(
-                f"the door switch reads inverted: check polarity.door_inverted of {board}",
+                f"the door switch reads inverted: check polarity.{polarity_key(family, 'door')} "
+                f"of {board} (it is per board: one switch of the other kind, or miswired?)",
                 door="inverted",
                 item=item,
             )
         if item == "inverted":
             why = "reads inverted" if not self._settings.auto else "reads present while empty"
             raise _Failed(
-                f"the item sensor {why}: check polarity.item_inverted of {board} "
+                f"the item sensor {why}: check polarity.{polarity_key(family, 'item')} of {board} "
                 "(or something is inside)",
                 door="normal",
                 item=item,
@@ -272,6 +331,11 @@ class Walker:
                 if now.door is not was.door or latched:
                     return board, now.channel, was.door
         return None
+
+    def _family(self, owner: BusOwner, board: BoardId) -> str:
+        config = owner.config.board(board.unit)
+        assert config is not None  # the owner drives only its configured boards
+        return config.family
 
     def _name(self, board: BoardId, channel: int) -> str:
         for spec in self._layout:

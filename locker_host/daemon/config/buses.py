@@ -140,16 +140,26 @@ def _relay_board(t: Table, family: Family, default_pulse_ms: int) -> BoardConfig
     return RelayBoardConfig(unit, wiring, pulse_ms, polarity, poll_interval, response_timeout)
 
 
+def polarity_key(family: str, sensor: str) -> str:
+    """The key under a board's `polarity` that inverts its `sensor` ("door" or
+    "item"): Kerong boards call their door switch the hook switch."""
+    if sensor == "door" and family in (KERONG_CU16.name, KERONG_CU48.name):
+        return "hook_inverted"
+    return f"{sensor}_inverted"
+
+
 def _kerong_board(t: Table, family: Family, default_pulse_ms: int) -> BoardConfig:
-    """A Kerong board: `unit` is its address switch (0..9), `unlock_ms` the
+    """A Kerong board: `unit` is its address (the family's range), `unlock_ms` the
     unlock time set on the board, `polarity.hook_inverted` for NC hook
     switches, `polarity.item_inverted` for a CU16's infrared sensors."""
     locks, unlock = family.channels, family.unlock_ms
     assert unlock is not None and family.default_unlock_ms is not None
     p = t.table("polarity")
     polarity = SensorPolarity(
-        door_inverted=p.boolean("hook_inverted", False),
-        item_inverted=p.boolean("item_inverted", False) if _has_items(family) else False,
+        door_inverted=p.boolean(polarity_key(family.name, "door"), False),
+        item_inverted=p.boolean(polarity_key(family.name, "item"), False)
+        if _has_items(family)
+        else False,
     )
     p.finish()
     return KerongBoardConfig(
