@@ -46,6 +46,15 @@ released exactly on time.
 All clock readings are `time.monotonic()` (CLOCK_MONOTONIC), so a host in
 another process can compare its own timestamps with the line's records.
 
+A host in another serial format than the line's. Before its bytes reach
+the line, the host's settings are read from the pty (speed, stop bits, odd
+parity: what a pty keeps, pty_port.py), and where they differ from the
+line's, the bytes become what the boards' UARTs would read (uart.py):
+garbage, with framing and parity errors counted in the line's statistics;
+a frame with any is discarded. The line times those bytes at its own rate.
+Replies going the other way become what the host's UART would read. Over
+TCP there is no line to mismatch.
+
 Port changes (unplug, replug) run on this thread between two turns of the
 loop, never under a descriptor that `select` is watching.
 """
@@ -67,6 +76,7 @@ from .line import Line
 from .mailbox import Mailbox
 from .pty_port import PtyPort
 from .tcp_port import TcpPort
+from .uart import receive, same_line
 
 SPIN = 0.0001  # seconds before a due time when sleeping turns into polling
 _PR_SET_TIMERSLACK = 29  # linux/prctl.h
@@ -86,7 +96,7 @@ class LineFront:
     ) -> None:
         self.name = name
         self.line = line
-        self.pty = PtyPort(link)
+        self.pty = PtyPort(link, line.format)
         self.tcp = TcpPort(tcp_port)
         self.error: BaseException | None = None
         self._lock = lock
@@ -133,10 +143,18 @@ class LineFront:
             "tcp": self.tcp.address,
             "baud": fmt.baud,
             "format": fmt.name,
+            "host_format": self._host_format(),
             "turnaround": self.line.turnaround,
             "dropped_bytes": self.pty.dropped,
             "error": None if self.error is None else repr(self.error),
         }
+
+    def _host_format(self) -> str | None:
+        """The host's side of the pty as far as it tells (pty_port.py)."""
+        if not self.pty.plugged:
+            return None
+        host = self.pty.host_format(self.line.format)
+        return f"{host.baud} {host.name}"
 
     # -- the thread ------------------------------------------------------------------
 
@@ -189,20 +207,30 @@ class LineFront:
         if ready is self._mailbox:
             self._mailbox.drain()
             return
+        framing = parity = 0
         if ready is self.pty:
             data = self.pty.read()
             source = PTY_SOURCE
+            host = self.pty.host_format(self.line.format)
+            if data and not same_line(host, self.line.format):
+                heard = receive(data, host, self.line.format)
+                data, framing, parity = heard.data, heard.framing_errors, heard.parity_errors
         else:
             got = self.tcp.on_readable(ready)
             if got is None:
                 return
             source, data = got
-        if data:
+        if data or framing or parity:
             with self._lock:
-                self.line.feed(data, self._arrived, source)
+                self.line.feed(
+                    data, self._arrived, source, framing_errors=framing, parity_errors=parity
+                )
 
     def _send(self, dest: object, data: bytes) -> None:
         if dest == PTY_SOURCE:
+            host = self.pty.host_format(self.line.format)
+            if not same_line(self.line.format, host):
+                data = receive(data, self.line.format, host).data  # garbage to the host
             self.pty.write(data)
         elif isinstance(dest, str):
             self.tcp.write(dest, data)
