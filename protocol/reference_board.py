@@ -4,7 +4,8 @@ Theory of operation. A host polls each board with ONE request, FC04 over
 the status block, and learns everything: which doors are closed, which
 compartments hold an item, which locks report a fault, and which doors
 were seen open at any moment since the host last acknowledged. That last
-field is latched by the board, so a door opened and closed again between
+field is latched by the board (the only latched field: the others,
+`lock_fault` included, say what is true now), so a door opened and closed again between
 two polls is never missed. Latches clear only through an acknowledgement
 that names the change counter the host last read: if anything changed in
 between, the counter moved on and the acknowledgement is ignored, so a
@@ -149,7 +150,8 @@ REGISTER_MAP: tuple[RegisterRow, ...] = (
         "0x0012+2W",
         "lock_fault[W]",
         "R",
-        "1 = lock feedback disagrees with the output, or the coil is open",
+        "1 = now, not latched: a settled output and its lock feedback disagree "
+        "(on with the bolt not released: jammed or open coil; off with the bolt released)",
     ),
     RegisterRow(
         "input",

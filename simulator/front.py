@@ -6,14 +6,34 @@ reply when it would have arrived over real RS-485. asyncio's timers are
 about 1 ms coarse, more than t3.5 at 115200 bps (1.75 ms), so each line has
 its own thread: it sleeps in `select` until `SPIN` before the next due time
 and then polls `select` with a zero timeout (which releases the GIL) until
-the time comes. Bytes from the host are time-stamped as soon as `read`
-returns them, which is when they arrived only while this thread gets the
-CPU: held off for longer than the host's response timeout (a busy machine,
-or the GIL of an in-process host), it reads the request the host gave up on
-and the host's next one together, and the line sees them glued or
-overlapping (`silence_violations`, `collisions`, fewer `frames`) although
-the host left its silence. Such counts come with a timeout on the host's
-side; tests/bus/test_owner_faults.py holds them to that.
+the time comes.
+
+Bytes from the host are time-stamped when they arrived, not when this
+thread got round to reading them. A pty keeps no arrival times, and on a
+busy machine the kernel wakes this thread when bytes arrive but may give
+it a CPU milliseconds later: stamping at `read` then moved the first half
+of a request with an inner pause (t1.5 < pause < t3.5) late enough to close
+the pause, and the line served a frame a real slave discards (issue 14.6:
+2 to 5 of 10 tries at 9600 on a loaded 2-core machine). So each wait in
+`select` notes this thread's run delay, the kernel's count of the time it
+has spent runnable but waiting for a CPU (/proc/thread-self/schedstat,
+second field); when bytes end the wait, the delay that grew meanwhile is
+how long after their arrival the thread ran, and is taken off the stamp
+(never earlier than the wait began). The count cannot tell a delay just
+before the thread fell asleep from one after it was woken: held off in
+that instant too (rare, and only on a CPU that is busy), it stamps the
+bytes early by that much. What is not corrected: the GIL of an
+in-process host (waiting for it is sleeping, not runnable); the kernel's
+own delivery of a pty's bytes (a kernel worker thread flushes them to the
+reader, normally within 0.1 ms, later when it too waits for a busy CPU);
+and a thread held off for longer than the pause
+and the bytes after it, which finds both halves in the buffer at once and
+cannot tell them apart. Held off for longer than the host's response
+timeout, it also reads the request the host gave up on and the host's next
+one together, and the line sees them glued or overlapping
+(`silence_violations`, `collisions`, fewer `frames`) although the host left
+its silence. Such counts come with a timeout on the host's side;
+tests/bus/test_owner_faults.py holds them to that.
 
 Spinning costs: on a busy machine a thread that spins is preempted for a
 whole scheduler slice (milliseconds), while one that wakes from sleep is
@@ -26,6 +46,15 @@ released exactly on time.
 All clock readings are `time.monotonic()` (CLOCK_MONOTONIC), so a host in
 another process can compare its own timestamps with the line's records.
 
+A host in another serial format than the line's. Before its bytes reach
+the line, the host's settings are read from the pty (speed, stop bits, odd
+parity: what a pty keeps, pty_port.py), and where they differ from the
+line's, the bytes become what the boards' UARTs would read (uart.py):
+garbage, with framing and parity errors counted in the line's statistics;
+a frame with any is discarded. The line times those bytes at its own rate.
+Replies going the other way become what the host's UART would read. Over
+TCP there is no line to mismatch.
+
 Port changes (unplug, replug) run on this thread between two turns of the
 loop, never under a descriptor that `select` is watching.
 """
@@ -34,6 +63,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import select
 import threading
 import time
@@ -46,6 +76,7 @@ from .line import Line
 from .mailbox import Mailbox
 from .pty_port import PtyPort
 from .tcp_port import TcpPort
+from .uart import receive, same_line
 
 SPIN = 0.0001  # seconds before a due time when sleeping turns into polling
 _PR_SET_TIMERSLACK = 29  # linux/prctl.h
@@ -65,7 +96,7 @@ class LineFront:
     ) -> None:
         self.name = name
         self.line = line
-        self.pty = PtyPort(link)
+        self.pty = PtyPort(link, line.format)
         self.tcp = TcpPort(tcp_port)
         self.error: BaseException | None = None
         self._lock = lock
@@ -77,6 +108,8 @@ class LineFront:
         self._coalesce = max(0.0, line.format.t15 - line.format.char_time)
         self._stopping = False
         self._closed = False
+        self._run_delay = RunDelay()  # opened by the line's thread, for itself
+        self._arrived = 0.0  # when the bytes that ended the last wait arrived
         self._thread = threading.Thread(target=self._run, name=f"line-{name}", daemon=True)
 
     def start(self) -> None:
@@ -110,10 +143,18 @@ class LineFront:
             "tcp": self.tcp.address,
             "baud": fmt.baud,
             "format": fmt.name,
+            "host_format": self._host_format(),
             "turnaround": self.line.turnaround,
             "dropped_bytes": self.pty.dropped,
             "error": None if self.error is None else repr(self.error),
         }
+
+    def _host_format(self) -> str | None:
+        """The host's side of the pty as far as it tells (pty_port.py)."""
+        if not self.pty.plugged:
+            return None
+        host = self.pty.host_format(self.line.format)
+        return f"{host.baud} {host.name}"
 
     # -- the thread ------------------------------------------------------------------
 
@@ -122,6 +163,7 @@ class LineFront:
 
     def _run(self) -> None:
         _tight_timers()
+        self._run_delay.open_for_this_thread()
         try:
             while not self._stopping:
                 self._mailbox.run_calls()
@@ -137,6 +179,8 @@ class LineFront:
         except BaseException as exc:  # surfaced by info() and the runtime
             self.error = exc
             raise
+        finally:
+            self._run_delay.close()
 
     def _wait(self, deadline: float | None) -> list[Any]:
         watched: list[Any] = [self._mailbox, *self.tcp.sockets()]
@@ -149,32 +193,74 @@ class LineFront:
                 if remaining <= 0:
                     return []
                 timeout = max(0.0, remaining - SPIN)
+            waited = self._run_delay.seconds() if timeout != 0 else 0.0
+            entered = self._clock()
             readable, _, _ = select.select(watched, [], [], timeout)
             if readable:
+                now = self._clock()
+                if timeout != 0:  # slept: it ran that much after it was woken
+                    now = max(entered, now - (self._run_delay.seconds() - waited))
+                self._arrived = now
                 return readable
 
     def _on_readable(self, ready: Any) -> None:
         if ready is self._mailbox:
             self._mailbox.drain()
             return
+        framing = parity = 0
         if ready is self.pty:
             data = self.pty.read()
             source = PTY_SOURCE
+            host = self.pty.host_format(self.line.format)
+            if data and not same_line(host, self.line.format):
+                heard = receive(data, host, self.line.format)
+                data, framing, parity = heard.data, heard.framing_errors, heard.parity_errors
         else:
             got = self.tcp.on_readable(ready)
             if got is None:
                 return
             source, data = got
-        now = self._clock()
-        if data:
+        if data or framing or parity:
             with self._lock:
-                self.line.feed(data, now, source)
+                self.line.feed(
+                    data, self._arrived, source, framing_errors=framing, parity_errors=parity
+                )
 
     def _send(self, dest: object, data: bytes) -> None:
         if dest == PTY_SOURCE:
+            host = self.pty.host_format(self.line.format)
+            if not same_line(self.line.format, host):
+                data = receive(data, self.line.format, host).data  # garbage to the host
             self.pty.write(data)
         elif isinstance(dest, str):
             self.tcp.write(dest, data)
+
+
+class RunDelay:
+    """This thread's run delay: the time it has spent runnable but waiting for
+    a CPU, as the kernel's scheduler counts it (the second field of
+    /proc/thread-self/schedstat, in ns). 0 where the kernel does not count
+    it (no CONFIG_SCHED_INFO): stamps are then simply taken on waking."""
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+
+    def open_for_this_thread(self) -> None:
+        with contextlib.suppress(OSError):
+            self._fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY | os.O_CLOEXEC)
+
+    def seconds(self) -> float:
+        if self._fd is None:
+            return 0.0
+        try:
+            return int(os.pread(self._fd, 128, 0).split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def _tight_timers() -> None:

@@ -17,6 +17,9 @@ The wire (Modbus over Serial Line V1.02, 2.5.1.1):
   real slaves differ in how strictly they enforce the rule, and a simulator
   that dropped such frames would hide the host's bug behind timeouts; the
   counter is the signal. Overlapping a reply also counts as a `collision`.
+- Bytes come with the errors the boards' UARTs read them with (a host in
+  another serial format than the line's: simulator/uart.py, front.py); a
+  frame with any is discarded and counted as ignored.
 - Every complete frame goes to every board that is online, as a real bus
   delivers it to every UART. A board that answers starts its reply
   t3.5 + `turnaround` after the request ended (later if faults say so); byte
@@ -81,10 +84,14 @@ class LineStats:
     replies: int = 0
     broadcasts: int = 0
     unanswered: int = 0  # valid requests nobody answered (absent or offline unit)
-    ignored: int = 0  # bad CRC, too short, reserved unit, bad length
+    ignored: int = 0  # bad CRC, too short, reserved unit, bad length, UART errors
     incomplete_frames: int = 0
     silence_violations: int = 0
     collisions: int = 0
+    # bytes the boards' UARTs read with a stop bit at 0 / the wrong parity: a
+    # host in another serial format than the line's (simulator/uart.py)
+    framing_errors: int = 0
+    parity_errors: int = 0
     faults: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
@@ -107,6 +114,7 @@ class _RxFrame:
     end: float
     source: Hashable
     incomplete: bool = False
+    uart_errors: int = 0
 
 
 @dataclass(slots=True)
@@ -159,7 +167,19 @@ class Line:
 
     # -- the shell's side ---------------------------------------------------------
 
-    def feed(self, data: bytes, now: float, source: Hashable = "") -> None:
+    def feed(
+        self,
+        data: bytes,
+        now: float,
+        source: Hashable = "",
+        *,
+        framing_errors: int = 0,
+        parity_errors: int = 0,
+    ) -> None:
+        """Bytes the boards' UARTs read, arrived at `now`; the errors they read
+        them with (a frame with any is discarded, Serial Line 2.5.1)."""
+        self.stats.framing_errors += framing_errors
+        self.stats.parity_errors += parity_errors
         if not data:
             return
         self.advance(now)
@@ -176,6 +196,7 @@ class Line:
             self._check_silence(start)
             if rx is None:
                 rx = self._rx = _RxFrame(bytearray(), now, start, start, source)
+        rx.uart_errors += framing_errors + parity_errors
         room = MAX_FRAME - len(rx.data)
         if len(data) > room:
             rx.incomplete = True
@@ -249,6 +270,10 @@ class Line:
         self._history.append(txn)
         if rx.incomplete:
             self.stats.incomplete_frames += 1
+            return
+        if rx.uart_errors:
+            self.stats.ignored += 1
+            txn.outcome = "ignored:uart_error"
             return
         request = self.dialect.describe(frame)
         if isinstance(request, str):

@@ -28,11 +28,14 @@ reported door, item or lock-fault bit moves the change counter; a door seen
 open sets its latch, which only a matching acknowledgement clears (and only
 for doors closed by then).
 
-Lock fault. While a coil is on and has settled (SETTLE_US after it switched,
-time for the bolt to move and its feedback to be debounced), a bolt that
-does not read released is a failed pulse, remembered until a later pulse
-releases it (a failed pulse is the news); a settled coil that is off with
-a bolt that reads released is a fault too.
+Lock fault. A live bit, not a latch: it says what the lock does now. Once
+a coil has settled (SETTLE_US after it switched, time for the bolt to move
+and its feedback to be debounced), a coil that is on with a bolt that does
+not read released (a jammed bolt, an open coil), or a coil that is off
+with a bolt that reads released (stuck open), is a fault; as soon as the
+coil and the feedback agree again (the jam cleared, the pulse over and
+settled), it is not. While a coil settles its channel keeps its last
+judgement. Each edge moves the change counter like any other change.
 
 Pulses. An unlock write switches the coil on until now + the pulse; a
 repeat moves the deadline (harmless, as the contract says). A pulse is
@@ -115,7 +118,6 @@ class LockBoard:
         self._deadline = [0] * channels  # tick at which the pulse ends
         self._switched = [0] * channels  # tick at which the coil last switched
         self._settling = [0] * words  # coils switched less than SETTLE_US ago
-        self._failed = [0] * words
         # inputs
         self.raw_door = [0] * words
         self.raw_item = [0] * words
@@ -133,7 +135,6 @@ class LockBoard:
         for w in range(self.words):
             self.coils[w] = 0
             self._settling[w] = 0
-            self._failed[w] = 0
         self.coils_on = 0
         self.outputs_dirty = True
         self._door_in.reset(self.raw_door, now)
@@ -241,10 +242,9 @@ class LockBoard:
             released &= m
             coils = self.coils[w]
             settled = m & ~self._settling[w]
-            judged = coils & settled
-            failed = ((self._failed[w] & ~judged) | (judged & ~released)) & m
-            self._failed[w] = failed
-            fault = (failed | (~coils & released & settled)) & m
+            # live: a settled coil and its bolt's feedback disagree right now;
+            # a coil still settling keeps its last judgement
+            fault = ((coils ^ released) & settled) | (self.fault[w] & self._settling[w] & m)
             changes += _pop16(door ^ self.door[w]) + _pop16(item ^ self.item[w])
             changes += _pop16(fault ^ self.fault[w])
             self.door[w] = door

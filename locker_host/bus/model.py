@@ -55,7 +55,9 @@ class ItemState(StrEnum):
 class ChannelState:
     """One compartment as its board sees it; `channel` is 1-based.
 
-    `lock_fault` is None where the board has no lock feedback.
+    `lock_fault` is live, as the board reports it now (reference boards: a
+    settled output and its bolt's feedback disagree); it is not latched, so it
+    clears once they agree again. None where the board has no lock feedback.
     `opened_since_last_poll` is True when the door was open at some moment
     since the previous reading (it may be open now); the reference board
     latches it, so an open-and-close between two polls is never missed. It

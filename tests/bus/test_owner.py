@@ -26,6 +26,7 @@ from .helpers import (
     Snapshots,
     board,
     control,
+    eventually,
     health_is,
     line_records,
     run,
@@ -42,11 +43,12 @@ FC_CONFIGURE = int(FunctionCode.WRITE_MULTIPLE_REGISTERS)
 def test_startup_identifies_boards_and_turns_outputs_off(make_sim: SimFactory) -> None:
     sim = make_sim()
     # A coil left energised by a previous run of the daemon: a 10 s pulse.
-    # (Opened at another termios speed than the owner's: this kernel's ptys
-    # refuse PARENB with EINVAL when a second open sets it at the same speed.
-    # The simulator paces by its own baud, whatever termios says.)
+    # (Opened without parity: this kernel's ptys refuse PARENB with EINVAL
+    # when a second open sets it at the same speed, and a pty cannot tell
+    # even parity from none anyway. At another speed the simulator, like a
+    # board's UART, would hear garbage.)
     link = str(sim.fronts["bus0"].pty.link)
-    with serial.Serial(link, 9600, parity=serial.PARITY_EVEN, timeout=0.5) as port:
+    with serial.Serial(link, 19200, parity=serial.PARITY_NONE, timeout=0.5) as port:
         port.write(encode_request(1, rb.unlock_request(3, 24, 10_000)))
         assert len(port.read(8)) == 8
     assert sim.world.compartments["A03"].energised
@@ -186,6 +188,34 @@ def test_unlock_pulses_and_the_next_poll_sees_the_door_open(make_sim: SimFactory
     assert after[unlock]["unit"] == 2
     # the confirmation read of that board follows right away
     assert (after[unlock + 1]["unit"], after[unlock + 1]["function"]) == (2, FC_STATUS)
+
+
+def test_lock_fault_is_what_the_lock_does_now(make_sim: SimFactory) -> None:
+    """Issue 14.3: a jammed channel's failed pulse raises lock_fault while the coil
+    is on; once the pulse is over (and the jam cleared or not) the host reads it
+    cleared again, it does not stay set until the next good pulse."""
+    sim = make_sim()
+    control(sim, "jam", compartment="A07")  # unit 1 channel 7
+    snapshots = Snapshots()
+    one = board(1)
+
+    async def main() -> None:
+        async with BusOwner(sim_config(sim, poll_interval=0.05), snapshots) as owner:
+            await snapshots.wait_for(settled(1))
+            assert snapshots.of(1)[-1].channel(7).lock_fault is False
+            result = await owner.unlock(one, 7, pulse_ms=300)
+            assert result.outcome is UnlockOutcome.ACKNOWLEDGED, result
+            faulty = await snapshots.wait_for(lambda s: s.board == one and s.channel(7).lock_fault)
+            assert faulty.channel(7).door is DoorState.CLOSED
+            await eventually(lambda: not sim.world.compartments["A07"].energised)
+            control(sim, "unjam", compartment="A07")  # the jam is cleared after the pulse
+            after = len(snapshots.seen)
+            cleared = await snapshots.wait_for(
+                lambda s: s.board == one and s.channel(7).lock_fault is False, after=after
+            )
+            assert cleared.health is Health.ONLINE
+
+    run(main())
 
 
 def test_unlock_jumps_ahead_of_the_polls(make_sim: SimFactory) -> None:

@@ -31,7 +31,14 @@ from locker_host.daemon import CommissioningRecord, CompartmentResult, status_of
 from locker_host.daemon.cli import main
 from locker_host.daemon.commission import load_record
 from locker_host.daemon.commission.record import save_walk
-from locker_host.daemon.commission.scan import AddressRefused, probe, scan, set_address
+from locker_host.daemon.commission.scan import (
+    AddressRefused,
+    candidate_formats,
+    find_formats,
+    probe,
+    scan,
+    set_address,
+)
 from locker_host.daemon.commission.walk import Walker, WalkSettings
 from locker_host.domain import Layout, LockerConfig, Sensor
 from locker_host.store import Store
@@ -392,3 +399,51 @@ def test_the_scan_command_line(make_sim: SimFactory, tmp_path: Path) -> None:
         check=False,
     )
     assert walked.returncode == 1 and "NOT commissioned" in walked.stdout
+
+
+async def test_the_format_scan_finds_the_rate_the_boards_speak(make_sim: SimFactory) -> None:
+    """Issue 14.5: the simulator's boards, like a real UART, hear a host at
+    another rate as garbage; the format scan finds the one they are set to."""
+    sim = make_sim(simple_layout(boards=2, channels=8, baud=38400, frame="8E1"))
+    path = str(sim.fronts["bus0"].pty.link)
+    configured = SerialFormat(19200, "E", 1)  # what the configuration (wrongly) says
+
+    def open_line(fmt: SerialFormat) -> DirectLine:
+        return DirectLine.open(path, fmt)
+
+    with open_line(configured) as line:
+        assert await scan(line, (1, 2), allowance=0.02) == []  # silence at 19200
+    formats = candidate_formats(configured)
+    assert formats[0] == configured and len(formats) == 20
+    answering = await find_formats(open_line, formats, (1, 2), allowance=0.02)
+    rates = {fmt.baud for fmt, _ in answering}
+    assert rates == {38400}, answering
+    fmt, found = answering[0]
+    assert fmt == SerialFormat(38400, "E", 1)  # the line's own format comes first of its rate
+    assert [(f.unit, f.family) for f in found] == [(1, "reference"), (2, "reference")]
+    counters = dispatch(sim, {"cmd": "stats"})["buses"]["bus0"]["counters"]  # type: ignore[index]
+    assert counters["framing_errors"] > 0
+
+
+def test_the_format_scan_command_line(make_sim: SimFactory, tmp_path: Path) -> None:
+    sim = make_sim(simple_layout(boards=1, channels=8, baud=9600, frame="8E1"))
+    config = tmp_path / "lockerd.toml"
+    config.write_text(
+        'site = "hh"\nlocker = "L1"\n'
+        'compartments = [{ id = "A01", size = "S", unit = 1, channel = 1 }]\n'
+        f'[paths]\ndatabase = "locker.db"\nsecrets = "secrets.toml"\n'
+        f'[[buses]]\nport = "{sim.fronts["bus0"].pty.link}"\nbaud = 115200\nformat = "8E1"\n'
+        "[[buses.boards]]\nunit = 1\nchannels = 8\n"
+    )
+    command = [sys.executable, "-m", "locker_host.daemon", "commission", "scan"]
+    done = subprocess.run(
+        [*command, "--config", str(config), "--formats"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "  9600 8E1: units 1 answer\n" in done.stdout
+    assert '  set baud = 9600 and format = "8E1" in the configuration\n' in done.stdout
+    assert "115200" not in done.stdout.split("\n", 1)[1]  # nothing answers at the configured rate

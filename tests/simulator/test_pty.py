@@ -178,3 +178,27 @@ def test_rtu_over_tcp(make_sim: SimFactory) -> None:
     assert isinstance(result, RegistersReply) and result.registers[0] == rb.MAGIC
     txn = dispatch(sim, {"cmd": "stats"})["buses"]["bus0"]["transactions"][-1]  # type: ignore[index]
     assert txn["source"].startswith("tcp:")
+
+
+@pytest.mark.parametrize(("baud", "parity"), [(9600, "E"), (115200, "E"), (19200, "O")])
+def test_a_host_in_another_format_is_heard_as_garbage_and_counted(
+    make_sim: SimFactory, baud: int, parity: str
+) -> None:
+    """Issue 14.5: the line is 19200 8E1; a host at another rate (or odd parity,
+    which a pty keeps) gets no reply, and the boards' UART errors are counted."""
+    sim = make_sim()
+    path = str(sim.fronts["bus0"].pty.link)
+    with serial.Serial(path, baud, parity=parity, timeout=0.3) as port:
+        for _ in range(3):
+            time.sleep(0.05)
+            reply = transact_serial(port, 1, rb.identity_request(), timeout=0.3)
+            assert not isinstance(reply, RegistersReply), reply
+    assert sim.fronts["bus0"].info()["host_format"] == f"{baud} 8{parity}1"
+    counters = dispatch(sim, {"cmd": "stats"})["buses"]["bus0"]["counters"]  # type: ignore[index]
+    assert counters["replies"] == 0
+    assert counters["framing_errors"] + counters["parity_errors"] >= 3
+    # the same port set to the line's format is heard again
+    with open_port(sim) as port:
+        time.sleep(T35)
+        reply = transact_serial(port, 1, rb.identity_request())
+        assert isinstance(reply, RegistersReply) and reply.registers[0] == rb.MAGIC

@@ -1,6 +1,6 @@
 """`lockerd commission`: scan, set-address, walk, status. Runs while the daemon is stopped.
 
-    lockerd commission scan --config FILE [--bus NAME] [--all] [--allowance S]
+    lockerd commission scan --config FILE [--bus NAME] [--all] [--formats] [--allowance S]
     lockerd commission set-address --config FILE --bus NAME --from N --to M [--family F]
     lockerd commission walk --config FILE [--auto] [--compartment ID ...] [--timeout S]
     lockerd commission status --config FILE
@@ -26,11 +26,21 @@ from locker_host.domain import CompartmentSpec
 from locker_host.store import Store, StoreRunner
 from protocol.families import FAMILIES, REFERENCE, Capability, Framing
 from protocol.modbus import MAX_UNIT
+from protocol.timing import SerialFormat
 
 from ..config import DaemonConfig, load_config, wiring_hash
 from ..instance import AlreadyRunning, exclusive
 from .record import EMPTY, load_record, record_board_change, save_walk, status_of
-from .scan import DEFAULT_ALLOWANCE, AddressRefused, Found, port_problem, scan, set_address
+from .scan import (
+    DEFAULT_ALLOWANCE,
+    AddressRefused,
+    Found,
+    candidate_formats,
+    find_formats,
+    port_problem,
+    scan,
+    set_address,
+)
 from .walk import Walker, WalkSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -56,6 +66,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     scan_p.add_argument(
         "--allowance", type=float, default=DEFAULT_ALLOWANCE, help="reply allowance, s"
+    )
+    scan_p.add_argument(
+        "--formats",
+        action="store_true",
+        help="try every rate and frame a reference board can be set to: where do they answer?",
     )
     move = step("set-address", "give a board a new Modbus address")
     move.add_argument("--bus", required=True)
@@ -109,6 +124,9 @@ def _scan(config: DaemonConfig, args: argparse.Namespace) -> int:
             print("  Kerong boards: not Modbus, their address is their switch; `walk` reads them")
             continue
         try:
+            if args.formats:
+                _print_formats(bus, asyncio.run(_find_formats(bus, units, args.allowance)))
+                continue
             found = asyncio.run(_scan_bus(bus, units, args.allowance))
         except PortError as exc:
             print(f"lockerd: {port_problem(exc)}", file=sys.stderr)
@@ -126,6 +144,28 @@ def _scan(config: DaemonConfig, args: argparse.Namespace) -> int:
         if not found:
             print("  nothing answers")
     return EXIT_OK
+
+
+async def _find_formats(
+    bus: BusConfig, units: Sequence[int], allowance: float
+) -> list[tuple[SerialFormat, list[Found]]]:
+    def open_line(fmt: SerialFormat) -> DirectLine:
+        return DirectLine.open(bus.port, fmt, min_gap=bus.min_gap)
+
+    formats = candidate_formats(bus.format)
+    return await find_formats(open_line, formats, units, allowance=allowance)
+
+
+def _print_formats(bus: BusConfig, answering: list[tuple[SerialFormat, list[Found]]]) -> None:
+    for fmt, found in answering:
+        units = ", ".join(str(f.unit) for f in found)
+        mark = "  (the configured format)" if fmt == bus.format else ""
+        print(f"  {fmt.baud} {fmt.name}: units {units} answer{mark}")
+    if not answering:
+        print("  nothing answers at any rate or frame")
+    elif bus.format not in [fmt for fmt, _ in answering]:
+        best = answering[0][0]
+        print(f"  set baud = {best.baud} and format = \"{best.name}\" in the configuration")
 
 
 async def _scan_bus(bus: BusConfig, units: Sequence[int], allowance: float) -> list[Found]:

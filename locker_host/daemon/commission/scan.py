@@ -11,6 +11,20 @@ bus's own serial stack (`locker_host.bus.DirectLine`), which also says what
 went wrong with the port (`PortError.cause`); `port_problem` puts that in
 the technician's words.
 
+Line formats (`scan --formats`): a board that answers at none of the
+configured format's units may be set to another rate or frame (a new
+board at its factory setting, a relay module at 9600 8N1). Every format a
+reference board can be set to (rates x frames, protocol/reference_board.py)
+is tried in turn, the configured one first, with the same probe; a format
+counts when a unit answers it cleanly (garbage is what a UART at another
+rate reads, and a line at the wrong rate gives garbage or nothing, so a
+garbled reply is not an answer). Formats are listed in the order tried, so
+the configured one leads when it answers. Even parity and none differ only
+in the bit after the data: on a real line a board set to 8E1 reads 8N1
+bytes that follow each other at once with framing errors; a pty cannot
+carry parity at all, so against the simulator both answer at the right
+rate.
+
 Set address: never onto an address that answers already. A reference board
 takes the new address from the next frame on (its reply to the write still
 comes from the old one) and is then asked for its identity at the new one.
@@ -20,7 +34,7 @@ cycle: the technician is told to power it off and on, then to scan.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from locker_host.bus import DirectLine, PortError, PortUnavailable
@@ -29,6 +43,7 @@ from protocol import reference_board as rb
 from protocol import relay_module as rm
 from protocol.families import REFERENCE, RELAY
 from protocol.modbus import RegistersReply
+from protocol.timing import SerialFormat
 
 DEFAULT_ALLOWANCE = 0.05  # board processing + USB adapter buffering, seconds
 
@@ -61,6 +76,31 @@ async def probe(line: DirectLine, unit: int, *, allowance: float) -> Found | Non
         detail = f"relay module, firmware V{version // 100}.{version % 100:02d}"
         return Found(unit, RELAY.name, detail)
     return Found(unit, "modbus", "answers, but is neither a reference board nor a relay module")
+
+
+def candidate_formats(configured: SerialFormat) -> list[SerialFormat]:
+    """Every format a reference board can be set to, the configured one first."""
+    every = [SerialFormat.parse(baud, frame) for baud in rb.BAUD_RATES for frame in rb.FRAMES]
+    return [configured, *(f for f in every if f != configured)]
+
+
+async def find_formats(
+    open_line: Callable[[SerialFormat], DirectLine],
+    formats: Iterable[SerialFormat],
+    units: Sequence[int],
+    *,
+    allowance: float,
+) -> list[tuple[SerialFormat, list[Found]]]:
+    """The formats at which some of `units` answer cleanly, with what answers.
+    Raises PortError when the port cannot be used."""
+    answering = []
+    for fmt in formats:
+        with open_line(fmt) as line:
+            found = await scan(line, units, allowance=allowance)
+        clean = [f for f in found if f.family != "garbled"]
+        if clean:
+            answering.append((fmt, clean))
+    return answering
 
 
 def describe(identity: rb.Identity) -> str:

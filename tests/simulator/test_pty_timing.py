@@ -1,0 +1,131 @@
+"""The line's timing as a master on the other side makes it (issue 14.6): a
+request with an inner pause between t1.5 and t3.5 must be discarded, as
+Modbus over Serial Line V1.02 2.5.1.1 says, also when the simulator's line
+thread gets a CPU late. The master is a process of its own
+(tests/simulator/split_master.py), so no GIL stands between it and the line.
+
+Starved: the lateness is made, not hoped for. The line thread is put in the
+lowest scheduling class (SCHED_IDLE, which any process may give its own
+threads) on one CPU, and a child of the master keeps that CPU busy from just
+before the first half until HOLD later: the kernel wakes the line thread
+when the bytes arrive and gives it the CPU HOLD later, as a loaded machine
+did when the defect was found. Stamped when read, the first half moved HOLD
+late and the pause looked shorter than t1.5 (measured before the fix: 10
+of 20 answered). This runs over the line's RTU-over-TCP port: loopback TCP
+hands the bytes to the socket in the sender's own context, while a pty
+hands them over through a kernel worker thread which, on a busy CPU, runs
+late too, and that no reader can see (simulator/front.py).
+
+Unforced: over the pty, as the machine happens to be. On a loaded 2-core
+machine, 10 runs of 20 tries: 5 of 200 answered before the fix, 1 of 200
+after (the pty's own delivery); the issue saw 2 to 5 of 10 with a master
+that spins through the pause. This one guards against the line losing
+pauses wholesale; the starved test above is the one that failed before.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from protocol import reference_board as rb
+from protocol.modbus import encode_request
+from simulator.front import LineFront
+from simulator.layout import simple_layout
+
+from .conftest import SimFactory
+
+MASTER = Path(__file__).with_name("split_master.py")
+BAUD = 9600
+TRIES = 20
+CPU = max(os.sched_getaffinity(0))
+# The kernel's run-delay count cannot tell a wait just before the line thread
+# fell asleep from one after it was woken (simulator/front.py); a thread of
+# the lowest class on a CPU others use is sometimes held off in that instant
+# too. Measured here, 30 tries a run: 0 to 2 answered with the fix, 10 to 17
+# without it.
+ALLOWED = 3
+several_cpus = pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2, reason="the held CPU and the master's must differ"
+)
+
+
+def starve(front: LineFront) -> None:
+    """The line thread runs on CPU only, and only when nothing else wants it."""
+    tid = front._thread.native_id
+    assert tid is not None
+    os.sched_setaffinity(tid, {CPU})
+    os.sched_setscheduler(tid, os.SCHED_IDLE, os.sched_param(0))
+
+
+def split_requests(
+    front: LineFront,
+    device: str,
+    pause: float,
+    window: tuple[float, float],
+    tries: int,
+    hold: float | None = None,
+) -> list[dict[str, object]]:
+    """`tries` requests for unit 1, each sent in two halves `pause` apart on
+    the wire; only tries whose pause the master kept inside `window`."""
+    fmt = front.line.format
+    request = encode_request(1, rb.status_request(24))
+    args = [device, str(fmt.baud), str(fmt.bits_per_char), str(pause)]
+    args += [str(window[0]), str(window[1]), str(tries), request.hex()]
+    if hold is not None:
+        args += [str(CPU), str(hold)]
+    command = [sys.executable, str(MASTER), *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    results: list[dict[str, object]] = json.loads(done.stdout)
+    valid = [r for r in results if r["valid"]]
+    assert len(valid) == tries, results  # the master could leave the pause it meant to
+    return valid
+
+
+@several_cpus
+def test_an_inner_pause_is_seen_by_a_line_thread_that_runs_late(make_sim: SimFactory) -> None:
+    sim = make_sim(simple_layout(baud=BAUD))
+    front = sim.fronts["bus0"]
+    fmt = front.line.format
+    pause = (fmt.t15 + fmt.t35) / 2  # 2.86 ms at 9600 8E1: t1.5 = 1.72, t3.5 = 4.01
+    hold = pause - fmt.t15 / 2  # stamped this late, the pause would look shorter than t1.5
+    starve(front)
+    results = split_requests(
+        front, f"tcp:{front.tcp.address}", pause, (fmt.t15, fmt.t35), TRIES, hold
+    )
+    answered = [r for r in results if r["answered"]]
+    assert len(answered) <= ALLOWED, f"{len(answered)} of {TRIES} were answered: {answered}"
+    outcomes = [t.outcome for t in front.line.transactions()]
+    assert outcomes.count("incomplete") >= TRIES - ALLOWED, outcomes
+
+
+@several_cpus
+def test_a_request_without_a_pause_is_served_by_a_line_thread_that_runs_late(
+    make_sim: SimFactory,
+) -> None:
+    sim = make_sim(simple_layout(baud=BAUD))
+    front = sim.fronts["bus0"]
+    fmt = front.line.format
+    starve(front)
+    results = split_requests(
+        front, f"tcp:{front.tcp.address}", fmt.t15 / 4, (0.0, fmt.t15), TRIES, fmt.t15 / 8
+    )
+    # The same limit the other way: a first half stamped early makes a pause
+    # of its own (measured: 1 of 20 in one run out of 4 on a busy machine).
+    unanswered = [r for r in results if not r["answered"]]
+    assert len(unanswered) <= ALLOWED, results
+
+
+def test_an_inner_pause_over_the_pty_is_discarded(make_sim: SimFactory) -> None:
+    sim = make_sim(simple_layout(baud=BAUD))
+    front = sim.fronts["bus0"]
+    fmt = front.line.format
+    pause = (fmt.t15 + fmt.t35) / 2
+    results = split_requests(front, str(front.pty.link), pause, (fmt.t15, fmt.t35), TRIES)
+    answered = [r for r in results if r["answered"]]
+    assert len(answered) <= ALLOWED, f"{len(answered)} of {TRIES} were answered: {answered}"
