@@ -46,9 +46,8 @@ class BridgeConfig:
     session_expiry_s: int = 3_600
     reconnect_min_s: int = 1
     reconnect_max_s: int = 60
-    # The takeover watch (reconnect.py): a client id used by another client too.
-    takeover_window_s: float = 10.0
-    takeover_threshold: int = 3
+    # The takeover watch (reconnect.py): the wait between attempts while another
+    # client uses our client id.
     takeover_backoff_s: int = 300
     # Without a wake() from the daemon, the outbox and the state are looked at this often.
     poll_interval_s: float = 0.5
@@ -87,8 +86,6 @@ class BridgeConfig:
             "events_ahead_of_ack": self.events_ahead_of_ack,
             "max_command_bytes": self.max_command_bytes,
             "poll_interval_s": self.poll_interval_s,
-            "takeover_window_s": self.takeover_window_s,
-            "takeover_threshold": self.takeover_threshold,
             "takeover_backoff_s": self.takeover_backoff_s,
         }
         for name, value in positive.items():

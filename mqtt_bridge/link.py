@@ -26,7 +26,7 @@ Theory of operation (shared notes on paho 2.x pitfalls, paho issues #894, #704):
 * Where and when to reconnect is ``reconnect.py``'s: ``_Client`` asks it
   before every attempt (instead of paho's own fixed-host doubling delay), so
   a list of brokers is tried in turn with jittered back-off, and a client id
-  taken over again and again raises ``client_id_conflict`` and backs off.
+  that another client uses raises ``client_id_conflict`` and backs off.
 """
 
 from __future__ import annotations
@@ -185,8 +185,6 @@ class Link:
             config.brokers,
             min_s=config.reconnect_min_s,
             max_s=config.reconnect_max_s,
-            takeover_window_s=config.takeover_window_s,
-            takeover_threshold=config.takeover_threshold,
             takeover_backoff_s=config.takeover_backoff_s,
             random=random.random,
         )
@@ -247,6 +245,10 @@ class Link:
 
     def conflict(self) -> bool:
         return self.reconnects.in_conflict(time.monotonic())
+
+    def taken_over(self) -> None:
+        """Another client uses our client id (bridge.py saw its status)."""
+        self.reconnects.taken_over(time.monotonic())
 
     def publish(
         self,
@@ -326,7 +328,7 @@ class Link:
         properties: Properties | None,
     ) -> None:
         reason = str(reason_code)
-        self.reconnects.disconnected(time.monotonic(), reason=reason, asked=self._stopping)
+        self.reconnects.disconnected(time.monotonic(), reason=reason)
         self._deliver(Disconnected(reason, self.reconnects.conflict))
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:

@@ -19,18 +19,20 @@ The back-off (docs/configuration.md, "[mqtt]", documents it for operators):
 
 The takeover watch (docs/fleet.md, "A client id used twice"): a broker gives
 a client id one session, and a second client connecting with it takes that
-session over (MQTT 5 section 3.1.4: the broker disconnects the first one,
-with reason 0x8E "Session taken over" in MQTT 5; in 3.1.1 it just closes the
-connection). Two lockers with the same id (a cloned SD card) then take it
-from each other at every reconnect, each one's commands landing on the
-other's session. A connection that ends, not by us, within
-``takeover_window_s`` of its start (or, in MQTT 5, with reason "Session taken
-over") is a sign; ``takeover_threshold`` signs in a row raise the conflict:
-the alarm ``client_id_conflict`` and a wait of ``takeover_backoff_s``
-(jittered the same way) before every attempt, so that the other holder keeps
-its session most of the time instead of both losing it every second. The
-conflict ends after a connection survives twice that back-off, which the
-other holder, reconnecting sooner, would not have allowed.
+session over (MQTT 5 section 3.1.4: the broker closes the first one's
+connection, in MQTT 5 after a DISCONNECT with reason 0x8E "Session taken
+over", which Mosquitto 2.0 does not send). Two lockers with the same id (a
+cloned SD card) then take it from each other at every reconnect, each one's
+commands landing on the other's session. A connection that merely ends soon
+after it began proves nothing (a flapping link does that too), so the signs
+are decisive ones: the reason "Session taken over", or a ``status`` on the
+locker's own topic from a boot that is not one of its own (``bridge.py``
+reads it; the other holder publishes its status as soon as it connects, and
+it is retained). One sign raises the conflict: the alarm
+``client_id_conflict`` and a wait of ``takeover_backoff_s`` (jittered the
+same way) before every attempt, so that the other holder keeps the session
+most of the time instead of both losing it every second. The conflict ends
+after a connection survives twice that back-off without a new sign.
 """
 
 from __future__ import annotations
@@ -64,8 +66,6 @@ class Reconnects:
         *,
         min_s: float,
         max_s: float,
-        takeover_window_s: float,
-        takeover_threshold: int,
         takeover_backoff_s: float,
         random: Callable[[], float],
     ) -> None:
@@ -74,15 +74,13 @@ class Reconnects:
         self._brokers = brokers
         self._min_s = min_s
         self._max_s = max_s
-        self._window_s = takeover_window_s
-        self._threshold = takeover_threshold
         self._takeover_backoff_s = takeover_backoff_s
         self._random = random
         self._index = 0
         self._failed = 0  # attempts failed since the last connection
         self._lost = False  # the last connection was lost (rather than an attempt failed)
         self._connected_at: float | None = None
-        self._signs = 0
+        self._last_sign: float | None = None
         self.conflict = False
         self.takeovers = 0  # signs seen, in all
 
@@ -95,31 +93,31 @@ class Reconnects:
         self._connected_at = now
         self._failed = 0
 
-    def disconnected(self, now: float, *, reason: str, asked: bool) -> None:
-        """A connection ended (``asked``: we ended it)."""
+    def disconnected(self, now: float, *, reason: str) -> None:
+        """A connection ended."""
         started, self._connected_at = self._connected_at, None
         if started is None:
             return
         self._lost = True
-        lived = now - started
-        if asked:
-            return
-        if reason == TAKEN_OVER or lived < self._window_s:
-            self._signs += 1
-            self.takeovers += 1
-            if self._signs >= self._threshold:
-                self.conflict = True
+        if reason == TAKEN_OVER:
+            self.taken_over(now)
         else:
-            self._signs = 0
-            if lived >= 2 * self._takeover_backoff_s:
-                self.conflict = False
+            self.in_conflict(now, connected_since=started)
 
-    def in_conflict(self, now: float) -> bool:
-        """The alarm, ended once a connection has lasted twice the takeover back-off."""
-        started = self._connected_at
-        if self.conflict and started is not None and now - started >= 2 * self._takeover_backoff_s:
-            self.conflict = False
-            self._signs = 0
+    def taken_over(self, now: float) -> None:
+        """A decisive sign that another client uses our client id."""
+        self.takeovers += 1
+        self._last_sign = now
+        self.conflict = True
+
+    def in_conflict(self, now: float, *, connected_since: float | None = None) -> bool:
+        """The alarm, ended once a connection has lasted twice the takeover back-off
+        since the last sign."""
+        since = self._connected_at if connected_since is None else connected_since
+        if self.conflict and since is not None:
+            quiet_from = max(since, self._last_sign or since)
+            if now - quiet_from >= 2 * self._takeover_backoff_s:
+                self.conflict = False
         return self.conflict
 
     def next_attempt(self) -> Attempt:

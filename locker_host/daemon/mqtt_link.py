@@ -72,6 +72,9 @@ class ServicePort:
     async def outbox_stats(self) -> OutboxStats:
         return await self._service.runner.run(lambda store: store.outbox_statistics())
 
+    async def known_boot(self, boot_id: str) -> bool:
+        return await self._service.runner.run(lambda store: store.known_boot(boot_id))
+
 
 class MqttLink:
     def __init__(

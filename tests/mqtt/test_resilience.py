@@ -166,7 +166,7 @@ async def test_a_failing_callback_fails_run_loudly(broker, db_path: Path, contra
         await asyncio.wait_for(task, WAIT_S)
     await central.close()
     stats = bridge.statistics()
-    assert stats.callback_errors == 1
+    assert stats.callback_errors >= 1  # the ping, and maybe its own status read meanwhile
     assert stats.last_error is not None and "ZeroDivisionError" in stats.last_error
     assert not stats.connected  # run() ended with a clean disconnect
     await locker.close()
