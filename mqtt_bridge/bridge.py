@@ -1,4 +1,5 @@
-"""``MqttBridge``: the locker's link to the central system over one MQTT 5 session.
+"""``MqttBridge``: the locker's link to the central system over one MQTT session (MQTT 5,
+or 3.1.1 with ``protocol = "3.1.1"``), on one broker of a list at a time.
 
 The daemon builds it with a ``BridgeConfig`` and its ``LockerPort`` and runs
 ``await bridge.run()`` as one task; cancelling that task (or ``stop()``) ends
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -59,6 +61,7 @@ from .topics import Topics
 
 log = logging.getLogger("mqtt_bridge")
 
+CLIENT_ID_CONFLICT = "client_id_conflict"  # an alarm of the link's own (reconnect.py)
 QUEUE_LIMIT = 1_000  # QoS 1 needs no more (we PUBACK after answering); QoS 0 floods are cut
 SHUTDOWN_TIMEOUT_S = 2.0
 
@@ -92,15 +95,21 @@ class MqttBridge:
         self._link: Link | None = None
         self._pump: EventPump | None = None
         self._publisher: StatePublisher | None = None
+        self._boot_id = ""
+        self._own_boots: set[str] = set()  # earlier starts of this locker, seen on status
 
     @property
     def topics(self) -> Topics:
         return self._topics
 
     def statistics(self) -> BridgeStatistics:
+        stats = replace(self._stats)
         if self._link is not None:
-            self._stats.callback_errors = self._link.callback_errors
-        return replace(self._stats)
+            stats.callback_errors = self._link.callback_errors
+            stats.takeovers = self._link.reconnects.takeovers
+            if self._link.conflict():
+                stats.alarms = (*stats.alarms, CLIENT_ID_CONFLICT)
+        return stats
 
     def wake(self) -> None:
         """Something changed: look at the outbox and the state now (call on the event loop)."""
@@ -120,6 +129,7 @@ class MqttBridge:
         self._running = True
         snapshot = await self._port.snapshot()
         boot_id = str(snapshot["boot_id"])
+        self._boot_id = boot_id
         context = BridgeContext(
             config=self._config,
             topics=self._topics,
@@ -154,15 +164,17 @@ class MqttBridge:
         self._link, self._pump, self._publisher = link, pump, publisher
         commands: asyncio.Queue[Inbound] = asyncio.Queue(QUEUE_LIMIT)
         acks: asyncio.Queue[Inbound] = asyncio.Queue(QUEUE_LIMIT)
+        statuses: asyncio.Queue[Inbound] = asyncio.Queue(QUEUE_LIMIT)
         link.start()
         try:
             async with asyncio.TaskGroup() as group:
                 tasks = [
-                    group.create_task(self._dispatch(inbox, commands, acks)),
+                    group.create_task(self._dispatch(inbox, commands, acks, statuses)),
                     group.create_task(pump.run()),
                     group.create_task(publisher.run()),
                     group.create_task(_serve(commands, desk.answer)),
                     group.create_task(_serve(acks, desk.apply_ack)),
+                    group.create_task(_serve(statuses, self._watch_status)),
                 ]
                 await self._stop.wait()
                 for task in tasks:
@@ -178,31 +190,45 @@ class MqttBridge:
         inbox: asyncio.Queue[LinkEvent],
         commands: asyncio.Queue[Inbound],
         acks: asyncio.Queue[Inbound],
+        statuses: asyncio.Queue[Inbound],
     ) -> None:
         assert self._link is not None and self._pump is not None and self._publisher is not None
         pump, publisher = self._pump, self._publisher
         while True:
             event = await inbox.get()
             match event:
-                case Connected(session_present=session_present):
+                case Connected(session_present=session_present, broker=broker):
                     self._stats.connects += 1
                     self._stats.connected = True
-                    log.info("connected (session present: %s)", session_present)
+                    self._stats.broker = str(broker)
+                    log.info("connected to %s (session present: %s)", broker, session_present)
                     self._online.set()
                     pump.restart_pass()
                     publisher.republish()
-                case Disconnected(reason=reason):
+                case Disconnected(reason=reason, conflict=conflict):
                     if self._stats.connected:
                         self._stats.disconnects += 1
                         log.warning("disconnected: %s", reason)
+                    if conflict:
+                        log.warning(
+                            "%s: client id %s still in use elsewhere; next attempt in %d s or so",
+                            CLIENT_ID_CONFLICT,
+                            self._config.mqtt_client_id,
+                            self._config.takeover_backoff_s,
+                        )
                     self._stats.connected = False
                     self._online.clear()
                     pump.link_lost()
-                case ConnectRefused(reason=reason):
+                case ConnectRefused(reason=reason, broker=broker):
                     self._stats.connect_failures += 1
-                    log.warning("cannot connect to %s:%d: %s", *self._where(), reason)
+                    log.warning("cannot connect to %s: %s", broker, reason)
                 case Received(message=message):
-                    queue = acks if message.topic == self._topics.events_ack else commands
+                    if message.topic == self._topics.events_ack:
+                        queue = acks
+                    elif message.topic == self._topics.status:
+                        queue = statuses
+                    else:
+                        queue = commands
                     try:
                         queue.put_nowait(message)
                     except asyncio.QueueFull:
@@ -223,8 +249,32 @@ class MqttBridge:
                     self._stats.last_error = f"network loop ended: {error!r}"
                     raise BridgeFailed(f"paho's network loop ended: {error!r}") from error
 
-    def _where(self) -> tuple[str, int]:
-        return self._config.host, self._config.port
+    async def _watch_status(self, message: Inbound) -> None:
+        """A status under our own topic: ours, an earlier start's, or another locker's."""
+        assert self._link is not None
+        boot_id = _boot_id_of(message.payload)
+        if boot_id is not None and boot_id != self._boot_id and boot_id not in self._own_boots:
+            try:
+                own = await self._port.known_boot(boot_id)
+            except Exception as exc:
+                self._stats.port_errors += 1
+                self._stats.last_error = f"known_boot: {exc!r}"
+                log.exception("could not look up boot %s", boot_id)
+                own = True  # no alarm on a guess
+            if own:
+                self._own_boots.add(boot_id)
+            else:
+                self._link.taken_over()
+                log.error(
+                    "alarm %s: a status under our topic from boot %s, which is not this "
+                    "locker's: another client uses client id %s (a cloned locker?); "
+                    "reconnecting only every %d s",
+                    CLIENT_ID_CONFLICT,
+                    boot_id,
+                    self._config.mqtt_client_id,
+                    self._config.takeover_backoff_s,
+                )
+        self._link.ack(message)
 
     async def _shutdown(self, link: Link, boot_id: str) -> None:
         self._online.clear()
@@ -254,7 +304,22 @@ def _subscriptions(topics: Topics) -> list[tuple[str, SubscribeOptions]]:
     commands = SubscribeOptions(
         qos=1, retainAsPublished=True, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND
     )
-    return [(topics.commands, commands), (topics.events_ack, SubscribeOptions(qos=1))]
+    # Its own status, retained one included: one from a boot that is not ours is
+    # another locker using our identity (reconnect.py, the takeover watch).
+    return [
+        (topics.commands, commands),
+        (topics.events_ack, SubscribeOptions(qos=1)),
+        (topics.status, SubscribeOptions(qos=1)),
+    ]
+
+
+def _boot_id_of(payload: bytes) -> str | None:
+    try:
+        status = json.loads(payload)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None  # an empty (cleared) retained status, or not ours to judge
+    boot_id = status.get("boot_id") if isinstance(status, dict) else None
+    return boot_id if isinstance(boot_id, str) and boot_id else None
 
 
 async def _serve(

@@ -55,6 +55,7 @@ _MQTT_COUNTERS = (
     "events_published",
     "events_acked",
     "restarts",
+    "takeovers",
 )
 
 

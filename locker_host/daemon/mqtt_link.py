@@ -83,6 +83,9 @@ class ServicePort:
     async def outbox_stats(self) -> OutboxStats:
         return await self._service.runner.run(lambda store: store.outbox_statistics())
 
+    async def known_boot(self, boot_id: str) -> bool:
+        return await self._service.runner.run(lambda store: store.known_boot(boot_id))
+
 
 class MqttLink:
     def __init__(
@@ -105,7 +108,8 @@ class MqttLink:
         """For `lockerd admin health` and metrics: the running bridge's figures."""
         bridge = self._bridge
         figures: dict[str, Any] = {
-            "broker": f"{self._config.host}:{self._config.port}",
+            "brokers": [str(broker) for broker in self._config.brokers],
+            "protocol": self._config.protocol,
             "client_id": self._config.mqtt_client_id,
             "restarts": self.restarts,
         }
@@ -115,6 +119,8 @@ class MqttLink:
             figures.update(stats)
         else:
             figures["connected"] = False
+        if figures.get("broker") is None:  # not connected yet: the first to be tried
+            figures["broker"] = figures["brokers"][0]
         return figures
 
     async def run(self) -> None:

@@ -35,6 +35,12 @@ def record_boot(db: sqlite_utils.Database, now: datetime) -> Boot:
     return Boot(boot_no=boot_no, boot_id=boot_id, started_at=parse_time(format_time(now)))
 
 
+def known_boot(db: sqlite_utils.Database, boot_id: str) -> bool:
+    """Whether ``boot_id`` is one of this database's process starts."""
+    found = db.execute("SELECT 1 FROM boots WHERE boot_id = ? LIMIT 1", [boot_id]).fetchone()
+    return found is not None
+
+
 def boots(db: sqlite_utils.Database) -> list[Boot]:
     return [
         Boot(

@@ -22,7 +22,7 @@ import sqlite_utils
 
 from . import audit, commands, outbox, personal, state
 from .audit import AuditEntry, AuditOutcome, AuditRecord, ChainHead, ChainVerification
-from .boots import Boot, record_boot
+from .boots import Boot, known_boot, record_boot
 from .codec import BootId, format_time
 from .commands import StoredCommandReply
 from .database import (
@@ -77,6 +77,10 @@ class Store:
     @property
     def boot_id(self) -> BootId:
         return self._boot.boot_id
+
+    def known_boot(self, boot_id: str) -> bool:
+        """A boot id of this database (this process's or an earlier start's)."""
+        return self._read(lambda db: known_boot(db, boot_id))
 
     def close(self) -> None:
         self._db.close()

@@ -17,7 +17,9 @@ HALL_KEY_HEX = "68616c6c206b6579206f662074686520746573747321"  # "hall key of th
 
 
 async def ctl(broker, capsys, *argv: str) -> tuple[int, str, str]:
-    code = await asyncio.to_thread(main, ["--port", str(broker.port), "--timeout", "5", *argv])
+    version = [] if broker.v5 else ["--mqtt311"]
+    command = ["--port", str(broker.port), "--timeout", "5", *version, *argv]
+    code = await asyncio.to_thread(main, command)
     out, err = capsys.readouterr()
     return code, out, err
 
