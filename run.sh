@@ -13,7 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # chromium + a CJK font: the browser tests of the pages (tests/web), screenshots in Chinese.
-SYSTEM_PACKAGES=(mosquitto mosquitto-clients mbpoll openssl chromium fonts-wqy-microhei)
+# rabbitmq-server + postgresql: the fleet world (tests/fleet, bench/fleet): a broker cluster and the
+# reference central system's database, each started by the tests on loopback ports.
+SYSTEM_PACKAGES=(mosquitto mosquitto-clients mbpoll openssl chromium fonts-wqy-microhei rabbitmq-server postgresql)
 VENV=.venv
 
 need_cmd() { command -v "$1" >/dev/null 2>&1; }
@@ -92,7 +94,7 @@ case "$cmd" in
     test)
         setup
         "$VENV/bin/ruff" check .
-        "$VENV/bin/mypy" protocol simulator locker_host mqtt_bridge firmware demo
+        "$VENV/bin/mypy" protocol simulator locker_host mqtt_bridge firmware demo central
         # the rp2 HAL and the board's main.py, against MicroPython's own stubs
         "$VENV/bin/python" -m firmware typecheck
         # The default suite leaves out the tests marked slow (the demo, the
