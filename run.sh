@@ -3,6 +3,9 @@
 #   ./run.sh demo   set everything up, then start the demo
 #   ./run.sh test   set everything up, then run the default test suite
 #   ./run.sh bench  set everything up, then run the benchmarks
+#   ./run.sh fleet [--long]
+#                   the fleet world (docs/fleet.md): RabbitMQ cluster, PostgreSQL, the reference
+#                   central system, many lockers, faults: the CI profile (50 lockers) or the long one
 #   ./run.sh reliability [--long]
 #                   the fault, crash, network, security and fuzz suite (docs/reliability.md):
 #                   the CI profile (a few minutes), or the long one
@@ -105,6 +108,18 @@ case "$cmd" in
     bench)
         setup
         exec "$VENV/bin/python" -m bench "$@"
+        ;;
+    fleet)
+        setup
+        # The fleet world (tests/fleet, docs/fleet.md): a 3-node RabbitMQ cluster, PostgreSQL,
+        # the reference central system and fleet runners. The CI profile: 50 lockers.
+        profile=ci timeout=1200
+        if [ "${1:-}" = "--long" ]; then
+            profile=long timeout=7200
+            shift
+        fi
+        LOCKER_FLEET=$profile exec "$VENV/bin/python" -m pytest tests/fleet \
+            -o timeout=$timeout -p no:cacheprovider -rA -s "$@"
         ;;
     reliability)
         setup
