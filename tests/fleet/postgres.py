@@ -4,8 +4,10 @@ authentication for local connections, ``postgres`` as a child process, ``kill -9
 fast restart on demand.
 
 PostgreSQL refuses to run as root: when we are root the cluster directory belongs to
-the ``postgres`` user and the server runs as it (``runuser``). The directory is made
-outside pytest's ``tmp_path`` (which is private to root) for the same reason.
+the ``postgres`` user and the server runs as it (``Popen(user=...)``, so that the
+postmaster is our own child and ``kill`` reaps it before a restart looks at its lock
+file). The directory is made outside pytest's ``tmp_path`` (which is private to root)
+for the same reason.
 """
 
 from __future__ import annotations
@@ -49,8 +51,9 @@ class Postgres:
     def data(self) -> Path:
         return self.directory / "data"
 
-    def _as_postgres(self, *argv: str) -> list[str]:
-        return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else list(argv)
+    @staticmethod
+    def _user() -> str | None:
+        return "postgres" if os.geteuid() == 0 else None
 
     def initdb(self) -> None:
         binaries = bin_dir()
@@ -60,16 +63,18 @@ class Postgres:
             user = pwd.getpwnam("postgres")
             os.chown(self.directory, user.pw_uid, user.pw_gid)
         subprocess.run(
-            self._as_postgres(
+            [
                 str(binaries / "initdb"),
                 "-D", str(self.data),
                 "-U", "postgres",
                 "--auth=trust",
                 "--encoding=UTF8",
                 "--no-sync",
-            ),
+            ],
             check=True,
             capture_output=True,
+            user=self._user(),
+            cwd=self.directory,
         )
 
     def start(self) -> None:
@@ -79,7 +84,7 @@ class Postgres:
             self.initdb()
         log = (self.directory / "server.log").open("ab")
         self.process = subprocess.Popen(
-            self._as_postgres(
+            [
                 str(binaries / "postgres"),
                 "-D", str(self.data),
                 "-h", "127.0.0.1",
@@ -87,10 +92,12 @@ class Postgres:
                 "-k", str(self.directory),  # the Unix socket: beside the data, not /run
                 "-c", "fsync=on",
                 "-c", "max_connections=200",
-            ),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True,  # kill() reaches the backends too
+            user=self._user(),
+            cwd=self.directory,
         )
         log.close()
         self._wait_ready()
