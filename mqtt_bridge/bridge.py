@@ -1,4 +1,5 @@
-"""``MqttBridge``: the locker's link to the central system over one MQTT 5 session.
+"""``MqttBridge``: the locker's link to the central system over one MQTT session (MQTT 5,
+or 3.1.1 with ``protocol = "3.1.1"``), on one broker of a list at a time.
 
 The daemon builds it with a ``BridgeConfig`` and its ``LockerPort`` and runs
 ``await bridge.run()`` as one task; cancelling that task (or ``stop()``) ends
@@ -59,6 +60,7 @@ from .topics import Topics
 
 log = logging.getLogger("mqtt_bridge")
 
+CLIENT_ID_CONFLICT = "client_id_conflict"  # an alarm of the link's own (reconnect.py)
 QUEUE_LIMIT = 1_000  # QoS 1 needs no more (we PUBACK after answering); QoS 0 floods are cut
 SHUTDOWN_TIMEOUT_S = 2.0
 
@@ -98,9 +100,13 @@ class MqttBridge:
         return self._topics
 
     def statistics(self) -> BridgeStatistics:
+        stats = replace(self._stats)
         if self._link is not None:
-            self._stats.callback_errors = self._link.callback_errors
-        return replace(self._stats)
+            stats.callback_errors = self._link.callback_errors
+            stats.takeovers = self._link.reconnects.takeovers
+            if self._link.conflict():
+                stats.alarms = (*stats.alarms, CLIENT_ID_CONFLICT)
+        return stats
 
     def wake(self) -> None:
         """Something changed: look at the outbox and the state now (call on the event loop)."""
@@ -184,23 +190,32 @@ class MqttBridge:
         while True:
             event = await inbox.get()
             match event:
-                case Connected(session_present=session_present):
+                case Connected(session_present=session_present, broker=broker):
                     self._stats.connects += 1
                     self._stats.connected = True
-                    log.info("connected (session present: %s)", session_present)
+                    self._stats.broker = str(broker)
+                    log.info("connected to %s (session present: %s)", broker, session_present)
                     self._online.set()
                     pump.restart_pass()
                     publisher.republish()
-                case Disconnected(reason=reason):
+                case Disconnected(reason=reason, conflict=conflict):
                     if self._stats.connected:
                         self._stats.disconnects += 1
                         log.warning("disconnected: %s", reason)
+                    if conflict:
+                        log.error(
+                            "alarm %s: another client keeps taking the session of client id "
+                            "%s (a cloned locker?); reconnecting only every %d s",
+                            CLIENT_ID_CONFLICT,
+                            self._config.mqtt_client_id,
+                            self._config.takeover_backoff_s,
+                        )
                     self._stats.connected = False
                     self._online.clear()
                     pump.link_lost()
-                case ConnectRefused(reason=reason):
+                case ConnectRefused(reason=reason, broker=broker):
                     self._stats.connect_failures += 1
-                    log.warning("cannot connect to %s:%d: %s", *self._where(), reason)
+                    log.warning("cannot connect to %s: %s", broker, reason)
                 case Received(message=message):
                     queue = acks if message.topic == self._topics.events_ack else commands
                     try:
@@ -222,9 +237,6 @@ class MqttBridge:
                 case LoopEnded(error=error):
                     self._stats.last_error = f"network loop ended: {error!r}"
                     raise BridgeFailed(f"paho's network loop ended: {error!r}") from error
-
-    def _where(self) -> tuple[str, int]:
-        return self._config.host, self._config.port
 
     async def _shutdown(self, link: Link, boot_id: str) -> None:
         self._online.clear()

@@ -6,9 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Literal, get_args
 
 from .errors import BridgeConfigError
+from .reconnect import Broker
 from .topics import DEFAULT_PREFIX, check_level
+
+# The MQTT versions the link speaks (docs/asyncapi: what each one gives up).
+MqttProtocol = Literal["5", "3.1.1"]
+PROTOCOLS: tuple[MqttProtocol, ...] = get_args(MqttProtocol)
 
 
 @dataclass(frozen=True)
@@ -26,16 +32,24 @@ class BridgeConfig:
     locker: str
     host: str = "localhost"
     port: int = 1883
+    # Tried in turn after host:port when it cannot be reached (reconnect.py).
+    failover: tuple[Broker, ...] = ()
+    protocol: MqttProtocol = "5"
     client_id: str | None = None  # default "locker-{site}-{locker}": one session per locker
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     tls: TlsFiles | None = None
     keepalive_s: int = 30
     # The broker keeps the session (subscriptions, queued QoS 1 commands) this
-    # long while the locker is away. Commands carry their own expiry as well.
+    # long while the locker is away (MQTT 5 only: in 3.1.1 the broker decides).
+    # Commands carry their own expiry as well.
     session_expiry_s: int = 3_600
     reconnect_min_s: int = 1
     reconnect_max_s: int = 60
+    # The takeover watch (reconnect.py): a client id used by another client too.
+    takeover_window_s: float = 10.0
+    takeover_threshold: int = 3
+    takeover_backoff_s: int = 300
     # Without a wake() from the daemon, the outbox and the state are looked at this often.
     poll_interval_s: float = 0.5
     events_batch: int = 100  # read from the outbox at a time
@@ -73,10 +87,18 @@ class BridgeConfig:
             "events_ahead_of_ack": self.events_ahead_of_ack,
             "max_command_bytes": self.max_command_bytes,
             "poll_interval_s": self.poll_interval_s,
+            "takeover_window_s": self.takeover_window_s,
+            "takeover_threshold": self.takeover_threshold,
+            "takeover_backoff_s": self.takeover_backoff_s,
         }
         for name, value in positive.items():
             if value <= 0:
                 raise BridgeConfigError(f"{name} must be positive")
+        if self.protocol not in PROTOCOLS:
+            raise BridgeConfigError(f"protocol must be one of {', '.join(PROTOCOLS)}")
+        for broker in self.failover:
+            if not broker.host or not 0 < broker.port < 65_536:
+                raise BridgeConfigError(f"failover: {broker} is not a host and port")
         if self.reconnect_max_s < self.reconnect_min_s:
             raise BridgeConfigError("reconnect_max_s must be at least reconnect_min_s")
         if self.session_expiry_s < 1:
@@ -88,6 +110,14 @@ class BridgeConfig:
             raise BridgeConfigError("tls: cert_file and key_file go together")
         if any(not key for key in self.command_keys.values()):
             raise BridgeConfigError("command_keys: a key must not be empty")
+
+    @property
+    def brokers(self) -> tuple[Broker, ...]:
+        return (Broker(self.host, self.port), *self.failover)
+
+    @property
+    def mqtt5(self) -> bool:
+        return self.protocol == "5"
 
     @property
     def mqtt_client_id(self) -> str:

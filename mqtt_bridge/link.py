@@ -18,21 +18,31 @@ Theory of operation (shared notes on paho 2.x pitfalls, paho issues #894, #704):
   only on the connection it arrived on (``generation``): after a reconnect the
   broker redelivers it and the app's de-duplication answers it again.
 * MQTT 5, clean start off, a session expiry: the broker queues commands while
-  the locker is away (the commands carry a message expiry of their own).
+  the locker is away (the commands carry a message expiry of their own). Or
+  MQTT 3.1.1 (``protocol = "3.1.1"``), clean session off: the same queueing,
+  for as long as the broker keeps sessions; no properties at all (no response
+  topic, correlation data, message expiry, content type, subscription
+  options, PUBACK reasons): ``publish`` drops what the parts pass.
+* Where and when to reconnect is ``reconnect.py``'s: ``_Client`` asks it
+  before every attempt (instead of paho's own fixed-host doubling delay), so
+  a list of brokers is tried in turn with jittered back-off, and a client id
+  taken over again and again raises ``client_id_conflict`` and backs off.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import random
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, _ConnectionState
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -40,6 +50,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from .config import BridgeConfig
 from .inbound import Inbound
+from .reconnect import Attempt, Broker, Reconnects
 
 log = logging.getLogger("mqtt_bridge.link")
 
@@ -48,16 +59,19 @@ log = logging.getLogger("mqtt_bridge.link")
 class Connected:
     generation: int
     session_present: bool
+    broker: Broker
 
 
 @dataclass(frozen=True)
 class ConnectRefused:
     reason: str
+    broker: Broker
 
 
 @dataclass(frozen=True)
 class Disconnected:
     reason: str
+    conflict: bool  # our client id is in use elsewhere (reconnect.py)
 
 
 @dataclass(frozen=True)
@@ -100,10 +114,28 @@ LinkEvent = (
 Deliver = Callable[[LinkEvent], None]
 
 
+# paho's own _reconnect_wait stops waiting in these states (disconnect() was called).
+_GIVING_UP = (_ConnectionState.MQTT_CS_DISCONNECTING, _ConnectionState.MQTT_CS_DISCONNECTED)
+
+
 class _Client(mqtt.Client):
-    """Tells when the network loop ends, however it ends."""
+    """Tells when the network loop ends, however it ends; reconnects where and when
+    ``next_attempt`` says."""
 
     loop_ended: Callable[[BaseException | None], None]  # set before loop_start()
+    next_attempt: Callable[[], Attempt]
+
+    def _reconnect_wait(self) -> None:
+        # paho calls this before every reconnect attempt; reconnect() then uses
+        # _host and _port. Its own version doubles a fixed delay, without jitter.
+        attempt = self.next_attempt()
+        self._host, self._port = attempt.broker.host, attempt.broker.port
+        deadline = time.monotonic() + attempt.wait_s
+        while not self._thread_terminate and self._state not in _GIVING_UP:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.25))
 
     def loop_forever(
         self, timeout: float = 1.0, retry_first_connection: bool = False
@@ -149,17 +181,27 @@ class Link:
         self._pending_subscription: tuple[int | None, int, bool] | None = None  # mid, gen, session
         self._stopping = False
         self.callback_errors = 0
+        self.reconnects = Reconnects(
+            config.brokers,
+            min_s=config.reconnect_min_s,
+            max_s=config.reconnect_max_s,
+            takeover_window_s=config.takeover_window_s,
+            takeover_threshold=config.takeover_threshold,
+            takeover_backoff_s=config.takeover_backoff_s,
+            random=random.random,
+        )
         client = _Client(
             CallbackAPIVersion.VERSION2,
             client_id=config.mqtt_client_id,
-            protocol=mqtt.MQTTv5,
+            protocol=mqtt.MQTTv5 if config.mqtt5 else mqtt.MQTTv311,
+            clean_session=None if config.mqtt5 else False,
             reconnect_on_failure=True,
             manual_ack=True,
         )
         client.loop_ended = self._loop_ended
+        client.next_attempt = self.reconnects.next_attempt
         client.suppress_exceptions = True  # second line of defence behind _guard
         client.enable_logger(logging.getLogger("mqtt_bridge.paho"))
-        client.reconnect_delay_set(config.reconnect_min_s, config.reconnect_max_s)
         client.max_queued_messages_set(0)
         if config.username is not None:
             client.username_pw_set(config.username, config.password)
@@ -171,9 +213,8 @@ class Link:
                 cert_reqs=ssl.CERT_REQUIRED,
             )
         topic, payload = will
-        client.will_set(
-            topic, payload, qos=1, retain=True, properties=json_properties(PacketTypes.WILLMESSAGE)
-        )
+        will_properties = json_properties(PacketTypes.WILLMESSAGE) if config.mqtt5 else None
+        client.will_set(topic, payload, qos=1, retain=True, properties=will_properties)
         client.on_connect = self._guard("on_connect", self._on_connect)
         client.on_connect_fail = self._guard("on_connect_fail", self._on_connect_fail)
         client.on_disconnect = self._guard("on_disconnect", self._on_disconnect)
@@ -193,16 +234,19 @@ class Link:
         return self._client.is_connected()
 
     def start(self) -> None:
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = self._config.session_expiry_s
-        self._client.connect_async(
-            self._config.host,
-            self._config.port,
-            keepalive=self._config.keepalive_s,
-            clean_start=False,
-            properties=props,
-        )
+        broker, keepalive = self.reconnects.broker, self._config.keepalive_s
+        if self._config.mqtt5:
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            props.SessionExpiryInterval = self._config.session_expiry_s
+            self._client.connect_async(
+                broker.host, broker.port, keepalive, clean_start=False, properties=props
+            )
+        else:  # clean session off: set when the client was made
+            self._client.connect_async(broker.host, broker.port, keepalive)
         self._client.loop_start()
+
+    def conflict(self) -> bool:
+        return self.reconnects.in_conflict(time.monotonic())
 
     def publish(
         self,
@@ -212,7 +256,10 @@ class Link:
         retain: bool = False,
         properties: Properties | None = None,
     ) -> mqtt.MQTTMessageInfo:
-        """QoS 1. Non-blocking: paho queues it and its thread writes it."""
+        """QoS 1. Non-blocking: paho queues it and its thread writes it. MQTT 3.1.1 has no
+        properties: they are left out."""
+        if not self._config.mqtt5:
+            properties = None
         return self._client.publish(topic, payload, qos=1, retain=retain, properties=properties)
 
     def ack(self, message: Inbound) -> None:
@@ -253,16 +300,22 @@ class Link:
         properties: Properties | None,
     ) -> None:
         if reason_code.is_failure:
-            self._deliver(ConnectRefused(str(reason_code)))
+            self._deliver(ConnectRefused(str(reason_code), self.reconnects.broker))
             return
         self._generation += 1
+        self.reconnects.connected(time.monotonic())
         # Always subscribe: the session may be new (expired, or the broker lost it).
         # "Connected" waits for the SUBACK, so that a command sent after it is ours.
-        _, mid = client.subscribe(self._subscriptions)
+        subscriptions: list[tuple[str, SubscribeOptions]] | list[tuple[str, int]]
+        if self._config.mqtt5:
+            subscriptions = self._subscriptions
+        else:  # 3.1.1: a QoS, no options
+            subscriptions = [(topic, options.QoS) for topic, options in self._subscriptions]
+        _, mid = client.subscribe(subscriptions)
         self._pending_subscription = (mid, self._generation, flags.session_present)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
-        self._deliver(ConnectRefused("no connection"))
+        self._deliver(ConnectRefused("no connection", self.reconnects.broker))
 
     def _on_disconnect(
         self,
@@ -272,7 +325,9 @@ class Link:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        self._deliver(Disconnected(str(reason_code)))
+        reason = str(reason_code)
+        self.reconnects.disconnected(time.monotonic(), reason=reason, asked=self._stopping)
+        self._deliver(Disconnected(reason, self.reconnects.conflict))
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         props = msg.properties
@@ -324,7 +379,7 @@ class Link:
         pending = self._pending_subscription
         if pending is not None and pending[0] == mid:
             self._pending_subscription = None
-            self._deliver(Connected(pending[1], pending[2]))
+            self._deliver(Connected(pending[1], pending[2], self.reconnects.broker))
 
     def _loop_ended(self, error: BaseException | None) -> None:
         if error is None and self._stopping:

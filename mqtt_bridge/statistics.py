@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 @dataclass
 class BridgeStatistics:
     connected: bool = False
+    broker: str | None = None  # host:port of the last connection
     connects: int = 0
     disconnects: int = 0
     connect_failures: int = 0
@@ -22,10 +23,11 @@ class BridgeStatistics:
     publishes_refused: int = 0  # the broker answered a PUBACK with a failure (ACL)
     port_errors: int = 0
     callback_errors: int = 0
+    takeovers: int = 0  # connections ended by the broker as if the client id were taken
     outbox_head_seq: int = 0
     outbox_acked_seq: int = 0
     outbox_pending: int = 0
     outbox_oldest_age_s: float | None = None
     outbox_dropped_total: int = 0
-    alarms: tuple[str, ...] = ()
+    alarms: tuple[str, ...] = ()  # the outbox's; and client_id_conflict (the link's)
     last_error: str | None = field(default=None)

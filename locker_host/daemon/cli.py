@@ -134,7 +134,8 @@ def _check(path: str) -> int:
         print("mqtt: not configured (no link to the central system)")
     else:
         print(
-            f"mqtt: {link.host}:{link.port} as {link.mqtt_client_id}, root {link.topic_prefix}/"
+            f"mqtt: {', '.join(map(str, link.brokers))} (MQTT {link.protocol}) as "
+            f"{link.mqtt_client_id}, root {link.topic_prefix}/"
             f"{link.site}/{link.locker}, tls {'on' if link.tls else 'off'}"
         )
     return EXIT_OK

@@ -94,7 +94,8 @@ class MqttLink:
         """For `lockerd admin health` and metrics: the running bridge's figures."""
         bridge = self._bridge
         figures: dict[str, Any] = {
-            "broker": f"{self._config.host}:{self._config.port}",
+            "brokers": [str(broker) for broker in self._config.brokers],
+            "protocol": self._config.protocol,
             "client_id": self._config.mqtt_client_id,
             "restarts": self.restarts,
         }
@@ -104,6 +105,8 @@ class MqttLink:
             figures.update(stats)
         else:
             figures["connected"] = False
+        if figures.get("broker") is None:  # not connected yet: the first to be tried
+            figures["broker"] = figures["brokers"][0]
         return figures
 
     async def run(self) -> None:

@@ -253,7 +253,7 @@ async def _serve(
                     "buses": len(owners),
                     "readers": len(readers),
                     "admin_socket": str(config.paths.admin_socket),
-                    "mqtt": None if link is None else link.statistics()["broker"],
+                    "mqtt": None if link is None else link.statistics()["brokers"],
                     "event_loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
                 },
             )

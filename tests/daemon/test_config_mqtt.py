@@ -33,6 +33,25 @@ def test_an_empty_mqtt_table_takes_the_bridges_defaults(valid: dict[str, Any]) -
     )
     assert bridge.mqtt_client_id == "locker-hh-L1" and bridge.session_expiry_s == 3_600
     assert bridge.signed_commands == frozenset({"open"}) and not bridge.command_keys
+    assert (bridge.protocol, bridge.failover, bridge.takeover_backoff_s) == ("5", (), 300)
+
+
+def test_a_list_of_brokers_and_mqtt_311(valid: dict[str, Any]) -> None:
+    valid["mqtt"] = {
+        "brokers": ["node-1.hall:1883", "10.0.0.7:1884", "[fd00::7]:1883"],
+        "protocol": "3.1.1",
+        "takeover_backoff_s": 600,
+    }
+    setting = parse_config(valid, BASE).mqtt
+    assert setting is not None
+    bridge = bridge_config(setting, MqttSecrets(), site="hh", locker="L1")
+    assert [str(b) for b in bridge.brokers] == [
+        "node-1.hall:1883",
+        "10.0.0.7:1884",
+        "[fd00::7]:1883",
+    ]
+    assert (bridge.host, bridge.port) == ("node-1.hall", 1883)
+    assert (bridge.protocol, bridge.mqtt5, bridge.takeover_backoff_s) == ("3.1.1", False, 600)
 
 
 def test_every_setting_reaches_the_bridge(valid: dict[str, Any], tmp_path: Path) -> None:
@@ -83,6 +102,23 @@ ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
     ("tls pair", {"tls": {"ca_file": "ca", "cert_file": "c"}}, "mqtt.tls.key_file", "together"),
     ("tls typo", {"tls": {"ca_file": "ca", "cafile": "c"}}, "mqtt.tls.cafile", "unknown key"),
     ("a string", {"host": 1}, "mqtt.host", "must be a string"),
+    ("protocol", {"protocol": "3"}, "mqtt.protocol", "'3' is not one of 5, 3.1.1"),
+    ("protocol type", {"protocol": 5}, "mqtt.protocol", "must be a string"),
+    (
+        "3.1.1 expiry",
+        {"protocol": "3.1.1", "session_expiry_s": 60},
+        "mqtt.session_expiry_s",
+        "MQTT 3.1.1 has no session expiry",
+    ),
+    ("brokers and host", {"brokers": ["a:1"], "host": "b"}, "mqtt.host", "either brokers or"),
+    ("brokers and port", {"brokers": ["a:1"], "port": 2}, "mqtt.port", "either brokers or"),
+    ("brokers empty", {"brokers": []}, "mqtt.brokers", "at least one broker"),
+    ("brokers type", {"brokers": "a:1"}, "mqtt.brokers", "must be an array of strings"),
+    ("broker no port", {"brokers": ["a:1", "b"]}, "mqtt.brokers[1]", "'b' is not host:port"),
+    ("broker port", {"brokers": ["a:70000"]}, "mqtt.brokers[0]", "outside 1..65535"),
+    ("broker twice", {"brokers": ["a:1", "a:1"]}, "mqtt.brokers[1]", "already listed"),
+    ("broker ipv6", {"brokers": ["fd00::1:1883"]}, "mqtt.brokers[0]", "in []"),
+    ("takeover", {"takeover_backoff_s": 0}, "mqtt.takeover_backoff_s", "outside 1..86400"),
 ]
 
 

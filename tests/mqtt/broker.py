@@ -44,6 +44,13 @@ class Mosquitto:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    # The MQTT version the test's clients speak on it, locker and central alike
+    # (tests/mqtt runs in both: the ``protocol`` fixture).
+    protocol: str = "5"
+
+    @property
+    def v5(self) -> bool:
+        return self.protocol == "5"
 
     @property
     def config_path(self) -> Path:

@@ -158,11 +158,13 @@ class Central:
     ) -> dict[str, Any]:
         """One command, its reply (the caller subscribed to ``topics.reply`` + ``/#``)."""
         if not self.v5:
+            # Matched by command_id; null in a reply when the locker could not read one
+            # (oversized, not JSON): one request at a time pairs those too.
             await self.publish(topics.command(name), payload)
-            assert isinstance(payload, dict)
-            wanted = payload.get("command_id")
+            wanted = _command_id(payload)
             reply = await self.receive(
-                lambda m: m.topic == topics.reply and m.json()["command_id"] == wanted, timeout
+                lambda m: m.topic == topics.reply and m.json()["command_id"] in (wanted, None),
+                timeout,
             )
             return dict(reply.json())
         correlation = uuid.uuid4().bytes
@@ -240,6 +242,15 @@ class Central:
         self.received.append(message)
         self._unread.append(message)
         self._arrived.set()
+
+
+def _command_id(payload: bytes | dict[str, Any]) -> Any:
+    if isinstance(payload, bytes):
+        try:
+            payload = json.loads(payload)
+        except (ValueError, RecursionError):
+            return None
+    return payload.get("command_id") if isinstance(payload, dict) else None
 
 
 def _settle(future: asyncio.Future[Any], value: Any) -> None:

@@ -30,6 +30,7 @@ class Consumer:
     contract: Contract
     expires_at: str  # for the replay commands it sends
     client_id: str = "central-events"
+    v5: bool = True
     ack_every: int = 25
     idle_s: float = 0.1
     accepted: list[dict[str, Any]] = field(default_factory=list)
@@ -49,7 +50,11 @@ class Consumer:
 
     async def start(self) -> None:
         central = Central(
-            self.port, contract=self.contract, client_id=self.client_id, session_expiry_s=3_600
+            self.port,
+            contract=self.contract,
+            client_id=self.client_id,
+            session_expiry_s=3_600,
+            v5=self.v5,
         )
         present = await central.connect()
         await central.subscribe(self.topics.events, f"{self.topics.reply}/{self.client_id}")

@@ -16,9 +16,9 @@ from tests.app.harness import Locker
 from .harness import bridge_config, bridge_for, running
 
 
-async def main(db: Path, port: int) -> None:
+async def main(db: Path, port: int, protocol: str) -> None:
     locker = await Locker.start(db)
-    bridge = bridge_for(locker, bridge_config(port))
+    bridge = bridge_for(locker, bridge_config(port, protocol))
     async with running(bridge):
         print("connected", flush=True)
         produced = 0
@@ -32,4 +32,4 @@ async def main(db: Path, port: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2])))
+    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]))

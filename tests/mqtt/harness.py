@@ -22,12 +22,13 @@ TOPICS = Topics(SITE, LOCKER)
 WAIT_S = 10.0
 
 
-def bridge_config(port: int, **overrides: Any) -> BridgeConfig:
+def bridge_config(port: int, protocol: str = "5", **overrides: Any) -> BridgeConfig:
     settings: dict[str, Any] = {
         "site": SITE,
         "locker": LOCKER,
         "host": "127.0.0.1",
         "port": port,
+        "protocol": protocol,
         "poll_interval_s": 0.05,
         "reconnect_min_s": 1,
         "reconnect_max_s": 1,
@@ -94,10 +95,10 @@ async def linked(
 ) -> AsyncIterator[Linked]:
     locker = await Locker.start(db_path)
     try:
-        central = Central(broker.port, contract=contract)
+        central = Central(broker.port, contract=contract, v5=broker.v5)
         await central.connect()
         await central.subscribe(f"{TOPICS.root}/#")
-        bridge = bridge_for(locker, bridge_config(broker.port, **overrides))
+        bridge = bridge_for(locker, bridge_config(broker.port, broker.protocol, **overrides))
         async with running(bridge):
             yield Linked(locker, bridge, central, broker)
         await central.close()

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from mqtt_bridge import sign
 from tests.app.harness import DAY, Locker, iso, owner_key
 from tests.domain.helpers import ALICE_ID, BOB_ID
@@ -76,6 +78,7 @@ async def test_every_command_gets_its_reply(broker, db_path: Path, contract) -> 
     assert contract.checked["state.json"] >= 2
 
 
+@pytest.mark.mqtt5("a 3.1.1 central beside an MQTT 5 locker; in the 3.1.1 run all speak 3.1.1")
 async def test_a_mqtt311_client_gets_replies_on_the_fallback_topic(
     broker, db_path: Path, contract
 ) -> None:
@@ -184,6 +187,7 @@ async def test_an_oversized_payload_is_refused_unread(broker, db_path: Path, con
         assert link.locker.compartment_state("A03") == "free"
 
 
+@pytest.mark.mqtt5("response topics; the 3.1.1 counterpart is the next test")
 async def test_retained_commands_and_foreign_response_topics_are_refused(
     broker, db_path: Path, contract
 ) -> None:
@@ -218,6 +222,33 @@ async def test_retained_commands_and_foreign_response_topics_are_refused(
         assert link.locker.driver.pulses == []
 
 
+@pytest.mark.mqtt311("what 3.1.1 keeps of the test above")
+async def test_in_mqtt311_a_retained_command_waiting_on_the_broker_is_refused(
+    broker, db_path: Path, contract
+) -> None:
+    # 3.1.1 has no Retain As Published (MQTT 5 section 3.8.3.1): a retained command
+    # published while the locker is subscribed reaches it with the retain flag cleared
+    # (3.1.1 section 3.3.1.3) and cannot be told from any other. What the broker keeps
+    # retained is sent with the flag at every subscription, and that the locker refuses.
+    locker = await Locker.start(db_path)
+    central = Central(broker.port, contract=contract, v5=False)
+    await central.connect()
+    await central.subscribe(TOPICS.reply)
+    kept = locker.payload(command_id="kept", compartment="B01", reason="retained")
+    await central.publish(TOPICS.command("open"), kept, retain=True)
+    async with running(bridge_for(locker, bridge_config(broker.port, broker.protocol))):
+        reply = await central.receive(lambda m: m.topic == TOPICS.reply, WAIT_S)
+        assert reply.json()["command_id"] is None
+        assert reply.json()["reply"]["error"] == {
+            "code": "invalid",
+            "message": "commands must not be retained",
+            "field": "$",
+        }
+    assert locker.driver.pulses == []
+    await central.close()
+    await locker.close()
+
+
 async def test_open_needs_a_signature_when_keys_are_configured(
     broker, db_path: Path, contract
 ) -> None:
@@ -249,6 +280,7 @@ async def test_open_needs_a_signature_when_keys_are_configured(
         assert refused["reply"]["error"]["code"] == "signature_invalid"
 
 
+@pytest.mark.mqtt5("message expiry in the broker; the 3.1.1 counterpart is the next test")
 async def test_commands_sent_while_the_locker_is_away_reach_it_unless_expired_in_the_broker(
     broker, db_path: Path, contract
 ) -> None:
@@ -280,3 +312,48 @@ async def test_commands_sent_while_the_locker_is_away_reach_it_unless_expired_in
     assert locker.driver.pulses == []
     await central.close()
     await locker.close()
+
+
+@pytest.mark.mqtt311("what 3.1.1 keeps of the test above: no expiry in the broker")
+async def test_in_mqtt311_commands_sent_while_away_reach_the_locker_and_expire_by_expires_at(
+    broker, db_path: Path, contract
+) -> None:
+    async with linked(broker, db_path, contract):
+        config = bridge_config(broker.port, broker.protocol)
+    # The bridge has gone (a clean stop); its session (clean session off) stays.
+    locker = await Locker.start(db_path)
+    central = Central(broker.port, contract=contract, v5=False)
+    await central.connect()
+    await central.subscribe(TOPICS.reply)
+    stale = locker.payload(
+        command_id="stale",
+        expires_at=iso(locker.clock.wall_s + 60),
+        compartment="B01",
+        reason="too late",
+    )
+    fresh = locker.payload(command_id="fresh", **reserve_fields(locker))
+    for name, payload in (("open", stale), ("reserve", fresh)):
+        await central.publish(TOPICS.command(name), payload)
+    locker.clock.advance(120)  # the locker is away for two minutes; the broker keeps both
+    async with running(bridge_for(locker, config)):
+        replies = [
+            (await central.receive(lambda m: m.topic == TOPICS.reply, WAIT_S)).json()
+            for _ in range(2)
+        ]
+    by_id = {r["command_id"]: r["reply"] for r in replies}
+    assert by_id["fresh"]["result"] == "reserved"
+    assert by_id["stale"]["error"]["code"] == "expired"
+    assert locker.driver.pulses == []
+    await central.close()
+    await locker.close()
+
+
+async def test_the_locker_connects_in_its_version_with_a_persistent_session(
+    broker, db_path: Path, contract
+) -> None:
+    async with linked(broker, db_path, contract) as link:
+        assert (await link.ok("ping"))["result"] == "pong"
+    # Mosquitto logs each connection as "(p<version>, c<clean>, k<keepalive>)": p5 is
+    # MQTT 5, p2 MQTT 3.1.1 (its protocol level 4); c0: clean start / clean session off.
+    version = "p5" if broker.v5 else "p2"
+    assert f"as locker-{TOPICS.site}-{TOPICS.locker} ({version}, c0, k5)" in broker.log()

@@ -41,7 +41,13 @@ async def test_an_event_arriving_while_the_consumer_acknowledges_is_processed(
     broker, db_path: Path, contract
 ) -> None:
     consumer = AckingWhileEventsArrive(
-        broker.port, TOPICS, contract, "2030-01-01T00:00:00Z", ack_every=1_000, armed_at=4
+        broker.port,
+        TOPICS,
+        contract,
+        "2030-01-01T00:00:00Z",
+        ack_every=1_000,
+        armed_at=4,
+        v5=broker.v5,
     )
     await consumer.start()  # its session, so that it misses nothing the locker publishes
     await consumer.stop()

@@ -24,12 +24,12 @@ async def test_a_failed_bridge_is_started_again_and_stop_says_goodbye(
 ) -> None:
     locker = await Locker.start(db_path)
     # A long poll interval: without the commit listener, events would wait a minute.
-    config = bridge_config(broker.port, poll_interval_s=60.0)
+    config = bridge_config(broker.port, broker.protocol, poll_interval_s=60.0)
     link = MqttLink(
         config, ServicePort(locker.api, locker.service), locker.service, wall=locker.clock.wall
     )
     task = asyncio.create_task(link.run())
-    central = Central(broker.port, contract=contract)
+    central = Central(broker.port, contract=contract, v5=broker.v5)
     await central.connect()
     await central.subscribe(f"{TOPICS.root}/#")
     await _connected(link, restarts=0)

@@ -134,9 +134,9 @@ async def test_the_locker_keeps_serving_pickups_with_the_broker_down(
     broker, db_path: Path, contract
 ) -> None:
     locker = await Locker.start(db_path)
-    consumer = Consumer(broker.port, TOPICS, contract, expires_in(locker))
+    consumer = Consumer(broker.port, TOPICS, contract, expires_in(locker), v5=broker.v5)
     await consumer.start()
-    bridge = bridge_for(locker, bridge_config(broker.port))
+    bridge = bridge_for(locker, bridge_config(broker.port, broker.protocol))
     async with running(bridge):
         compartment = await locker.reserve("APP-1", BOB_ID)
         await locker.load(compartment)

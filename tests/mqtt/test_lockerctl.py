@@ -15,7 +15,9 @@ from .test_events import _until, pending, produce
 
 
 async def ctl(broker, capsys, *argv: str) -> tuple[int, str, str]:
-    code = await asyncio.to_thread(main, ["--port", str(broker.port), "--timeout", "5", *argv])
+    version = [] if broker.v5 else ["--mqtt311"]
+    command = ["--port", str(broker.port), "--timeout", "5", *version, *argv]
+    code = await asyncio.to_thread(main, command)
     out, err = capsys.readouterr()
     return code, out, err
 

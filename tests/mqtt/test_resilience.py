@@ -50,9 +50,9 @@ async def test_broker_kill_9_while_events_are_produced(
         broker.lines += persistence_lines(broker.directory)
         broker.start()
     locker = await Locker.start(db_path)
-    consumer = Consumer(broker.port, TOPICS, contract, expires_in(locker))
+    consumer = Consumer(broker.port, TOPICS, contract, expires_in(locker), v5=broker.v5)
     await consumer.start()
-    bridge = bridge_for(locker, bridge_config(broker.port))
+    bridge = bridge_for(locker, bridge_config(broker.port, broker.protocol))
     async with running(bridge):
         producer = asyncio.create_task(produce(locker, 400))
         await consumer.wait_for(60)
@@ -97,9 +97,12 @@ async def test_broker_kill_9_while_events_are_produced(
 async def test_daemon_kill_9_with_events_pending_delivers_them_after_restart(
     broker, db_path: Path, contract, record_property
 ) -> None:
-    consumer = Consumer(broker.port, TOPICS, contract, "2030-01-01T00:00:00Z", ack_every=10)
+    consumer = Consumer(
+        broker.port, TOPICS, contract, "2030-01-01T00:00:00Z", ack_every=10, v5=broker.v5
+    )
     await consumer.start()
     command = [sys.executable, "-m", "tests.mqtt.daemon_child", str(db_path), str(broker.port)]
+    command.append(broker.protocol)
     with subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as child:
@@ -116,7 +119,7 @@ async def test_daemon_kill_9_with_events_pending_delivers_them_after_restart(
     old_boot = consumer.accepted[0]["boot_id"]
     assert at_restart.pending > 0
     await consumer.start()
-    bridge = bridge_for(locker, bridge_config(broker.port))
+    bridge = bridge_for(locker, bridge_config(broker.port, broker.protocol))
     async with running(bridge):
         await consumer.wait_for(at_restart.head_seq, timeout=60)
         await _until(lambda: bridge.statistics().outbox_pending == 0)
@@ -146,7 +149,7 @@ def _read_until_produced(child: subprocess.Popen[str], count: int) -> int:
 
 async def test_a_failing_callback_fails_run_loudly(broker, db_path: Path, contract) -> None:
     locker = await Locker.start(db_path)
-    bridge = bridge_for(locker, bridge_config(broker.port))
+    bridge = bridge_for(locker, bridge_config(broker.port, broker.protocol))
     task = asyncio.create_task(bridge.run())
     await asyncio.wait_for(bridge.wait_connected(), WAIT_S)
     link = bridge._link  # fault injection: a bug on paho's thread, inside on_message
@@ -156,7 +159,7 @@ async def test_a_failing_callback_fails_run_loudly(broker, db_path: Path, contra
 
     assert link is not None
     link._client.on_message = link._guard("on_message", broken)
-    central = Central(broker.port, contract=contract)
+    central = Central(broker.port, contract=contract, v5=broker.v5)
     await central.connect()
     await central.publish(TOPICS.command("ping"), {"command_id": "x"})
     with pytest.raises(BridgeFailed, match="ZeroDivisionError"):

@@ -15,13 +15,14 @@ secrets and builds the bridge's `BridgeConfig`, whose own checks come back as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from mqtt_bridge import BridgeConfig, BridgeConfigError, TlsFiles
+from mqtt_bridge import PROTOCOLS, BridgeConfig, BridgeConfigError, Broker, MqttProtocol, TlsFiles
 
 from .fields import ConfigError, Table
 
@@ -39,14 +40,15 @@ COMMANDS = (
     "ping",
 )
 _PREFIX = r"[A-Za-z0-9_-]{1,64}(/[A-Za-z0-9_-]{1,64})*"  # topic levels, no wildcards
+_BROKER = r"(?:\[(?P<ip6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9._-]+)):(?P<port>[0-9]{1,5})"
 _DAY = 86_400.0
 _MIN_KEY_BYTES = 16
 
 
 @dataclass(frozen=True)
 class MqttSetting:
-    host: str
-    port: int
+    brokers: tuple[Broker, ...]  # tried in turn (mqtt_bridge/reconnect.py)
+    protocol: MqttProtocol
     client_id: str | None
     username: str | None
     tls: TlsFiles | None
@@ -54,6 +56,7 @@ class MqttSetting:
     session_expiry_s: int
     reconnect_min_s: int
     reconnect_max_s: int
+    takeover_backoff_s: int
     resend_unacked_after_s: float | None
     events_ahead_of_ack: int
     max_command_bytes: int
@@ -79,9 +82,15 @@ def parse_mqtt(root: Table, base: Path) -> MqttSetting | None:
                 f"{t.where('signed_commands')}[{i}]",
                 f"{name!r} is not a command ({', '.join(COMMANDS)})",
             )
+    protocol = _protocol(t.text("protocol", d.protocol, choices=PROTOCOLS))
+    if protocol == "3.1.1" and t.has("session_expiry_s"):
+        raise ConfigError(
+            t.where("session_expiry_s"),
+            "MQTT 3.1.1 has no session expiry (the broker decides how long it keeps sessions)",
+        )
     setting = MqttSetting(
-        host=t.text("host", "127.0.0.1"),
-        port=t.integer("port", d.port, lo=1, hi=65_535),
+        brokers=_brokers(t, d.port),
+        protocol=protocol,
         client_id=t.optional_text("client_id", pattern=r"[A-Za-z0-9_.:-]{1,128}"),
         username=t.optional_text("username"),
         tls=_tls(t.table("tls"), base) if t.has("tls") else None,
@@ -89,6 +98,9 @@ def parse_mqtt(root: Table, base: Path) -> MqttSetting | None:
         session_expiry_s=t.integer("session_expiry_s", d.session_expiry_s, lo=1, hi=30 * 86_400),
         reconnect_min_s=reconnect_min,
         reconnect_max_s=t.integer("reconnect_max_s", d.reconnect_max_s, lo=reconnect_min, hi=3_600),
+        takeover_backoff_s=t.integer(
+            "takeover_backoff_s", d.takeover_backoff_s, lo=reconnect_min, hi=86_400
+        ),
         resend_unacked_after_s=resend or None,
         events_ahead_of_ack=t.integer(
             "events_ahead_of_ack", d.events_ahead_of_ack, lo=1, hi=100_000
@@ -105,6 +117,40 @@ def parse_mqtt(root: Table, base: Path) -> MqttSetting | None:
     )
     t.finish()
     return setting
+
+
+def _protocol(name: str) -> MqttProtocol:
+    for protocol in PROTOCOLS:  # narrowed for the type checker; text() checked the choice
+        if protocol == name:
+            return protocol
+    raise AssertionError(name)
+
+
+def _brokers(t: Table, default_port: int) -> tuple[Broker, ...]:
+    """`brokers = ["host:port", ...]`, or `host` and `port`: one broker."""
+    if not t.has("brokers"):
+        host = t.text("host", "127.0.0.1")
+        return (Broker(host, t.integer("port", default_port, lo=1, hi=65_535)),)
+    for single in ("host", "port"):
+        if t.has(single):
+            raise ConfigError(t.where(single), "give either brokers or host and port")
+    listed = t.strings("brokers")
+    if not listed:
+        raise ConfigError(t.where("brokers"), "must name at least one broker")
+    brokers = []
+    for i, text in enumerate(listed):
+        where = f"{t.where('brokers')}[{i}]"
+        match = re.fullmatch(_BROKER, text)
+        if match is None:
+            raise ConfigError(where, f"{text!r} is not host:port (an IPv6 address in [])")
+        port = int(match["port"])
+        if not 1 <= port <= 65_535:
+            raise ConfigError(where, f"port {port} is outside 1..65535")
+        broker = Broker(match["ip6"] or match["host"], port)
+        if broker in brokers:
+            raise ConfigError(where, f"{text!r} is already listed")
+        brokers.append(broker)
+    return tuple(brokers)
 
 
 def _tls(t: Table, base: Path) -> TlsFiles:
@@ -161,8 +207,10 @@ def bridge_config(
         return BridgeConfig(
             site=site,
             locker=locker,
-            host=setting.host,
-            port=setting.port,
+            host=setting.brokers[0].host,
+            port=setting.brokers[0].port,
+            failover=setting.brokers[1:],
+            protocol=setting.protocol,
             client_id=setting.client_id,
             username=setting.username,
             password=secrets.password,
@@ -171,6 +219,7 @@ def bridge_config(
             session_expiry_s=setting.session_expiry_s,
             reconnect_min_s=setting.reconnect_min_s,
             reconnect_max_s=setting.reconnect_max_s,
+            takeover_backoff_s=setting.takeover_backoff_s,
             resend_unacked_after_s=setting.resend_unacked_after_s,
             events_ahead_of_ack=setting.events_ahead_of_ack,
             max_command_bytes=setting.max_command_bytes,

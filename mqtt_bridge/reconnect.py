@@ -1,0 +1,137 @@
+"""Which broker to try next, how long to wait first, and whether our client id is taken.
+
+Pure: no I/O, no clock of its own, no randomness of its own (the caller
+passes ``now`` and a ``random`` source). ``link.py`` asks it from paho's
+network thread before every (re)connect attempt, and tells it when a
+connection was made and when it ended.
+
+The back-off (docs/configuration.md, "[mqtt]", documents it for operators):
+
+* The brokers of ``[mqtt] brokers`` are tried in turn. A connection that is
+  lost is tried again on the same broker first (a blip must not move a fleet);
+  every attempt that fails moves on to the next broker.
+* Before an attempt the link waits ``uniform(ceiling / 2, ceiling)`` ("equal
+  jitter"): lockers that lost the same broker at the same moment come back
+  spread over half the ceiling, never in lockstep, and never sooner than
+  half of it. ``ceiling`` is ``reconnect_min_s`` after a lost connection and
+  doubles with every full round of the list that failed, up to
+  ``reconnect_max_s`` (the cap). A connection resets it.
+
+The takeover watch (docs/fleet.md, "A client id used twice"): a broker gives
+a client id one session, and a second client connecting with it takes that
+session over (MQTT 5 section 3.1.4: the broker disconnects the first one,
+with reason 0x8E "Session taken over" in MQTT 5; in 3.1.1 it just closes the
+connection). Two lockers with the same id (a cloned SD card) then take it
+from each other at every reconnect, each one's commands landing on the
+other's session. A connection that ends, not by us, within
+``takeover_window_s`` of its start (or, in MQTT 5, with reason "Session taken
+over") is a sign; ``takeover_threshold`` signs in a row raise the conflict:
+the alarm ``client_id_conflict`` and a wait of ``takeover_backoff_s``
+(jittered the same way) before every attempt, so that the other holder keeps
+its session most of the time instead of both losing it every second. The
+conflict ends after a connection survives twice that back-off, which the
+other holder, reconnecting sooner, would not have allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+TAKEN_OVER = "Session taken over"  # paho's name of MQTT 5 reason code 0x8E
+
+
+@dataclass(frozen=True)
+class Broker:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    broker: Broker
+    wait_s: float
+
+
+class Reconnects:
+    def __init__(
+        self,
+        brokers: tuple[Broker, ...],
+        *,
+        min_s: float,
+        max_s: float,
+        takeover_window_s: float,
+        takeover_threshold: int,
+        takeover_backoff_s: float,
+        random: Callable[[], float],
+    ) -> None:
+        if not brokers:
+            raise ValueError("at least one broker")
+        self._brokers = brokers
+        self._min_s = min_s
+        self._max_s = max_s
+        self._window_s = takeover_window_s
+        self._threshold = takeover_threshold
+        self._takeover_backoff_s = takeover_backoff_s
+        self._random = random
+        self._index = 0
+        self._failed = 0  # attempts failed since the last connection
+        self._lost = False  # the last connection was lost (rather than an attempt failed)
+        self._connected_at: float | None = None
+        self._signs = 0
+        self.conflict = False
+        self.takeovers = 0  # signs seen, in all
+
+    @property
+    def broker(self) -> Broker:
+        """The broker connected to, or to be tried next."""
+        return self._brokers[self._index]
+
+    def connected(self, now: float) -> None:
+        self._connected_at = now
+        self._failed = 0
+
+    def disconnected(self, now: float, *, reason: str, asked: bool) -> None:
+        """A connection ended (``asked``: we ended it)."""
+        started, self._connected_at = self._connected_at, None
+        if started is None:
+            return
+        self._lost = True
+        lived = now - started
+        if asked:
+            return
+        if reason == TAKEN_OVER or lived < self._window_s:
+            self._signs += 1
+            self.takeovers += 1
+            if self._signs >= self._threshold:
+                self.conflict = True
+        else:
+            self._signs = 0
+            if lived >= 2 * self._takeover_backoff_s:
+                self.conflict = False
+
+    def in_conflict(self, now: float) -> bool:
+        """The alarm, ended once a connection has lasted twice the takeover back-off."""
+        started = self._connected_at
+        if self.conflict and started is not None and now - started >= 2 * self._takeover_backoff_s:
+            self.conflict = False
+            self._signs = 0
+        return self.conflict
+
+    def next_attempt(self) -> Attempt:
+        """Where to connect next and how long to wait before (called before every attempt)."""
+        if self._lost:
+            self._lost = False
+            ceiling = self._min_s
+        else:
+            self._failed += 1
+            self._index = (self._index + 1) % len(self._brokers)
+            rounds = (self._failed - 1) // len(self._brokers)
+            ceiling = min(self._max_s, self._min_s * 2.0 ** min(rounds, 32))
+        if self.conflict:
+            ceiling = max(ceiling, self._takeover_backoff_s)
+        return Attempt(self.broker, ceiling * (0.5 + 0.5 * self._random()))
