@@ -30,12 +30,17 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.mqtt.broker import free_port
 
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
-START_TIMEOUT_S = 120.0
+# RabbitMQ 3.10 can take minutes to boot after the whole cluster was killed: its MQTT
+# plugin's client id tracker (a Raft cluster, mqtt_node) asks its peers for the members
+# before restarting its own server, and the peers do the same (docs/fleet.md).
+START_TIMEOUT_S = 300.0
+STARTED = "Server startup complete"
 STOP_TIMEOUT_S = 30.0
 
 
@@ -52,6 +57,7 @@ class Node:
     mqtt_port: int = field(default_factory=free_port)
     dist_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    spawned_at: datetime | None = None  # wall clock, to read the log from
 
     @property
     def log_path(self) -> Path:
@@ -139,6 +145,7 @@ log.file.level = info
         node.directory.mkdir(parents=True, exist_ok=True)
         (node.directory / "rabbitmq.conf").write_text(self._config(node))
         out = (node.directory / "server.out").open("ab")
+        node.spawned_at = datetime.now(UTC)
         node.process = subprocess.Popen(
             [str(RABBIT_BIN / "rabbitmq-server")],
             env=self._environment(node),
@@ -154,7 +161,11 @@ log.file.level = info
         while time.monotonic() < deadline:
             if not node.running():
                 raise RuntimeError(f"{node.name} exited:\n{self._tail(node)}")
-            if _listening(node.mqtt_port) and _listening(node.amqp_port):
+            if (
+                _listening(node.mqtt_port)
+                and _listening(node.amqp_port)
+                and self.started_at(node) is not None
+            ):
                 return
             time.sleep(0.2)
         raise RuntimeError(f"{node.name} did not start in {START_TIMEOUT_S} s:\n{self._tail(node)}")
@@ -231,12 +242,49 @@ log.file.level = info
             time.sleep(1.0)
         raise RuntimeError(f"the cluster did not form: {last}")
 
+    def started_at(self, node: Node) -> datetime | None:
+        """When the node's log said it finished booting (plugins included), since its spawn."""
+        if node.spawned_at is None or not node.log_path.exists():
+            return None
+        for line in node.log_path.read_text(errors="replace").splitlines():
+            if STARTED in line:
+                at = datetime.fromisoformat(line[:32])
+                if at >= node.spawned_at:
+                    return at
+        return None
+
     def _tail(self, node: Node, lines: int = 40) -> str:
         text = ""
         for path in (node.directory / "server.out", node.log_path):
             if path.exists():
                 text += "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) + "\n"
         return text
+
+
+def mqtt_connections(cluster: RabbitCluster, since: datetime) -> list[datetime]:
+    """When each node accepted an MQTT connection (its log's ``accepting MQTT connection``
+    lines), from ``since`` on, sorted: the connection rate as the brokers saw it."""
+    found = []
+    for node in cluster.nodes:
+        if not node.log_path.exists():
+            continue
+        for line in node.log_path.read_text(errors="replace").splitlines():
+            if "accepting MQTT connection" not in line:
+                continue
+            at = datetime.fromisoformat(line[:32])
+            if at >= since:
+                found.append(at)
+    return sorted(found)
+
+
+def peak_rate(times: list[datetime], window_s: float = 1.0) -> int:
+    """The most connections accepted within any ``window_s``."""
+    peak, start = 0, 0
+    for end, at in enumerate(times):
+        while (at - times[start]).total_seconds() > window_s:
+            start += 1
+        peak = max(peak, end - start + 1)
+    return peak
 
 
 def _listening(port: int) -> bool:

@@ -41,6 +41,7 @@ from typing import Any
 
 from locker_host.daemon.mqtt_link import MqttLink, ServicePort
 from mqtt_bridge import BridgeConfig
+from mqtt_bridge.reconnect import Broker
 from tests.app.harness import Locker
 from tests.domain.helpers import config as locker_config
 
@@ -82,11 +83,8 @@ def bridge_settings(
         "resend_unacked_after_s": 15.0,
         "software": "fleet-runner",
     }
-    if protocol != "5":
-        settings["protocol"] = protocol
+    settings["protocol"] = protocol
     if len(ordered) > 1:
-        from mqtt_bridge.reconnect import Broker  # noqa: PLC0415 - fleet-link adds it
-
         settings["failover"] = tuple(Broker(host, port) for host, port in ordered[1:])
     return settings
 

@@ -150,6 +150,22 @@ def all_connected(count: int) -> Callable[[dict[str, Any]], bool]:
     return lambda s: len(s["lockers"]) == count and s["connected"] == count
 
 
+def reconnected(
+    before: dict[str, Any], names: set[str], count: int
+) -> Callable[[dict[str, Any]], bool]:
+    """Every locker connected, and each of ``names`` connected again since ``before`` (a
+    report from before the fault: the runners report once a second, so "all connected"
+    alone could be read from a report written before the lockers noticed)."""
+
+    def check(s: dict[str, Any]) -> bool:
+        lockers = s["lockers"]
+        return all_connected(count)(s) and all(
+            lockers[name]["connects"] > before["lockers"][name]["connects"] for name in names
+        )
+
+    return check
+
+
 def drained(count: int) -> Callable[[dict[str, Any]], bool]:
     """Every locker connected and its whole outbox acknowledged by the central system."""
 
@@ -225,6 +241,15 @@ class Central:
                 (SITE,),
             ).fetchall()
         return {row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in rows}
+
+    def count_events(self, event_type: str) -> dict[str, int]:
+        with psycopg.connect(self.postgres.dsn) as conn:
+            rows = conn.execute(
+                "SELECT locker, count(*) FROM events WHERE site = %s AND type = %s"
+                " GROUP BY locker",
+                (SITE, event_type),
+            ).fetchall()
+        return {row[0]: int(row[1]) for row in rows}
 
     def acked(self) -> dict[str, int]:
         with psycopg.connect(self.postgres.dsn) as conn:
