@@ -38,6 +38,7 @@ import paho.mqtt.client as mqtt
 import psutil
 from paho.mqtt.enums import CallbackAPIVersion
 
+from mqtt_bridge.link import tcp_no_delay
 from tests.fleet.rabbit import RabbitCluster, mqtt_connections, peak_rate
 from tests.fleet.world import SITE, Fleet, all_connected, drained, reconnected
 from tests.mqtt.broker import Mosquitto
@@ -72,6 +73,7 @@ class MqttCentral:
         )
         client.on_connect = self._on_connect
         client.on_message = self._on_message
+        client.on_socket_open = tcp_no_delay  # as the bridge does: no Nagle delay on pings
         client.reconnect_delay_set(1, 2)
         client.connect("127.0.0.1", port, keepalive=10)
         client.loop_start()
@@ -262,7 +264,7 @@ def recoveries(cluster: RabbitCluster, count: int, directory: Path) -> list[Reco
         connected_at = datetime.now(UTC)
         fleet.wait(drained(count), 300, "drained after a restart")
         drained_at = datetime.now(UTC)
-        accepted = mqtt_connections(cluster, ready)
+        accepted = mqtt_connections(cluster, killed_at)
         found.append(
             Recovery(
                 f"whole cluster killed and started (nodes booted in "
