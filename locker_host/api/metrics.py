@@ -50,6 +50,7 @@ _MQTT_COUNTERS = (
     "events_published",
     "events_acked",
     "restarts",
+    "takeovers",
 )
 
 

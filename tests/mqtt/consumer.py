@@ -31,6 +31,8 @@ class Consumer:
     expires_at: str  # for the replay commands it sends
     client_id: str = "central-events"
     v5: bool = True
+    username: str | None = None
+    password: str | None = None
     ack_every: int = 25
     idle_s: float = 0.1
     accepted: list[dict[str, Any]] = field(default_factory=list)
@@ -55,6 +57,8 @@ class Consumer:
             client_id=self.client_id,
             session_expiry_s=3_600,
             v5=self.v5,
+            username=self.username,
+            password=self.password,
         )
         present = await central.connect()
         await central.subscribe(self.topics.events, f"{self.topics.reply}/{self.client_id}")

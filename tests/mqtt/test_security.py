@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mqtt_bridge import BridgeConfig, BridgeConfigError, TlsFiles, Topics
+from mqtt_bridge import BridgeConfig, BridgeConfigError, Broker, TlsFiles, Topics
 from tests.app.harness import Locker
 
 from .broker import Mosquitto, free_port
@@ -235,3 +235,12 @@ def test_config_refuses_half_credentials() -> None:
         BridgeConfig(site=SITE, locker=LOCKER, username="x")
     with pytest.raises(BridgeConfigError):
         BridgeConfig(site="a/b", locker=LOCKER)
+
+
+def test_config_refuses_an_unknown_protocol_and_a_broker_without_a_port() -> None:
+    with pytest.raises(BridgeConfigError, match="protocol must be one of 5, 3.1.1"):
+        BridgeConfig(site=SITE, locker=LOCKER, protocol="3")  # type: ignore[arg-type]
+    with pytest.raises(BridgeConfigError, match="failover: b:0 is not a host and port"):
+        BridgeConfig(site=SITE, locker=LOCKER, failover=(Broker("b", 0),))
+    with pytest.raises(BridgeConfigError, match="takeover_threshold must be positive"):
+        BridgeConfig(site=SITE, locker=LOCKER, takeover_threshold=0)

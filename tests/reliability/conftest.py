@@ -18,7 +18,13 @@ from tests.mqtt.conftest import broker, contract
 
 from .profile import ENV, Profile, current
 
-__all__ = ["broker", "commissioned_dbs", "contract", "db_path", "profile"]
+__all__ = ["broker", "commissioned_dbs", "contract", "db_path", "profile", "protocol"]
+
+
+@pytest.fixture
+def protocol() -> str:
+    """The MQTT version of ``broker``'s clients: 5 here (tests/mqtt runs 3.1.1 too)."""
+    return "5"
 
 
 @pytest.fixture
