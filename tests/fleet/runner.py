@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import random
 import resource
 import signal
@@ -47,7 +48,8 @@ from tests.domain.helpers import config as locker_config
 
 log = logging.getLogger("fleet.runner")
 
-STATUS_EVERY_S = 1.0
+STATUS_EVERY_S = float(os.environ.get("FLEET_STATUS_EVERY_S", "1.0"))
+POLL_S = float(os.environ.get("FLEET_POLL_S", "1.0"))
 
 
 def locker_id(index: int) -> str:
@@ -77,7 +79,7 @@ def bridge_settings(
         "keepalive_s": 10,
         "reconnect_min_s": 1,
         "reconnect_max_s": 8,
-        "poll_interval_s": 1.0,
+        "poll_interval_s": POLL_S,
         # A lost event (a broker node died holding it) is sent again this soon when
         # acks stop moving; the central system drops the duplicates.
         "resend_unacked_after_s": 15.0,
