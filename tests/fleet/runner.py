@@ -132,6 +132,7 @@ class Runner:
         self.args = args
         self.lockers: list[FleetLocker] = []
         self.loading = True
+        self.toggling = 0  # toggles begun and not yet committed
         self.stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -160,7 +161,11 @@ class Runner:
         async def one(fleet_locker: FleetLocker) -> None:
             await asyncio.sleep(random.uniform(0, interval))
             while self.loading and not self.stopping.is_set():
-                await fleet_locker.toggle()
+                self.toggling += 1
+                try:
+                    await fleet_locker.toggle()
+                finally:
+                    self.toggling -= 1
                 await asyncio.sleep(random.uniform(0.5 * interval, 1.5 * interval))
 
         await asyncio.gather(*(one(fleet_locker) for fleet_locker in self.lockers))
@@ -168,11 +173,15 @@ class Runner:
     async def report(self) -> None:
         path: Path = self.args.status
         while True:
+            # Quiet (load stopped, no toggle in flight) before the heads are read: then no
+            # event can follow the heads this report gives.
+            quiet = not self.loading and self.toggling == 0
             lockers = {fl.name: await fl.status() for fl in self.lockers}
             usage = resource.getrusage(resource.RUSAGE_SELF)
             status = {
                 "at": time.time(),
                 "loading": self.loading,
+                "quiet": quiet,
                 "lockers": lockers,
                 "connected": sum(1 for s in lockers.values() if s["connected"]),
                 "cpu_s": usage.ru_utime + usage.ru_stime,

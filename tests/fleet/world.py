@@ -111,7 +111,7 @@ class Fleet:
     def status(self) -> dict[str, Any]:
         """The runners' last reports merged: lockers, connected, cpu_s, rss_kib, threads."""
         merged: dict[str, Any] = {"lockers": {}, "connected": 0, "cpu_s": 0.0, "rss_kib": 0,
-                                  "threads": 0, "reports": 0}
+                                  "threads": 0, "reports": 0, "quiet": True}
         for n, runner in enumerate(self.runners):
             if not runner.alive():
                 raise RuntimeError(f"{runner.name} exited:\n{runner.log()[-3000:]}")
@@ -123,6 +123,7 @@ class Fleet:
             for key in ("connected", "cpu_s", "rss_kib", "threads"):
                 merged[key] += report[key]
             merged["reports"] += 1
+            merged["quiet"] = merged["quiet"] and report["quiet"]
         return merged
 
     def stop_load(self) -> None:
@@ -167,12 +168,14 @@ def reconnected(
 
 
 def drained(count: int) -> Callable[[dict[str, Any]], bool]:
-    """Every locker connected and its whole outbox acknowledged by the central system."""
+    """Every locker connected and its whole outbox acknowledged by the central system, in a
+    report read after the load stopped (``quiet``), so that no event follows its heads."""
 
     def check(s: dict[str, Any]) -> bool:
         lockers = s["lockers"].values()
         return (
-            len(s["lockers"]) == count
+            s["quiet"]
+            and len(s["lockers"]) == count
             and s["connected"] == count
             and all(one["pending"] == 0 and one["acked_seq"] == one["head_seq"] for one in lockers)
         )
