@@ -6,6 +6,9 @@
 #   ./run.sh container
 #                   the container smoke test (tests/container): podman and a base image made
 #                   from Debian's archive (scripts/container.sh), then build, run, stop
+#   ./run.sh fleet [--long]
+#                   the fleet world (docs/fleet.md): RabbitMQ cluster, PostgreSQL, the reference
+#                   central system, many lockers, faults: the CI profile (50 lockers) or the long one
 #   ./run.sh reliability [--long]
 #                   the fault, crash, network, security and fuzz suite (docs/reliability.md):
 #                   the CI profile (a few minutes), or the long one
@@ -17,7 +20,9 @@ cd "$(dirname "$0")"
 
 # chromium + a CJK font: the browser tests of the pages (tests/web), screenshots in Chinese.
 # libusb-1.0-0: what pyusb talks to an ID-card reader in USB mode through.
-SYSTEM_PACKAGES=(mosquitto mosquitto-clients mbpoll openssl chromium fonts-wqy-microhei libusb-1.0-0)
+# rabbitmq-server + postgresql: the fleet world (tests/fleet, bench/fleet): a broker cluster and the
+# reference central system's database, each started by the tests on loopback ports.
+SYSTEM_PACKAGES=(mosquitto mosquitto-clients mbpoll openssl chromium fonts-wqy-microhei libusb-1.0-0 rabbitmq-server postgresql)
 VENV=.venv
 
 need_cmd() { command -v "$1" >/dev/null 2>&1; }
@@ -96,7 +101,7 @@ case "$cmd" in
     test)
         setup
         "$VENV/bin/ruff" check .
-        "$VENV/bin/mypy" protocol simulator locker_host mqtt_bridge firmware demo
+        "$VENV/bin/mypy" protocol simulator locker_host mqtt_bridge firmware demo central
         # the rp2 HAL and the board's main.py, against MicroPython's own stubs
         "$VENV/bin/python" -m firmware typecheck
         # The default suite leaves out the tests marked slow (the demo, the
@@ -117,6 +122,18 @@ case "$cmd" in
         setup
         scripts/container.sh setup
         LOCKER_CONTAINER=1 exec "$VENV/bin/python" -m pytest tests/container -p no:cacheprovider -rA "$@"
+        ;;
+    fleet)
+        setup
+        # The fleet world (tests/fleet, docs/fleet.md): a 3-node RabbitMQ cluster, PostgreSQL,
+        # the reference central system and fleet runners. The CI profile: 50 lockers.
+        profile=ci timeout=1200
+        if [ "${1:-}" = "--long" ]; then
+            profile=long timeout=7200
+            shift
+        fi
+        LOCKER_FLEET=$profile exec "$VENV/bin/python" -m pytest tests/fleet \
+            -o timeout=$timeout -p no:cacheprovider -rA -s "$@"
         ;;
     reliability)
         setup

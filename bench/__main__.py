@@ -3,7 +3,7 @@
 ./run.sh bench                     # print
 ./run.sh bench --write             # also rewrite the tables in docs/benchmarks.md
 ./run.sh bench --quick             # fewer transactions, rounds and swipes, for a smoke run
-./run.sh bench --only bus,daemon   # a subset: wire, bus, daemon, mqtt, firmware
+./run.sh bench --only bus,daemon   # a subset: wire, bus, daemon, mqtt, firmware, fleet
 ./run.sh bench --bauds 115200      # the bus section at some of its baud rates only
 
 With --write the run first waits (at most 5 minutes, checking every 15 s)
@@ -19,14 +19,17 @@ import os
 import time
 from pathlib import Path
 
-from . import bus_owner, daemon_load, firmware, mqtt_link
+from . import bus_owner, daemon_load, firmware, fleet, mqtt_link
 from .harness import machine, markdown_table, replace_block
 from .wire_time import run_one
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 WIRE_CASES = [(9600, "8E1"), (19200, "8E1"), (115200, "8E1"), (115200, "8N1")]
-SECTIONS = ("wire", "bus", "daemon", "mqtt", "firmware")
+SECTIONS = ("wire", "bus", "daemon", "mqtt", "firmware", "fleet")
+# The fleet section starts a broker cluster and up to 1,000 lockers (about 15 minutes):
+# only when asked for (--only fleet).
+DEFAULT_SECTIONS = ("wire", "bus", "daemon", "mqtt", "firmware")
 QUIET_LOAD = 1.0
 QUIET_WAIT = 300.0
 QUIET_POLL = 15.0
@@ -108,7 +111,7 @@ def main() -> None:
         "instead of 200, 5 s load windows instead of 15 s",
     )
     parser.add_argument(
-        "--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}"
+        "--only", default=",".join(DEFAULT_SECTIONS), help=f"comma-separated subset of {SECTIONS}"
     )
     parser.add_argument(
         "--bauds",
@@ -159,6 +162,11 @@ def main() -> None:
         table = firmware.run()
         print(table)
         blocks["firmware"] = table
+    if "fleet" in only:
+        print("fleet: 10, 100, 1,000 lockers on a RabbitMQ cluster beside Mosquitto", flush=True)
+        table = fleet.run(quick=args.quick)
+        print(table)
+        blocks["fleet"] = table
     end_load = os.getloadavg()[0]
     elapsed = time.monotonic() - started
     print(f"load average {end_load:.2f} at the end; {elapsed:.0f} s")

@@ -4,6 +4,7 @@
 - locker_host/domain/ is pure: no I/O, no clock, no randomness;
 - simulator/ imports only protocol/ of ours;
 - adapters do not import each other;
+- the reference central system (central/) imports nothing of the lockers' packages;
 - the HTTP API imports nothing of the daemon (the composition root builds its
   context; the kiosk endpoints call the app's Presentations directly);
 - the card readers import of the app only its input values (app/inputs.py);
@@ -26,7 +27,7 @@ from protocol.families import FAMILIES
 from protocol.modbus import MAX_UNIT
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"protocol", "locker_host", "simulator", "mqtt_bridge", "demo"}
+OURS = {"protocol", "locker_host", "simulator", "mqtt_bridge", "demo", "central"}
 IO_MODULES = {
     "asyncio",
     "socket",
@@ -120,6 +121,14 @@ def test_adapters_do_not_import_each_other(adapter) -> None:
         if any(name == o or name.startswith(o + ".") for o in others)
     ]
     assert not bad, "\n".join(bad)
+
+
+def test_the_central_system_imports_nothing_of_the_lockers() -> None:
+    """central/ is the other side of the contract: it knows the lockers only from it."""
+    names = {name for _, name in imports_of("central")}
+    bad = sorted(n for n in names if top(n) in OURS - {"central"})
+    assert not bad, "\n".join(bad)
+    assert "central.store" in names  # guard: the checker sees the package's imports
 
 
 def test_the_api_imports_nothing_of_the_daemon() -> None:

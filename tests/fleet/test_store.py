@@ -1,0 +1,159 @@
+"""The reference central system's store on a real PostgreSQL: idempotent by event_id, the
+per-locker prefix shared by every consumer process, unknown lockers and conflicts refused.
+
+Runs in the default suite (PostgreSQL starts in about a second); the fleet with its
+broker cluster is test_fleet.py.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from central.store import EventOutcome, InvalidEvent, Store, parse_event
+
+from .postgres import Postgres, bin_dir
+
+pytestmark = pytest.mark.skipif(bin_dir() is None, reason="postgresql is not installed")
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[Postgres]:
+    postgres = Postgres()
+    try:
+        postgres.start()
+        yield postgres
+    finally:
+        postgres.remove()
+
+
+@pytest.fixture
+def stores(database: Postgres) -> Iterator[tuple[Store, Store]]:
+    """Two consumer processes' stores on one fresh schema; lockers hall/L1 and hall/L2."""
+    admin = Store(database.dsn, "admin")
+    admin.conn.execute("DROP TABLE IF EXISTS events, lockers")
+    admin.conn.commit()
+    admin.create_schema()
+    admin.register("hall", "L1")
+    admin.register("hall", "L2")
+    admin.close()
+    one, two = Store(database.dsn, "c1"), Store(database.dsn, "c2")
+    yield one, two
+    one.close()
+    two.close()
+
+
+def event(seq: int, locker: str = "L1", boot_id: str = "b1", **fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "site": "hall",
+        "locker": locker,
+        "boot_id": boot_id,
+        "seq": seq,
+        "event_id": str(uuid.uuid4()),
+        "type": "compartment.out_of_service",
+        "created_at": "2026-12-05T12:00:00+00:00",
+        "payload": {"compartment": "A01"},
+    }
+    base.update(fields)
+    return base
+
+
+def rows(store: Store, locker: str = "L1") -> list[tuple[int, str]]:
+    return [
+        (int(seq), str(by))
+        for seq, by in store.conn.execute(
+            "SELECT seq, stored_by FROM events WHERE locker = %s ORDER BY seq", (locker,)
+        ).fetchall()
+    ]
+
+
+def test_the_prefix_is_acked_only_when_contiguous_whoever_stored_each_event(
+    stores: tuple[Store, Store],
+) -> None:
+    one, two = stores
+    first, second, third = event(1), event(2, boot_id="b2"), event(3, boot_id="b2")
+    assert one.store_event(first).acked_seq == 1
+    # 3 before 2, on the other process: stored, but the prefix stays at 1.
+    out_of_order = two.store_event(third)
+    assert (out_of_order.outcome, out_of_order.acked_seq) == (EventOutcome.STORED, 1)
+    filled = one.store_event(second)
+    assert (filled.acked_seq, filled.acked_boot_id) == (3, "b2")  # the boot_id of seq 3
+    assert rows(one) == [(1, "c1"), (2, "c1"), (3, "c2")]
+
+
+def test_a_redelivery_stores_nothing_and_repeats_the_prefix(stores: tuple[Store, Store]) -> None:
+    one, two = stores
+    original = event(1)
+    one.store_event(original)
+    again = two.store_event(dict(original))
+    assert (again.outcome, again.acked_seq, again.acked_boot_id) == (
+        EventOutcome.DUPLICATE,
+        1,
+        "b1",
+    )
+    assert rows(one) == [(1, "c1")]
+
+
+def test_another_event_id_for_a_stored_seq_is_refused(stores: tuple[Store, Store]) -> None:
+    one, _ = stores
+    one.store_event(event(1))
+    clash = one.store_event(event(1))
+    assert clash.outcome is EventOutcome.CONFLICT
+    assert "another event_id" in clash.detail
+    assert rows(one) == [(1, "c1")]
+
+
+def test_an_unknown_locker_stores_nothing(stores: tuple[Store, Store]) -> None:
+    one, _ = stores
+    refused = one.store_event(event(1, locker="L9"))
+    assert refused.outcome is EventOutcome.UNKNOWN_LOCKER
+    assert one.conn.execute("SELECT count(*) FROM events").fetchone() == (0,)
+
+
+def test_lockers_have_their_own_prefix(stores: tuple[Store, Store]) -> None:
+    one, two = stores
+    one.store_event(event(1, locker="L1"))
+    assert two.store_event(event(2, locker="L2")).acked_seq == 0  # L2 still waits for 1
+    assert two.store_event(event(1, locker="L2")).acked_seq == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"\xff", "not JSON"),
+        (b"[]", "not a JSON object"),
+        (b'{"seq": 1}', "missing"),
+        (
+            b'{"site":"s","locker":"l","boot_id":"b","seq":0,"event_id":"e","type":"t",'
+            b'"created_at":"2026-12-05T12:00:00+00:00","payload":{}}',
+            "seq must be a positive integer",
+        ),
+        (
+            b'{"site":"s","locker":"l","boot_id":"b","seq":1,"event_id":"e","type":"t",'
+            b'"created_at":"yesterday","payload":{}}',
+            "created_at",
+        ),
+    ],
+)
+def test_what_is_not_an_event_is_named(body: bytes, problem: str) -> None:
+    with pytest.raises(InvalidEvent, match=problem):
+        parse_event(body)
+
+
+def test_a_database_that_went_away_raises_psycopg_errors_to_the_consumer(
+    database: Postgres, stores: tuple[Store, Store]
+) -> None:
+    one, _ = stores
+    one.store_event(event(1))
+    database.kill()
+    try:
+        with pytest.raises(psycopg.OperationalError):
+            one.store_event(event(2))
+    finally:
+        database.start()
+    one.connect()
+    assert one.store_event(event(2)).acked_seq == 2  # nothing half-written before the kill

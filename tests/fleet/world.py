@@ -1,0 +1,283 @@
+"""The fleet world for tests/fleet and bench/fleet: a RabbitMQ cluster, PostgreSQL, the
+reference central system's consumers and fleet runners, each a real process, and the
+checks of what must hold at the end (issue 15, "Faults, and what must hold").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from central.store import Store
+
+from .postgres import Postgres
+from .rabbit import RabbitCluster
+from .runner import locker_id
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SITE = "fleet"
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.alive():
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def terminate(self, timeout: float = 60.0) -> None:
+        if self.alive():
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def _spawn(name: str, argv: list[str], directory: Path) -> Child:
+    log_path = directory / f"{name}.log"
+    out = log_path.open("ab")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(
+        [sys.executable, *argv], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env
+    )
+    out.close()
+    return Child(name, process, log_path)
+
+
+@dataclass
+class Fleet:
+    """``count`` lockers in ``processes`` runner processes (contiguous index ranges)."""
+
+    directory: Path
+    brokers: str
+    count: int
+    processes: int = 1
+    event_interval: float = 2.0
+    first: int = 0
+    runners: list[Child] = field(default_factory=list)
+
+    def status_path(self, n: int) -> Path:
+        return self.directory / f"runner{n}.json"
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        per = -(-self.count // self.processes)
+        for n in range(self.processes):
+            first = self.first + n * per
+            count = min(per, self.first + self.count - first)
+            if count <= 0:
+                break
+            self.runners.append(
+                _spawn(
+                    f"runner{n}",
+                    [
+                        "-m", "tests.fleet.runner",
+                        "--dir", str(self.directory / "lockers"),
+                        "--site", SITE,
+                        "--first", str(first),
+                        "--count", str(count),
+                        "--brokers", self.brokers,
+                        "--event-interval", str(self.event_interval),
+                        "--status", str(self.status_path(n)),
+                    ],
+                    self.directory,
+                )
+            )
+
+    def names(self) -> list[str]:
+        return [locker_id(i) for i in range(self.first, self.first + self.count)]
+
+    def status(self) -> dict[str, Any]:
+        """The runners' last reports merged: lockers, connected, cpu_s, rss_kib, threads."""
+        merged: dict[str, Any] = {"lockers": {}, "connected": 0, "cpu_s": 0.0, "rss_kib": 0,
+                                  "threads": 0, "reports": 0, "quiet": True}
+        for n, runner in enumerate(self.runners):
+            if not runner.alive():
+                raise RuntimeError(f"{runner.name} exited:\n{runner.log()[-3000:]}")
+            path = self.status_path(n)
+            if not path.exists():
+                continue
+            report = json.loads(path.read_text())
+            merged["lockers"].update(report["lockers"])
+            for key in ("connected", "cpu_s", "rss_kib", "threads"):
+                merged[key] += report[key]
+            merged["reports"] += 1
+            merged["quiet"] = merged["quiet"] and report["quiet"]
+        return merged
+
+    def stop_load(self) -> None:
+        for runner in self.runners:
+            runner.process.send_signal(signal.SIGUSR1)
+
+    def stop(self) -> None:
+        for runner in self.runners:
+            runner.terminate()
+
+    def wait(
+        self, condition: Callable[[dict[str, Any]], bool], timeout: float, what: str
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            status = self.status()
+            if status["reports"] == len(self.runners) and condition(status):
+                return status
+            time.sleep(0.5)
+        raise TimeoutError(f"{what} not reached in {timeout} s: {summary(status)}")
+
+
+def all_connected(count: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda s: len(s["lockers"]) == count and s["connected"] == count
+
+
+def reconnected(
+    before: dict[str, Any], names: set[str], count: int
+) -> Callable[[dict[str, Any]], bool]:
+    """Every locker connected, and each of ``names`` connected again since ``before`` (a
+    report from before the fault: the runners report once a second, so "all connected"
+    alone could be read from a report written before the lockers noticed)."""
+
+    def check(s: dict[str, Any]) -> bool:
+        lockers = s["lockers"]
+        return all_connected(count)(s) and all(
+            lockers[name]["connects"] > before["lockers"][name]["connects"] for name in names
+        )
+
+    return check
+
+
+def drained(count: int) -> Callable[[dict[str, Any]], bool]:
+    """Every locker connected and its whole outbox acknowledged by the central system, in a
+    report read after the load stopped (``quiet``), so that no event follows its heads."""
+
+    def check(s: dict[str, Any]) -> bool:
+        lockers = s["lockers"].values()
+        return (
+            s["quiet"]
+            and len(s["lockers"]) == count
+            and s["connected"] == count
+            and all(one["pending"] == 0 and one["acked_seq"] == one["head_seq"] for one in lockers)
+        )
+
+    return check
+
+
+def summary(status: dict[str, Any]) -> str:
+    lockers = status.get("lockers", {})
+    pending = sum(one["pending"] for one in lockers.values())
+    return (
+        f"{len(lockers)} lockers reported, {status.get('connected')} connected, "
+        f"{pending} events pending"
+    )
+
+
+@dataclass
+class Central:
+    """The reference central system: its database and its consumer processes."""
+
+    directory: Path
+    postgres: Postgres
+    amqp: str
+    consumers: list[Child] = field(default_factory=list)
+
+    def init(self, lockers: list[str]) -> None:
+        store = Store(self.postgres.dsn, "test")
+        try:
+            store.create_schema()
+            for name in lockers:
+                store.register(SITE, name)
+        finally:
+            store.close()
+
+    def start_consumer(self, n: int) -> Child:
+        child = _spawn(
+            f"consumer{n}",
+            [
+                "-m", "central", "consume",
+                "--dsn", self.postgres.dsn,
+                "--amqp", self.amqp,
+                "--name", f"consumer{n}",
+                "--statistics", str(self.directory / f"consumer{n}.json"),
+            ],
+            self.directory,
+        )
+        self.consumers.append(child)
+        return child
+
+    def stop(self) -> None:
+        for consumer in self.consumers:
+            consumer.terminate(timeout=15)
+
+    def statistics(self) -> list[dict[str, Any]]:
+        found = []
+        for path in sorted(self.directory.glob("consumer*.json")):
+            found.append(json.loads(path.read_text()))
+        return found
+
+    def stored(self) -> dict[str, tuple[int, int, int, int]]:
+        """Per locker: (events, distinct seqs, min seq, max seq) in PostgreSQL."""
+        with psycopg.connect(self.postgres.dsn) as conn:
+            rows = conn.execute(
+                "SELECT locker, count(*), count(DISTINCT seq), min(seq), max(seq)"
+                " FROM events WHERE site = %s GROUP BY locker",
+                (SITE,),
+            ).fetchall()
+        return {row[0]: (int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in rows}
+
+    def count_events(self, event_type: str) -> dict[str, int]:
+        with psycopg.connect(self.postgres.dsn) as conn:
+            rows = conn.execute(
+                "SELECT locker, count(*) FROM events WHERE site = %s AND type = %s"
+                " GROUP BY locker",
+                (SITE, event_type),
+            ).fetchall()
+        return {row[0]: int(row[1]) for row in rows}
+
+    def acked(self) -> dict[str, int]:
+        with psycopg.connect(self.postgres.dsn) as conn:
+            rows = conn.execute(
+                "SELECT locker, acked_seq FROM lockers WHERE site = %s", (SITE,)
+            ).fetchall()
+        return {row[0]: int(row[1]) for row in rows}
+
+
+def gap_free_report(
+    heads: dict[str, int], stored: dict[str, tuple[int, int, int, int]]
+) -> list[str]:
+    """Every locker's seqs 1..head each stored exactly once; what is wrong, else []."""
+    problems = []
+    for name, head in sorted(heads.items()):
+        count, distinct, low, high = stored.get(name, (0, 0, 0, 0))
+        if head == 0 and count == 0:
+            continue
+        if (count, distinct, low, high) != (head, head, 1, head):
+            problems.append(
+                f"{name}: head {head}, stored {count} rows, {distinct} seqs, {low}..{high}"
+            )
+    return problems
+
+
+def cluster_brokers(cluster: RabbitCluster, kind: str) -> str:
+    ports = [node.mqtt_port if kind == "mqtt" else node.amqp_port for node in cluster.nodes]
+    return ",".join(f"127.0.0.1:{port}" for port in ports)
