@@ -14,7 +14,9 @@ Load: while it is on, each locker toggles one compartment out of service and bac
 whether or not it is connected.
 
 Control, from the parent process: ``SIGUSR1`` stops the load; ``SIGTERM`` stops the
-lockers (each link says ``offline`` and disconnects) and ends the process. Every
+lockers (each link says ``offline`` and disconnects) and ends the process; ``SIGUSR2``
+writes every thread's stack to the runner's log (``faulthandler``: it works even when
+the event loop is stuck), which the tests ask for when a wait times out. Every
 second the runner writes ``--status`` (JSON): per locker whether its link is
 connected, its outbox's head and acked seq and pending count, connects so far, and
 the process's CPU seconds, RSS and thread count.
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import json
 import logging
 import os
@@ -244,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--status", type=Path, required=True)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    faulthandler.register(signal.SIGUSR2, all_threads=True)
     asyncio.run(main_async(args))
 
 

@@ -144,7 +144,45 @@ class Fleet:
             if status["reports"] == len(self.runners) and condition(status):
                 return status
             time.sleep(0.5)
-        raise TimeoutError(f"{what} not reached in {timeout} s: {summary(status)}")
+        raise TimeoutError(
+            f"{what} not reached in {timeout} s: {summary(status)}\n{self.stacks()}"
+        )
+
+    def stacks(self) -> str:
+        """Every runner's threads' stacks (SIGUSR2, faulthandler) and the age of its last
+        report: what a failed wait needs to tell a stuck runner from a slow world."""
+        for runner in self.runners:
+            if runner.alive():
+                runner.process.send_signal(signal.SIGUSR2)
+        time.sleep(1.0)
+        parts = []
+        for n, runner in enumerate(self.runners):
+            path = self.status_path(n)
+            age = time.time() - json.loads(path.read_text())["at"] if path.exists() else None
+            said = "no report" if age is None else f"last report {age:.1f} s old"
+            parts.append(f"--- {runner.name} ({said}):\n{own_stacks(runner.log())}")
+        return "\n".join(parts)
+
+
+def own_stacks(log: str) -> str:
+    """A runner's log lines (the last 2,000 characters of them) and, of its last stack
+    dump, the thread that runs the runner's own code (the event loop): the paho threads'
+    stacks are many and alike."""
+    lines: list[str] = []
+    stacks: list[list[str]] = []
+    in_stack = False
+    for line in log.splitlines():
+        if line.startswith(("Thread 0x", "Current thread 0x")):
+            stacks.append([line])
+            in_stack = True
+        elif in_stack and line.startswith("  "):
+            stacks[-1].append(line)
+        else:
+            in_stack = False
+            if line.strip():
+                lines.append(line)
+    mine = [stack for stack in stacks if any("tests/fleet/runner.py" in f for f in stack)]
+    return "\n".join(lines)[-2000:] + ("\n" + "\n".join(mine[-1]) if mine else "")
 
 
 def all_connected(count: int) -> Callable[[dict[str, Any]], bool]:
