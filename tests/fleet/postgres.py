@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.mqtt.broker import free_port
+from .rabbit import listening_port
 
 START_TIMEOUT_S = 60.0
 DATABASE = "central"
@@ -39,7 +39,7 @@ def bin_dir() -> Path | None:
 
 @dataclass
 class Postgres:
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=listening_port)
     directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="fleet-pg-")))
     process: subprocess.Popen[bytes] | None = None
 

@@ -22,15 +22,37 @@ class Profile:
     load_s: float  # traffic before the first fault and between faults
     consumers: int
     reconnect_within_s: float  # every locker connected again after a cluster restart
+    # How often each locker's link looks at its outbox and state when nothing woke it
+    # (``poll_interval_s``; every commit wakes it at once) and how often a runner reports.
+    # lockerd's default is 0.5 s; a thousand lockers on two cores cannot all look twice
+    # a second beside three broker nodes, so the long profile looks every 5 s.
+    poll_s: float = 1.0
+    status_every_s: float = 1.0
 
 
 PROFILES = {
-    "ci": Profile("ci", lockers=50, runner_processes=1, event_interval_s=2.0, load_s=15.0,
-                  consumers=2, reconnect_within_s=60.0),
+    "ci": Profile(
+        "ci",
+        lockers=50,
+        runner_processes=1,
+        event_interval_s=2.0,
+        load_s=15.0,
+        consumers=2,
+        reconnect_within_s=60.0,
+    ),
     # paho's loop uses select() (file descriptors below 1024): ~169 lockers per process at
     # most, so 125 each.
-    "long": Profile("long", lockers=1000, runner_processes=8, event_interval_s=20.0, load_s=120.0,
-                    consumers=3, reconnect_within_s=60.0),
+    "long": Profile(
+        "long",
+        lockers=1000,
+        runner_processes=8,
+        event_interval_s=20.0,
+        load_s=120.0,
+        consumers=3,
+        reconnect_within_s=60.0,
+        poll_s=5.0,
+        status_every_s=3.0,
+    ),
 }
 
 

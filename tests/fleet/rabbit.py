@@ -23,6 +23,7 @@ is started by the first node and left running, as Erlang does.
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -33,8 +34,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.mqtt.broker import free_port
-
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
 # RabbitMQ 3.10 can take minutes to boot after the whole cluster was killed: its MQTT
 # plugin's client id tracker (a Raft cluster, mqtt_node) asks its peers for the members
@@ -42,6 +41,23 @@ RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
 START_TIMEOUT_S = 300.0
 STARTED = "Server startup complete"
 STOP_TIMEOUT_S = 30.0
+
+
+def listening_port() -> int:
+    """A free loopback port below the kernel's ephemeral range, for a server that is
+    restarted on the same port. ``bind(0)`` picks from that range, where a thousand
+    lockers' own connections take source ports: a node restarted after a kill found
+    its port used by one of them (``dist_port_already_used``)."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(200):
+        port = random.randrange(10_000, low)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between 10000 and {low}")
 
 
 def installed() -> bool:
@@ -53,9 +69,9 @@ class Node:
     index: int
     name: str
     directory: Path
-    amqp_port: int = field(default_factory=free_port)
-    mqtt_port: int = field(default_factory=free_port)
-    dist_port: int = field(default_factory=free_port)
+    amqp_port: int = field(default_factory=listening_port)
+    mqtt_port: int = field(default_factory=listening_port)
+    dist_port: int = field(default_factory=listening_port)
     process: subprocess.Popen[bytes] | None = None
     spawned_at: datetime | None = None  # wall clock, to read the log from
 
@@ -98,7 +114,11 @@ class RabbitCluster:
             RABBITMQ_ENABLED_PLUGINS_FILE=str(node.directory / "enabled_plugins"),
             RABBITMQ_ENABLED_PLUGINS="rabbitmq_mqtt",
             RABBITMQ_DIST_PORT=str(node.dist_port),
-            RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}",
+            # Schedulers that sleep when out of work instead of spinning: three Erlang VMs
+            # share two cores with everything else here (the Erlang runtime's +sbwt flags;
+            # a dedicated broker host keeps the default).
+            RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} "
+            "+sbwt none +sbwtdcpu none +sbwtdio none",
             ERL_EPMD_ADDRESS="127.0.0.1",
         )
         return env

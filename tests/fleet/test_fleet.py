@@ -96,6 +96,8 @@ def test_faults_lose_nothing(
         profile.lockers,
         processes=profile.runner_processes,
         event_interval=profile.event_interval_s,
+        poll_s=profile.poll_s,
+        status_every_s=profile.status_every_s,
     )
     stranger = Fleet(world_dir / "stranger", fleet.brokers, 1, first=STRANGER)
     central.init(fleet.names())

@@ -54,10 +54,12 @@ class Child:
                 self.kill()
 
 
-def _spawn(name: str, argv: list[str], directory: Path) -> Child:
+def _spawn(
+    name: str, argv: list[str], directory: Path, env_extra: dict[str, str] | None = None
+) -> Child:
     log_path = directory / f"{name}.log"
     out = log_path.open("ab")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env_extra or {}))
     process = subprocess.Popen(
         [sys.executable, *argv], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env
     )
@@ -75,6 +77,10 @@ class Fleet:
     processes: int = 1
     event_interval: float = 2.0
     first: int = 0
+    # The links' poll_interval_s and the runners' report interval (profile.py); None:
+    # the runner's own (FLEET_POLL_S / FLEET_STATUS_EVERY_S from the environment, or 1 s)
+    poll_s: float | None = None
+    status_every_s: float | None = None
     runners: list[Child] = field(default_factory=list)
 
     def status_path(self, n: int) -> Path:
@@ -102,8 +108,13 @@ class Fleet:
                         "--status", str(self.status_path(n)),
                     ],
                     self.directory,
+                    self._settings(),
                 )
             )
+
+    def _settings(self) -> dict[str, str]:
+        chosen = {"FLEET_POLL_S": self.poll_s, "FLEET_STATUS_EVERY_S": self.status_every_s}
+        return {key: str(value) for key, value in chosen.items() if value is not None}
 
     def names(self) -> list[str]:
         return [locker_id(i) for i in range(self.first, self.first + self.count)]
@@ -149,7 +160,7 @@ class Fleet:
         )
 
     def stacks(self) -> str:
-        """Every runner's threads' stacks (SIGUSR2, faulthandler) and the age of its last
+        """Every runner's event-loop stack (SIGUSR2, faulthandler) and the age of its last
         report: what a failed wait needs to tell a stuck runner from a slow world."""
         for runner in self.runners:
             if runner.alive():
@@ -172,7 +183,7 @@ def own_stacks(log: str) -> str:
     stacks: list[list[str]] = []
     in_stack = False
     for line in log.splitlines():
-        if line.startswith(("Thread 0x", "Current thread 0x")):
+        if line.startswith(("Thread 0x", "Current thread 0x", "Stack (most recent")):
             stacks.append([line])
             in_stack = True
         elif in_stack and line.startswith("  "):
