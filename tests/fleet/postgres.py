@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psycopg
 
-from .rabbit import listening_port
+from tests.mqtt.broker import listening_port
 
 START_TIMEOUT_S = 60.0
 DATABASE = "central"

@@ -23,7 +23,6 @@ is started by the first node and left running, as Erlang does.
 from __future__ import annotations
 
 import os
-import random
 import secrets
 import shutil
 import signal
@@ -34,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.mqtt.broker import listening_port
+
 RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
 # RabbitMQ 3.10 can take minutes to boot after the whole cluster was killed: its MQTT
 # plugin's client id tracker (a Raft cluster, mqtt_node) asks its peers for the members
@@ -41,23 +42,6 @@ RABBIT_BIN = Path("/usr/lib/rabbitmq/bin")
 START_TIMEOUT_S = 300.0
 STARTED = "Server startup complete"
 STOP_TIMEOUT_S = 30.0
-
-
-def listening_port() -> int:
-    """A free loopback port below the kernel's ephemeral range, for a server that is
-    restarted on the same port. ``bind(0)`` picks from that range, where a thousand
-    lockers' own connections take source ports: a node restarted after a kill found
-    its port used by one of them (``dist_port_already_used``)."""
-    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    for _ in range(200):
-        port = random.randrange(10_000, low)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port between 10000 and {low}")
 
 
 def installed() -> bool:

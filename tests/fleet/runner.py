@@ -51,6 +51,7 @@ from tests.domain.helpers import config as locker_config
 
 log = logging.getLogger("fleet.runner")
 
+# Defaults of --status-every-s and --poll-s (the environment: for cost experiments).
 STATUS_EVERY_S = float(os.environ.get("FLEET_STATUS_EVERY_S", "1.0"))
 POLL_S = float(os.environ.get("FLEET_POLL_S", "1.0"))
 
@@ -68,7 +69,12 @@ def parse_brokers(text: str) -> list[tuple[str, int]]:
 
 
 def bridge_settings(
-    site: str, locker: str, brokers: list[tuple[str, int]], index: int, protocol: str
+    site: str,
+    locker: str,
+    brokers: list[tuple[str, int]],
+    index: int,
+    protocol: str,
+    poll_s: float = POLL_S,
 ) -> dict[str, Any]:
     """Locker ``index`` starts on broker ``index % len(brokers)`` and fails over to the rest
     in turn: the fleet is spread evenly over the nodes."""
@@ -82,7 +88,7 @@ def bridge_settings(
         "keepalive_s": 10,
         "reconnect_min_s": 1,
         "reconnect_max_s": 8,
-        "poll_interval_s": POLL_S,
+        "poll_interval_s": poll_s,
         # A lost event (a broker node died holding it) is sent again this soon when
         # acks stop moving; the central system drops the duplicates.
         "resend_unacked_after_s": 15.0,
@@ -149,7 +155,9 @@ class Runner:
             locker = await Locker.start(directory / f"{name}.db", locker_config=config)
             port = ServicePort(locker.api, locker.service)
             bridge_config = BridgeConfig(
-                **bridge_settings(self.args.site, name, brokers, index, self.args.protocol)
+                **bridge_settings(
+                    self.args.site, name, brokers, index, self.args.protocol, self.args.poll_s
+                )
             )
             link = MqttLink(bridge_config, port, locker.service, wall=locker.clock.wall)
             fleet_locker = FleetLocker(index, locker, port, link)
@@ -197,7 +205,7 @@ class Runner:
             if self.stopping.is_set():
                 return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), STATUS_EVERY_S)
+                await asyncio.wait_for(self.stopping.wait(), self.args.status_every_s)
 
     async def stop(self) -> None:
         await asyncio.gather(
@@ -245,6 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--protocol", default="3.1.1")
     parser.add_argument("--event-interval", type=float, default=2.0)
     parser.add_argument("--status", type=Path, required=True)
+    parser.add_argument("--poll-s", type=float, default=POLL_S)  # the links' poll_interval_s
+    parser.add_argument("--status-every-s", type=float, default=STATUS_EVERY_S)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     # The main thread's stack only (Linux hands a process-directed signal to the main

@@ -54,12 +54,10 @@ class Child:
                 self.kill()
 
 
-def _spawn(
-    name: str, argv: list[str], directory: Path, env_extra: dict[str, str] | None = None
-) -> Child:
+def _spawn(name: str, argv: list[str], directory: Path) -> Child:
     log_path = directory / f"{name}.log"
     out = log_path.open("ab")
-    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env_extra or {}))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
         [sys.executable, *argv], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env
     )
@@ -78,7 +76,7 @@ class Fleet:
     event_interval: float = 2.0
     first: int = 0
     # The links' poll_interval_s and the runners' report interval (profile.py); None:
-    # the runner's own (FLEET_POLL_S / FLEET_STATUS_EVERY_S from the environment, or 1 s)
+    # the runner's defaults (FLEET_POLL_S / FLEET_STATUS_EVERY_S, or 1 s)
     poll_s: float | None = None
     status_every_s: float | None = None
     runners: list[Child] = field(default_factory=list)
@@ -106,15 +104,16 @@ class Fleet:
                         "--brokers", self.brokers,
                         "--event-interval", str(self.event_interval),
                         "--status", str(self.status_path(n)),
+                        *self._settings(),
                     ],
                     self.directory,
-                    self._settings(),
                 )
             )
 
-    def _settings(self) -> dict[str, str]:
-        chosen = {"FLEET_POLL_S": self.poll_s, "FLEET_STATUS_EVERY_S": self.status_every_s}
-        return {key: str(value) for key, value in chosen.items() if value is not None}
+    def _settings(self) -> list[str]:
+        chosen = {"--poll-s": self.poll_s, "--status-every-s": self.status_every_s}
+        return [part for key, value in chosen.items() if value is not None
+                for part in (key, str(value))]
 
     def names(self) -> list[str]:
         return [locker_id(i) for i in range(self.first, self.first + self.count)]

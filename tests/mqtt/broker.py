@@ -9,6 +9,7 @@ cannot write a root-owned persistence directory (shared notes 4.2), hence
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -25,6 +26,23 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def listening_port() -> int:
+    """A free loopback port below the kernel's ephemeral range, for a server that is
+    restarted on the same port. ``bind(0)`` picks from that range, where a thousand
+    lockers' own connections take source ports: a node restarted after a kill found
+    its port used by one of them (``dist_port_already_used``)."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for _ in range(200):
+        port = random.randrange(10_000, low)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between 10000 and {low}")
 
 
 def persistence_lines(directory: Path) -> list[str]:
