@@ -15,17 +15,24 @@ it a CPU milliseconds later: stamping at `read` then moved the first half
 of a request with an inner pause (t1.5 < pause < t3.5) late enough to close
 the pause, and the line served a frame a real slave discards (issue 14.6:
 2 to 5 of 10 tries at 9600 on a loaded 2-core machine). So each wait in
-`select` notes this thread's run delay, the kernel's count of the time it
-has spent runnable but waiting for a CPU (/proc/thread-self/schedstat,
-second field); when bytes end the wait, the delay that grew meanwhile is
-how long after their arrival the thread ran, and is taken off the stamp
-(never earlier than the wait began). The count cannot tell a delay just
-before the thread fell asleep from one after it was woken: held off in
-that instant too (rare, and only on a CPU that is busy), it stamps the
-bytes early by that much. What is not corrected: the GIL of an
-in-process host (waiting for it is sleeping, not runnable); the kernel's
-own delivery of a pty's bytes (a kernel worker thread flushes them to the
-reader, normally within 0.1 ms, later when it too waits for a busy CPU);
+`select` notes this thread's scheduler statistics
+(/proc/thread-self/schedstat): its run delay, the time it has spent
+runnable but waiting for a CPU, and how many times it was put on a CPU.
+When bytes end a wait in which the thread got a CPU exactly once (the
+wake-up), the delay that grew meanwhile is how long after their arrival the
+thread ran, and is taken off the stamp (never earlier than the wait began).
+More than once means it also waited for a CPU on its way into the wait:
+`select` hands the GIL to an in-process host as it goes to sleep, and the
+host may take the CPU from it there. The counts cannot split that wait from
+the one after the wake, and taking both off stamped a request before the
+host wrote it (a silence violation with no timeout, in CI on a loaded
+machine); such a stamp stays late instead. A wait that did not sleep at all
+but waited for a CPU before `select` looked, with the bytes arriving in
+that wait, is corrected too far, down to the moment the wait began (rare).
+What is not corrected: the GIL of an in-process host (waiting for it is
+sleeping, not runnable); the kernel's own delivery of a pty's bytes (a
+kernel worker thread flushes them to the reader, normally within 0.1 ms,
+later when it too waits for a busy CPU); the waits left uncorrected above;
 and a thread held off for longer than the pause
 and the bytes after it, which finds both halves in the buffer at once and
 cannot tell them apart. Held off for longer than the host's response
@@ -193,13 +200,14 @@ class LineFront:
                 if remaining <= 0:
                     return []
                 timeout = max(0.0, remaining - SPIN)
-            waited = self._run_delay.seconds() if timeout != 0 else 0.0
+            before = self._run_delay.read() if timeout != 0 else None
             entered = self._clock()
             readable, _, _ = select.select(watched, [], [], timeout)
             if readable:
                 now = self._clock()
-                if timeout != 0:  # slept: it ran that much after it was woken
-                    now = max(entered, now - (self._run_delay.seconds() - waited))
+                if before is not None:
+                    late = self._run_delay.late_after_wake(before)
+                    now = max(entered, now - late)
                 self._arrived = now
                 return readable
 
@@ -237,10 +245,11 @@ class LineFront:
 
 
 class RunDelay:
-    """This thread's run delay: the time it has spent runnable but waiting for
-    a CPU, as the kernel's scheduler counts it (the second field of
-    /proc/thread-self/schedstat, in ns). 0 where the kernel does not count
-    it (no CONFIG_SCHED_INFO): stamps are then simply taken on waking."""
+    """How long after it was woken this thread got a CPU, where the kernel's
+    scheduler statistics can tell (/proc/thread-self/schedstat: the time spent
+    runnable but waiting for a CPU, in ns, and the number of times the thread
+    was put on a CPU). Nothing is known where the kernel does not keep them
+    (no CONFIG_SCHED_INFO): stamps are then simply taken on waking."""
 
     def __init__(self) -> None:
         self._fd: int | None = None
@@ -249,13 +258,31 @@ class RunDelay:
         with contextlib.suppress(OSError):
             self._fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY | os.O_CLOEXEC)
 
-    def seconds(self) -> float:
+    def read(self) -> tuple[int, int] | None:
+        """(run delay in ns, times run) now, or None where unknown."""
         if self._fd is None:
-            return 0.0
+            return None
         try:
-            return int(os.pread(self._fd, 128, 0).split()[1]) / 1e9
+            fields = os.pread(self._fd, 128, 0).split()
+            return int(fields[1]), int(fields[2])
         except (OSError, IndexError, ValueError):
+            return None
+
+    def late_after_wake(self, before: tuple[int, int] | None) -> float:
+        """Seconds between this thread's wake-up and its getting a CPU, for a
+        wait that began with `before`; 0 when that cannot be told.
+
+        Only a wait in which the thread was put on a CPU exactly once (the
+        wake-up) is corrected: its whole run delay came after the wake. Two
+        or more times mean a wait for a CPU on the way into the wait too (the
+        GIL handed to an in-process host, a preemption), which the counts
+        cannot separate from the one after the wake; taking it off too would
+        stamp bytes before they arrived (a silence violation the host never
+        committed), so the stamp stays late instead."""
+        after = self.read()
+        if before is None or after is None or after[1] - before[1] != 1:
             return 0.0
+        return max(0, after[0] - before[0]) / 1e9
 
     def close(self) -> None:
         if self._fd is not None:

@@ -29,13 +29,15 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from protocol import reference_board as rb
 from protocol.modbus import encode_request
-from simulator.front import LineFront
+from simulator.front import LineFront, RunDelay
 from simulator.layout import simple_layout
 
 from .conftest import SimFactory
@@ -129,3 +131,53 @@ def test_an_inner_pause_over_the_pty_is_discarded(make_sim: SimFactory) -> None:
     results = split_requests(front, str(front.pty.link), pause, (fmt.t15, fmt.t35), TRIES)
     answered = [r for r in results if r["answered"]]
     assert len(answered) <= ALLOWED, f"{len(answered)} of {TRIES} were answered: {answered}"
+
+
+@several_cpus
+def test_a_wait_for_a_cpu_on_the_way_into_the_wait_is_not_taken_off_the_stamp() -> None:
+    """The owner-faults test once saw a silence violation with no timeout
+    (CI, stop 20): the line thread handed the GIL to the in-process host on
+    its way into `select`, waited for a CPU to get going again, and that
+    wait, counted with the one after the bytes woke it, stamped the request
+    before the host wrote it. A wait in which the thread was put on a CPU
+    more than once is not corrected. Here the thread sleeps twice on a CPU
+    kept busy at the lowest class, so both wake-ups wait for the CPU."""
+    hog = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nend = time.monotonic() + 10\nwhile time.monotonic() < end: pass",
+        ],
+    )
+    result: dict[str, object] = {}
+
+    def probe() -> None:
+        os.sched_setaffinity(0, {CPU})
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        delay = RunDelay()
+        delay.open_for_this_thread()
+        try:
+            before = delay.read()
+            time.sleep(0.002)
+            time.sleep(0.002)
+            after = delay.read()
+            result.update(before=before, after=after, late=delay.late_after_wake(before))
+        finally:
+            delay.close()
+
+    try:
+        os.sched_setaffinity(hog.pid, {CPU})
+        time.sleep(0.05)  # the hog is running on CPU
+        thread = threading.Thread(target=probe)
+        thread.start()
+        thread.join(timeout=10)
+    finally:
+        hog.kill()
+        hog.wait()
+    before, after = result["before"], result["after"]
+    if before is None:
+        pytest.skip("this kernel keeps no scheduler statistics (CONFIG_SCHED_INFO)")
+    assert isinstance(before, tuple) and isinstance(after, tuple)
+    assert after[1] - before[1] >= 2, "each sleep ended with a trip onto the CPU"
+    assert after[0] > before[0], "the busy CPU made the thread wait after its wake-ups"
+    assert result["late"] == 0.0
