@@ -129,6 +129,7 @@ class FleetLocker:
         return {
             "connected": bool(figures.get("connected")),
             "connects": int(figures.get("connects", 0)),
+            "broker": figures.get("broker"),  # host:port of the last connection
             "head_seq": stats.head_seq,
             "acked_seq": stats.acked_seq,
             "pending": stats.pending,

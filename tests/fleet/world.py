@@ -199,6 +199,15 @@ def all_connected(count: int) -> Callable[[dict[str, Any]], bool]:
     return lambda s: len(s["lockers"]) == count and s["connected"] == count
 
 
+def connected_to(status: dict[str, Any], port: int) -> set[str]:
+    """The lockers a report shows connected to the broker on ``port``."""
+    return {
+        name
+        for name, locker in status["lockers"].items()
+        if locker["connected"] and str(locker.get("broker") or "").endswith(f":{port}")
+    }
+
+
 def reconnected(
     before: dict[str, Any], names: set[str], count: int
 ) -> Callable[[dict[str, Any]], bool]:
