@@ -46,11 +46,11 @@ MASTER = Path(__file__).with_name("split_master.py")
 BAUD = 9600
 TRIES = 20
 CPU = max(os.sched_getaffinity(0))
-# The kernel's run-delay count cannot tell a wait just before the line thread
-# fell asleep from one after it was woken (simulator/front.py); a thread of
-# the lowest class on a CPU others use is sometimes held off in that instant
-# too. Measured here, 30 tries a run: 0 to 2 answered with the fix, 10 to 17
-# without it.
+# A wait in which the line thread also waited for a CPU on its way into
+# `select` is not corrected (simulator/front.py): its stamp stays late, and a
+# thread of the lowest class on a CPU others use is sometimes held off there.
+# Measured here, 30 tries a run: 0 to 2 answered with the fix, 10 to 17
+# without it (before the once-on-a-CPU rule; 10 of 10 runs pass with it).
 ALLOWED = 3
 several_cpus = pytest.mark.skipif(
     len(os.sched_getaffinity(0)) < 2, reason="the held CPU and the master's must differ"
