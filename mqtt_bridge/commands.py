@@ -170,7 +170,7 @@ class CommandDesk:
         first = None if oldest is None else max(from_seq, oldest)
         if first is not None and first > stats.head_seq:
             first = None
-        self._pump.restart_pass(from_seq)
+        self._pump.restart_pass(from_seq, asked=True)
         # Events below the oldest pending one were acknowledged (or dropped by the
         # retention bound, see dropped_total): they are gone and cannot be replayed.
         return {

@@ -60,6 +60,10 @@ class BridgeConfig:
     # Pending events whose ack has not moved for this long are sent again (None: only
     # after a reconnect or on `replay`).
     resend_unacked_after_s: float | None = 120.0
+    # A resend of our own (after a reconnect, or when acks stall) goes at most this far
+    # beyond the central system's last ack until it has caught up with what was sent
+    # before (events.py says why); new events and a `replay` use events_ahead_of_ack.
+    resend_window: int = 10
     max_command_bytes: int = 16_384
     reply_expiry_s: int = 3_600  # MQTT 5 message expiry on replies
     # Shared HMAC keys by key id; empty: signatures are not checked.
@@ -84,6 +88,7 @@ class BridgeConfig:
             "events_batch": self.events_batch,
             "events_in_flight": self.events_in_flight,
             "events_ahead_of_ack": self.events_ahead_of_ack,
+            "resend_window": self.resend_window,
             "max_command_bytes": self.max_command_bytes,
             "poll_interval_s": self.poll_interval_s,
             "takeover_backoff_s": self.takeover_backoff_s,

@@ -68,6 +68,7 @@ def test_every_setting_reaches_the_bridge(valid: dict[str, Any], tmp_path: Path)
         "reconnect_min_s": 2,
         "reconnect_max_s": 30,
         "resend_unacked_after_s": 0,
+        "resend_window": 25,
         "events_ahead_of_ack": 500,
         "max_command_bytes": 4_096,
         "signed_commands": ["open", "set_service"],
@@ -83,6 +84,7 @@ def test_every_setting_reaches_the_bridge(valid: dict[str, Any], tmp_path: Path)
     assert (bridge.host, bridge.port, bridge.mqtt_client_id) == ("broker.hall", 8883, "locker-7")
     assert (bridge.username, bridge.password) == ("locker-hh-L1", "pw")
     assert bridge.resend_unacked_after_s is None  # 0: only after a reconnect or a replay
+    assert (bridge.resend_window, bridge.events_ahead_of_ack) == (25, 500)
     assert bridge.signed_commands == frozenset({"open", "set_service"})
     assert dict(bridge.command_keys) == {"central-1": bytes.fromhex(KEY)}
     assert bridge.topic_prefix == "city/lockers/v1" and bridge.max_command_bytes == 4_096
@@ -93,6 +95,7 @@ ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
     ("port", {"port": 0}, "mqtt.port", "outside 1..65535"),
     ("typo", {"hots": "x"}, "mqtt.hots", "unknown key"),
     ("keepalive", {"keepalive_s": 1}, "mqtt.keepalive_s", "outside 5..3600"),
+    ("resend window", {"resend_window": 0}, "mqtt.resend_window", "outside 1..100000"),
     ("session", {"session_expiry_s": 0}, "mqtt.session_expiry_s", "outside 1.."),
     ("backoff", {"reconnect_min_s": 10, "reconnect_max_s": 5}, "mqtt.reconnect_max_s", "outside"),
     ("signed", {"signed_commands": ["opne"]}, "mqtt.signed_commands[0]", "not a command"),

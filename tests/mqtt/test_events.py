@@ -9,7 +9,9 @@ from pathlib import Path
 from locker_host.daemon.mqtt_link import ServicePort
 from tests.app.harness import Locker
 from tests.domain.helpers import BOB_ID
+from tests.reliability.tcp_proxy import TcpProxy
 
+from .central import Central, Message
 from .consumer import Consumer
 from .harness import TOPICS, WAIT_S, bridge_config, bridge_for, expires_in, linked, running
 
@@ -85,6 +87,102 @@ async def test_unacknowledged_events_go_out_again_after_a_reconnect_and_when_ack
             TOPICS.events_ack, {"boot_id": first[0].json()["boot_id"], "seq": 5}
         )
         await _until(lambda: link.bridge.statistics().events_acked == 5)
+
+
+def is_event(message: Message) -> bool:
+    return message.topic == TOPICS.events
+
+
+async def resent_until(central: Central, boot_id: str, last: int, ack_every: int) -> list[int]:
+    """Receive events sent again through seq ``last`` as a central system that missed them
+    would: store each new seq, acknowledge every ``ack_every``; the seqs in the order they
+    came, a duplicate of what was stored already (another stall's copy) left out."""
+    seqs: list[int] = []
+    while not seqs or seqs[-1] < last:
+        seq = (await central.receive(is_event, 3 * WAIT_S)).json()["seq"]
+        if seq <= (seqs[-1] if seqs else 0):
+            continue
+        seqs.append(seq)
+        if seq % ack_every == 0 or seq == last:
+            await central.publish(TOPICS.events_ack, {"boot_id": boot_id, "seq": seq})
+    return seqs
+
+
+async def test_a_resend_of_our_own_goes_out_within_the_resend_window_of_the_ack(
+    broker, db_path: Path, contract
+) -> None:
+    """Acks stall with 10 events sent: the pump sends the 3 oldest again, not all 10. The
+    central system, which had them all, acks the last with the first duplicate, and
+    nothing more goes out; one that had missed them acks as it stores, and the window
+    slides along to the end."""
+    async with linked(
+        broker, db_path, contract, resend_unacked_after_s=1.0, resend_window=3
+    ) as link:
+        central, stats = link.central, link.bridge.statistics
+        await produce(link.locker, 9)  # 10 events with locker.restarted
+        first = [(await central.receive(is_event)).json() for _ in range(10)]
+        boot_id = first[0]["boot_id"]
+        again = [(await central.receive(is_event, 3 * WAIT_S)).json() for _ in range(3)]
+        assert [e["seq"] for e in again] == [1, 2, 3]  # acks stalled
+        await asyncio.sleep(0.3)  # what a full resend would send comes at once
+        resent = [m.json()["seq"] for m in central.unread(is_event)]
+        assert all(seq <= 3 for seq in resent), resent  # (another stall: 1-3 again)
+        await central.publish(TOPICS.events_ack, {"boot_id": boot_id, "seq": 10})
+        await _until(lambda: stats().events_acked == 10)
+        assert await pending(link.locker) == 0
+
+        # A central system that missed the next 10 events: they come again, 3 at a time.
+        central.forget_unread(is_event)
+        await produce(link.locker, 10, start=9)
+        fresh = [(await central.receive(is_event, 3 * WAIT_S)).json()["seq"] for _ in range(10)]
+        assert fresh == list(range(11, 21))
+        assert await resent_until(central, boot_id, 20, ack_every=3) == list(range(11, 21))
+        await _until(lambda: stats().events_acked == 20)
+
+
+async def test_after_a_reconnect_the_backlog_goes_out_again_within_the_resend_window(
+    broker, db_path: Path, contract
+) -> None:
+    """The locker's connection drops with 8 events unacknowledged: after the reconnect
+    the pump sends the 2 oldest again and waits for the ack; new events go out as usual."""
+    locker = await Locker.start(db_path)
+    proxy = TcpProxy(broker.port)
+    await proxy.start()
+    central = Central(broker.port, contract=contract, v5=broker.v5)
+    try:
+        await central.connect()
+        await central.subscribe(f"{TOPICS.root}/#")
+        config = bridge_config(
+            proxy.port, broker.protocol, resend_unacked_after_s=None, resend_window=2
+        )
+        bridge = bridge_for(locker, config)
+        async with running(bridge):
+            await produce(locker, 7)  # 8 events with locker.restarted
+            first = [(await central.receive(is_event)).json() for _ in range(8)]
+            boot_id = first[0]["boot_id"]
+            published = bridge.statistics().events_published
+            proxy.reset()
+            await _until(lambda: bridge.statistics().connects >= 2)
+            # The pump's own resend: the 2 oldest, then it waits for an ack. (paho may also
+            # send again what the broker had not PUBACKed when the link dropped.)
+            await _until(lambda: bridge.statistics().events_published >= published + 2)
+            again = {(await central.receive(is_event, 3 * WAIT_S)).json()["seq"] for _ in range(2)}
+            await asyncio.sleep(0.3)  # what a full resend would send comes at once
+            assert bridge.statistics().events_published == published + 2
+            again |= {m.json()["seq"] for m in central.unread(is_event)}
+            assert {1, 2} <= again, again
+            central.forget_unread(is_event)
+            # The central system had them: its ack of the duplicate ends the resend.
+            await central.publish(TOPICS.events_ack, {"boot_id": boot_id, "seq": 8})
+            await _until(lambda: bridge.statistics().events_acked == 8)
+            await produce(locker, 5, start=7)  # new events: the full window
+            new = [(await central.receive(is_event, 3 * WAIT_S)).json()["seq"] for _ in range(5)]
+            assert new == list(range(9, 14))
+            assert [m.json()["seq"] for m in central.unread(is_event)] == []
+        await central.close()
+    finally:
+        await proxy.close()
+        await locker.close()
 
 
 async def test_no_more_events_than_the_window_go_out_beyond_the_central_ack(

@@ -56,6 +56,7 @@ class MqttSetting:
     reconnect_max_s: int
     takeover_backoff_s: int
     resend_unacked_after_s: float | None
+    resend_window: int
     events_ahead_of_ack: int
     max_command_bytes: int
     signed_commands: frozenset[str]
@@ -100,6 +101,7 @@ def parse_mqtt(root: Table, base: Path) -> MqttSetting | None:
             "takeover_backoff_s", d.takeover_backoff_s, lo=reconnect_min, hi=86_400
         ),
         resend_unacked_after_s=resend or None,
+        resend_window=t.integer("resend_window", d.resend_window, lo=1, hi=100_000),
         events_ahead_of_ack=t.integer(
             "events_ahead_of_ack", d.events_ahead_of_ack, lo=1, hi=100_000
         ),
@@ -219,6 +221,7 @@ def bridge_config(
             reconnect_max_s=setting.reconnect_max_s,
             takeover_backoff_s=setting.takeover_backoff_s,
             resend_unacked_after_s=setting.resend_unacked_after_s,
+            resend_window=setting.resend_window,
             events_ahead_of_ack=setting.events_ahead_of_ack,
             max_command_bytes=setting.max_command_bytes,
             command_keys=secrets.command_keys,
