@@ -209,9 +209,7 @@ class Runner:
                 await asyncio.wait_for(self.stopping.wait(), self.args.status_every_s)
 
     async def stop(self) -> None:
-        await asyncio.gather(
-            *(fl.link.stop(fl.task) for fl in self.lockers if fl.task is not None)
-        )
+        await asyncio.gather(*(fl.link.stop(fl.task) for fl in self.lockers if fl.task is not None))
         for fl in self.lockers:
             await fl.locker.close()
 

@@ -64,8 +64,10 @@ def retained_online(port: int, lockers: set[str], listen_s: float = 3.0) -> set[
     found: dict[str, str] = {}
     connected = threading.Event()
     client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=f"probe-{port}-{time.monotonic_ns()}",
-        protocol=mqtt.MQTTv311, clean_session=True,
+        CallbackAPIVersion.VERSION2,
+        client_id=f"probe-{port}-{time.monotonic_ns()}",
+        protocol=mqtt.MQTTv311,
+        clean_session=True,
     )
 
     def on_message(c: mqtt.Client, u: object, message: mqtt.MQTTMessage) -> None:
@@ -132,8 +134,10 @@ def test_faults_lose_nothing(
         fleet.wait(
             reconnected(before, moved, profile.lockers), 60, "every locker back after a node kill"
         )
-        print(f"node kill: all {profile.lockers} lockers connected again after "
-              f"{time.monotonic() - killed:.1f} s")
+        print(
+            f"node kill: all {profile.lockers} lockers connected again after "
+            f"{time.monotonic() - killed:.1f} s"
+        )
         # ... and the moved lockers' status is online on the node each now uses only
         # because each published it again there.
         online = retained_online(cluster.node(1).mqtt_port, moved) | retained_online(

@@ -96,14 +96,22 @@ class Fleet:
                 _spawn(
                     f"runner{n}",
                     [
-                        "-m", "tests.fleet.runner",
-                        "--dir", str(self.directory / "lockers"),
-                        "--site", SITE,
-                        "--first", str(first),
-                        "--count", str(count),
-                        "--brokers", self.brokers,
-                        "--event-interval", str(self.event_interval),
-                        "--status", str(self.status_path(n)),
+                        "-m",
+                        "tests.fleet.runner",
+                        "--dir",
+                        str(self.directory / "lockers"),
+                        "--site",
+                        SITE,
+                        "--first",
+                        str(first),
+                        "--count",
+                        str(count),
+                        "--brokers",
+                        self.brokers,
+                        "--event-interval",
+                        str(self.event_interval),
+                        "--status",
+                        str(self.status_path(n)),
                         *self._settings(),
                     ],
                     self.directory,
@@ -112,16 +120,24 @@ class Fleet:
 
     def _settings(self) -> list[str]:
         chosen = {"--poll-s": self.poll_s, "--status-every-s": self.status_every_s}
-        return [part for key, value in chosen.items() if value is not None
-                for part in (key, str(value))]
+        return [
+            part for key, value in chosen.items() if value is not None for part in (key, str(value))
+        ]
 
     def names(self) -> list[str]:
         return [locker_id(i) for i in range(self.first, self.first + self.count)]
 
     def status(self) -> dict[str, Any]:
         """The runners' last reports merged: lockers, connected, cpu_s, rss_kib, threads."""
-        merged: dict[str, Any] = {"lockers": {}, "connected": 0, "cpu_s": 0.0, "rss_kib": 0,
-                                  "threads": 0, "reports": 0, "quiet": True}
+        merged: dict[str, Any] = {
+            "lockers": {},
+            "connected": 0,
+            "cpu_s": 0.0,
+            "rss_kib": 0,
+            "threads": 0,
+            "reports": 0,
+            "quiet": True,
+        }
         for n, runner in enumerate(self.runners):
             if not runner.alive():
                 raise RuntimeError(f"{runner.name} exited:\n{runner.log()[-3000:]}")
@@ -154,9 +170,7 @@ class Fleet:
             if status["reports"] == len(self.runners) and condition(status):
                 return status
             time.sleep(0.5)
-        raise TimeoutError(
-            f"{what} not reached in {timeout} s: {summary(status)}\n{self.stacks()}"
-        )
+        raise TimeoutError(f"{what} not reached in {timeout} s: {summary(status)}\n{self.stacks()}")
 
     def stacks(self) -> str:
         """Every runner's event-loop stack (SIGUSR2, faulthandler) and the age of its last
@@ -271,11 +285,17 @@ class Central:
         child = _spawn(
             f"consumer{n}",
             [
-                "-m", "central", "consume",
-                "--dsn", self.postgres.dsn,
-                "--amqp", self.amqp,
-                "--name", f"consumer{n}",
-                "--statistics", str(self.directory / f"consumer{n}.json"),
+                "-m",
+                "central",
+                "consume",
+                "--dsn",
+                self.postgres.dsn,
+                "--amqp",
+                self.amqp,
+                "--name",
+                f"consumer{n}",
+                "--statistics",
+                str(self.directory / f"consumer{n}.json"),
             ],
             self.directory,
         )
@@ -305,8 +325,7 @@ class Central:
     def count_events(self, event_type: str) -> dict[str, int]:
         with psycopg.connect(self.postgres.dsn) as conn:
             rows = conn.execute(
-                "SELECT locker, count(*) FROM events WHERE site = %s AND type = %s"
-                " GROUP BY locker",
+                "SELECT locker, count(*) FROM events WHERE site = %s AND type = %s GROUP BY locker",
                 (SITE, event_type),
             ).fetchall()
         return {row[0]: int(row[1]) for row in rows}
