@@ -10,13 +10,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
 
 from central.store import Store
 
@@ -330,6 +333,26 @@ class Central:
             ).fetchall()
         return {row[0]: int(row[1]) for row in rows}
 
+    def payloads(self, locker: str, event_type: str) -> list[dict[str, Any]]:
+        """The payloads of one locker's stored events of ``event_type``, in seq order."""
+        with psycopg.connect(self.postgres.dsn) as conn:
+            rows = conn.execute(
+                "SELECT payload FROM events WHERE site = %s AND locker = %s AND type = %s"
+                " ORDER BY seq",
+                (SITE, locker, event_type),
+            ).fetchall()
+        return [dict(row[0]) for row in rows]
+
+    def events_containing(self, text: str) -> int:
+        """How many stored events have ``text`` anywhere in their payload."""
+        with psycopg.connect(self.postgres.dsn) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM events"
+                " WHERE site = %s AND strpos(upper(payload::text), %s) > 0",
+                (SITE, text.upper()),
+            ).fetchone()
+        return int(row[0]) if row is not None else 0
+
     def acked(self) -> dict[str, int]:
         with psycopg.connect(self.postgres.dsn) as conn:
             rows = conn.execute(
@@ -357,3 +380,35 @@ def gap_free_report(
 def cluster_brokers(cluster: RabbitCluster, kind: str) -> str:
     ports = [node.mqtt_port if kind == "mqtt" else node.amqp_port for node in cluster.nodes]
     return ",".join(f"127.0.0.1:{port}" for port in ports)
+
+
+def retained_online(port: int, lockers: set[str], listen_s: float = 3.0) -> set[str]:
+    """Those of ``lockers`` whose retained ``status`` on the node at ``port`` says online.
+
+    One subscription per topic: RabbitMQ 3.10 sends retained messages only to a
+    subscription naming the exact topic, never to a wildcard (docs/fleet.md)."""
+    found: dict[str, str] = {}
+    connected = threading.Event()
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=f"probe-{port}-{time.monotonic_ns()}",
+        protocol=mqtt.MQTTv311,
+        clean_session=True,
+    )
+
+    def on_message(c: mqtt.Client, u: object, message: mqtt.MQTTMessage) -> None:
+        if message.retain:
+            found[message.topic.split("/")[3]] = json.loads(message.payload)["state"]
+
+    client.on_message = on_message
+    client.on_connect = lambda *args: connected.set()
+    client.connect("127.0.0.1", port, keepalive=10)
+    client.loop_start()
+    try:
+        assert connected.wait(10), f"no connection to {port}"
+        client.subscribe([(f"lockers/v1/{SITE}/{name}/status", 1) for name in sorted(lockers)])
+        time.sleep(listen_s)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return {name for name, state in found.items() if state == "online"}
