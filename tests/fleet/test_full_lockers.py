@@ -69,7 +69,8 @@ def test_full_lockers_serve_people_through_node_kills_and_a_cluster_restart(
     started = time.monotonic()
     try:
         with contextlib.ExitStack() as stack:
-            # F01 tries node 1 first, F02 node 2: the two kills below hit different nodes.
+            # F01 tries node 1 first, F02 node 2: the two kills below hit different nodes
+            # (the second moves F01 again if F01 went to node 2 after the first).
             lockers = [
                 stack.enter_context(
                     full_locker(
@@ -133,8 +134,9 @@ def test_full_lockers_serve_people_through_node_kills_and_a_cluster_restart(
                 f"lockers connected {time.monotonic() - booted:.1f} s after that"
             )
 
-            # The central system got no reply it trusts and sends each reserve again (same
-            # command_id): the locker answers from what it stored, and does nothing twice.
+            # The central system sends each reserve again (same command_id), as one that
+            # missed the reply would: the locker answers from what it stored, and does
+            # nothing twice.
             for locker in lockers:
                 send_command(sender, locker.name, "reserve", locker.reservation(), RECONNECT_S)
             for locker in lockers:
