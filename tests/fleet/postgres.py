@@ -65,8 +65,10 @@ class Postgres:
         subprocess.run(
             [
                 str(binaries / "initdb"),
-                "-D", str(self.data),
-                "-U", "postgres",
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
                 "--auth=trust",
                 "--encoding=UTF8",
                 "--no-sync",
@@ -86,12 +88,18 @@ class Postgres:
         self.process = subprocess.Popen(
             [
                 str(binaries / "postgres"),
-                "-D", str(self.data),
-                "-h", "127.0.0.1",
-                "-p", str(self.port),
-                "-k", str(self.directory),  # the Unix socket: beside the data, not /run
-                "-c", "fsync=on",
-                "-c", "max_connections=200",
+                "-D",
+                str(self.data),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.directory),  # the Unix socket: beside the data, not /run
+                "-c",
+                "fsync=on",
+                "-c",
+                "max_connections=200",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

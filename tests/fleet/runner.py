@@ -56,6 +56,19 @@ STATUS_EVERY_S = float(os.environ.get("FLEET_STATUS_EVERY_S", "1.0"))
 POLL_S = float(os.environ.get("FLEET_POLL_S", "1.0"))
 
 
+# Every locker's link in the fleet world, the runners' and the full lockerds' alike
+# (lockerd's [mqtt] keys of the same names): a dead node is noticed within a keepalive and
+# a half, and the reconnect back-off is capped at 8 s (docs/fleet.md, "Reconnect storms").
+LINK_SETTINGS: dict[str, Any] = {
+    "keepalive_s": 10,
+    "reconnect_min_s": 1,
+    "reconnect_max_s": 8,
+    # A lost event (a broker node died holding it) is sent again this soon when acks
+    # stop moving; the central system drops the duplicates.
+    "resend_unacked_after_s": 15.0,
+}
+
+
 def locker_id(index: int) -> str:
     return f"L{index:04d}"
 
@@ -85,13 +98,8 @@ def bridge_settings(
         "locker": locker,
         "host": ordered[0][0],
         "port": ordered[0][1],
-        "keepalive_s": 10,
-        "reconnect_min_s": 1,
-        "reconnect_max_s": 8,
+        **LINK_SETTINGS,
         "poll_interval_s": poll_s,
-        # A lost event (a broker node died holding it) is sent again this soon when
-        # acks stop moving; the central system drops the duplicates.
-        "resend_unacked_after_s": 15.0,
         "software": "fleet-runner",
     }
     settings["protocol"] = protocol
@@ -209,9 +217,7 @@ class Runner:
                 await asyncio.wait_for(self.stopping.wait(), self.args.status_every_s)
 
     async def stop(self) -> None:
-        await asyncio.gather(
-            *(fl.link.stop(fl.task) for fl in self.lockers if fl.task is not None)
-        )
+        await asyncio.gather(*(fl.link.stop(fl.task) for fl in self.lockers if fl.task is not None))
         for fl in self.lockers:
             await fl.locker.close()
 

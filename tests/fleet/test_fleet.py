@@ -7,14 +7,9 @@ online with its outbox acknowledged; an unknown locker's events stored nowhere.
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from central.commands import CommandSender
 from central.consumer import brokers_from
@@ -35,6 +30,7 @@ from .world import (
     drained,
     gap_free_report,
     reconnected,
+    retained_online,
 )
 
 STRANGER = 9000  # a locker the central system does not know
@@ -54,36 +50,6 @@ def reserve(name: str) -> dict[str, object]:
         "department": "tax",
         "deadline": iso(T0_WALL + 3 * DAY),  # the lockers' (fake) clock starts at T0_WALL
     }
-
-
-def retained_online(port: int, lockers: set[str], listen_s: float = 3.0) -> set[str]:
-    """Those of ``lockers`` whose retained ``status`` on the node at ``port`` says online.
-
-    One subscription per topic: RabbitMQ 3.10 sends retained messages only to a
-    subscription naming the exact topic, never to a wildcard (docs/fleet.md)."""
-    found: dict[str, str] = {}
-    connected = threading.Event()
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=f"probe-{port}-{time.monotonic_ns()}",
-        protocol=mqtt.MQTTv311, clean_session=True,
-    )
-
-    def on_message(c: mqtt.Client, u: object, message: mqtt.MQTTMessage) -> None:
-        if message.retain:
-            found[message.topic.split("/")[3]] = json.loads(message.payload)["state"]
-
-    client.on_message = on_message
-    client.on_connect = lambda *args: connected.set()
-    client.connect("127.0.0.1", port, keepalive=10)
-    client.loop_start()
-    try:
-        assert connected.wait(10), f"no connection to {port}"
-        client.subscribe([(f"lockers/v1/{SITE}/{name}/status", 1) for name in sorted(lockers)])
-        time.sleep(listen_s)
-    finally:
-        client.disconnect()
-        client.loop_stop()
-    return {name for name, state in found.items() if state == "online"}
 
 
 def test_faults_lose_nothing(
@@ -132,8 +98,10 @@ def test_faults_lose_nothing(
         fleet.wait(
             reconnected(before, moved, profile.lockers), 60, "every locker back after a node kill"
         )
-        print(f"node kill: all {profile.lockers} lockers connected again after "
-              f"{time.monotonic() - killed:.1f} s")
+        print(
+            f"node kill: all {profile.lockers} lockers connected again after "
+            f"{time.monotonic() - killed:.1f} s"
+        )
         # ... and the moved lockers' status is online on the node each now uses only
         # because each published it again there.
         online = retained_online(cluster.node(1).mqtt_port, moved) | retained_online(

@@ -10,13 +10,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
 
 from central.store import Store
 
@@ -96,14 +99,22 @@ class Fleet:
                 _spawn(
                     f"runner{n}",
                     [
-                        "-m", "tests.fleet.runner",
-                        "--dir", str(self.directory / "lockers"),
-                        "--site", SITE,
-                        "--first", str(first),
-                        "--count", str(count),
-                        "--brokers", self.brokers,
-                        "--event-interval", str(self.event_interval),
-                        "--status", str(self.status_path(n)),
+                        "-m",
+                        "tests.fleet.runner",
+                        "--dir",
+                        str(self.directory / "lockers"),
+                        "--site",
+                        SITE,
+                        "--first",
+                        str(first),
+                        "--count",
+                        str(count),
+                        "--brokers",
+                        self.brokers,
+                        "--event-interval",
+                        str(self.event_interval),
+                        "--status",
+                        str(self.status_path(n)),
                         *self._settings(),
                     ],
                     self.directory,
@@ -112,16 +123,24 @@ class Fleet:
 
     def _settings(self) -> list[str]:
         chosen = {"--poll-s": self.poll_s, "--status-every-s": self.status_every_s}
-        return [part for key, value in chosen.items() if value is not None
-                for part in (key, str(value))]
+        return [
+            part for key, value in chosen.items() if value is not None for part in (key, str(value))
+        ]
 
     def names(self) -> list[str]:
         return [locker_id(i) for i in range(self.first, self.first + self.count)]
 
     def status(self) -> dict[str, Any]:
         """The runners' last reports merged: lockers, connected, cpu_s, rss_kib, threads."""
-        merged: dict[str, Any] = {"lockers": {}, "connected": 0, "cpu_s": 0.0, "rss_kib": 0,
-                                  "threads": 0, "reports": 0, "quiet": True}
+        merged: dict[str, Any] = {
+            "lockers": {},
+            "connected": 0,
+            "cpu_s": 0.0,
+            "rss_kib": 0,
+            "threads": 0,
+            "reports": 0,
+            "quiet": True,
+        }
         for n, runner in enumerate(self.runners):
             if not runner.alive():
                 raise RuntimeError(f"{runner.name} exited:\n{runner.log()[-3000:]}")
@@ -154,9 +173,7 @@ class Fleet:
             if status["reports"] == len(self.runners) and condition(status):
                 return status
             time.sleep(0.5)
-        raise TimeoutError(
-            f"{what} not reached in {timeout} s: {summary(status)}\n{self.stacks()}"
-        )
+        raise TimeoutError(f"{what} not reached in {timeout} s: {summary(status)}\n{self.stacks()}")
 
     def stacks(self) -> str:
         """Every runner's event-loop stack (SIGUSR2, faulthandler) and the age of its last
@@ -271,11 +288,17 @@ class Central:
         child = _spawn(
             f"consumer{n}",
             [
-                "-m", "central", "consume",
-                "--dsn", self.postgres.dsn,
-                "--amqp", self.amqp,
-                "--name", f"consumer{n}",
-                "--statistics", str(self.directory / f"consumer{n}.json"),
+                "-m",
+                "central",
+                "consume",
+                "--dsn",
+                self.postgres.dsn,
+                "--amqp",
+                self.amqp,
+                "--name",
+                f"consumer{n}",
+                "--statistics",
+                str(self.directory / f"consumer{n}.json"),
             ],
             self.directory,
         )
@@ -305,11 +328,30 @@ class Central:
     def count_events(self, event_type: str) -> dict[str, int]:
         with psycopg.connect(self.postgres.dsn) as conn:
             rows = conn.execute(
-                "SELECT locker, count(*) FROM events WHERE site = %s AND type = %s"
-                " GROUP BY locker",
+                "SELECT locker, count(*) FROM events WHERE site = %s AND type = %s GROUP BY locker",
                 (SITE, event_type),
             ).fetchall()
         return {row[0]: int(row[1]) for row in rows}
+
+    def payloads(self, locker: str, event_type: str) -> list[dict[str, Any]]:
+        """The payloads of one locker's stored events of ``event_type``, in seq order."""
+        with psycopg.connect(self.postgres.dsn) as conn:
+            rows = conn.execute(
+                "SELECT payload FROM events WHERE site = %s AND locker = %s AND type = %s"
+                " ORDER BY seq",
+                (SITE, locker, event_type),
+            ).fetchall()
+        return [dict(row[0]) for row in rows]
+
+    def events_containing(self, text: str) -> int:
+        """How many stored events have ``text`` anywhere in their payload."""
+        with psycopg.connect(self.postgres.dsn) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM events"
+                " WHERE site = %s AND strpos(upper(payload::text), %s) > 0",
+                (SITE, text.upper()),
+            ).fetchone()
+        return int(row[0]) if row is not None else 0
 
     def acked(self) -> dict[str, int]:
         with psycopg.connect(self.postgres.dsn) as conn:
@@ -338,3 +380,35 @@ def gap_free_report(
 def cluster_brokers(cluster: RabbitCluster, kind: str) -> str:
     ports = [node.mqtt_port if kind == "mqtt" else node.amqp_port for node in cluster.nodes]
     return ",".join(f"127.0.0.1:{port}" for port in ports)
+
+
+def retained_online(port: int, lockers: set[str], listen_s: float = 3.0) -> set[str]:
+    """Those of ``lockers`` whose retained ``status`` on the node at ``port`` says online.
+
+    One subscription per topic: RabbitMQ 3.10 sends retained messages only to a
+    subscription naming the exact topic, never to a wildcard (docs/fleet.md)."""
+    found: dict[str, str] = {}
+    connected = threading.Event()
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=f"probe-{port}-{time.monotonic_ns()}",
+        protocol=mqtt.MQTTv311,
+        clean_session=True,
+    )
+
+    def on_message(c: mqtt.Client, u: object, message: mqtt.MQTTMessage) -> None:
+        if message.retain:
+            found[message.topic.split("/")[3]] = json.loads(message.payload)["state"]
+
+    client.on_message = on_message
+    client.on_connect = lambda *args: connected.set()
+    client.connect("127.0.0.1", port, keepalive=10)
+    client.loop_start()
+    try:
+        assert connected.wait(10), f"no connection to {port}"
+        client.subscribe([(f"lockers/v1/{SITE}/{name}/status", 1) for name in sorted(lockers)])
+        time.sleep(listen_s)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return {name for name, state in found.items() if state == "online"}
