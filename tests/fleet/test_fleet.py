@@ -104,9 +104,8 @@ def test_faults_lose_nothing(
         )
         # ... and the moved lockers' status is online on the node each now uses only
         # because each published it again there.
-        online = retained_online(cluster.node(1).mqtt_port, moved) | retained_online(
-            cluster.node(3).mqtt_port, moved
-        )
+        others = [cluster.node(1).mqtt_port, cluster.node(3).mqtt_port]
+        online = retained_online(others, moved, wait_all_s=60.0)
         assert moved <= online, sorted(moved - online)[:10]
 
         # The central system did not wait for every reply and sends each reserve again

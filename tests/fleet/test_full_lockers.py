@@ -163,7 +163,7 @@ def test_full_lockers_serve_people_through_node_kills_and_a_cluster_restart(
             # node it is connected to (retained messages are each node's own).
             for locker in lockers:
                 port = cluster.node(locker.node(cluster)).mqtt_port
-                assert retained_online(port, {locker.name}) == {locker.name}
+                assert retained_online(port, {locker.name}, wait_all_s=30.0) == {locker.name}
 
             central.stop()  # the consumers write their statistics as they end
             statistics = central.statistics()

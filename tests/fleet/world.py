@@ -382,33 +382,68 @@ def cluster_brokers(cluster: RabbitCluster, kind: str) -> str:
     return ",".join(f"127.0.0.1:{port}" for port in ports)
 
 
-def retained_online(port: int, lockers: set[str], listen_s: float = 3.0) -> set[str]:
-    """Those of ``lockers`` whose retained ``status`` on the node at ``port`` says online.
+def retained_online(
+    ports: int | list[int], lockers: set[str], listen_s: float = 3.0, *, wait_all_s: float = 0.0
+) -> set[str]:
+    """Those of ``lockers`` whose retained ``status`` on the nodes at ``ports`` says online:
+    what arrives in ``listen_s`` after the subscriptions are acknowledged or, with
+    ``wait_all_s``, as soon as all are found (at most that long: a loaded cluster takes
+    seconds to send a few hundred retained messages).
 
     One subscription per topic: RabbitMQ 3.10 sends retained messages only to a
     subscription naming the exact topic, never to a wildcard (docs/fleet.md)."""
     found: dict[str, str] = {}
-    connected = threading.Event()
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=f"probe-{port}-{time.monotonic_ns()}",
-        protocol=mqtt.MQTTv311,
-        clean_session=True,
-    )
-
-    def on_message(c: mqtt.Client, u: object, message: mqtt.MQTTMessage) -> None:
-        if message.retain:
-            found[message.topic.split("/")[3]] = json.loads(message.payload)["state"]
-
-    client.on_message = on_message
-    client.on_connect = lambda *args: connected.set()
-    client.connect("127.0.0.1", port, keepalive=10)
-    client.loop_start()
+    probes = []
+    for port in [ports] if isinstance(ports, int) else ports:
+        probes.append(_RetainedProbe(port, lockers, found))
     try:
-        assert connected.wait(10), f"no connection to {port}"
-        client.subscribe([(f"lockers/v1/{SITE}/{name}/status", 1) for name in sorted(lockers)])
-        time.sleep(listen_s)
+        deadline = time.monotonic() + max(listen_s, wait_all_s)
+        for probe in probes:
+            probe.wait_subscribed(deadline)
+        quiet_until = time.monotonic() + listen_s
+        while time.monotonic() < (deadline if wait_all_s else quiet_until):
+            if wait_all_s and {n for n, state in found.items() if state == "online"} >= lockers:
+                break
+            time.sleep(0.1)
     finally:
-        client.disconnect()
-        client.loop_stop()
-    return {name for name, state in found.items() if state == "online"}
+        for probe in probes:
+            probe.close()
+    return {name for name, state in dict(found).items() if state == "online"}
+
+
+class _RetainedProbe:
+    """One node's retained ``status`` messages for ``lockers``, into ``found``."""
+
+    def __init__(self, port: int, lockers: set[str], found: dict[str, str]) -> None:
+        self.port = port
+        self._subscribed = threading.Event()
+        connected = threading.Event()
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"probe-{port}-{time.monotonic_ns()}",
+            protocol=mqtt.MQTTv311,
+            clean_session=True,
+        )
+
+        def on_message(c: mqtt.Client, u: object, message: mqtt.MQTTMessage) -> None:
+            if message.retain:
+                found[message.topic.split("/")[3]] = json.loads(message.payload)["state"]
+
+        client.on_message = on_message
+        client.on_connect = lambda *args: connected.set()
+        client.on_subscribe = lambda *args: self._subscribed.set()
+        client.connect("127.0.0.1", port, keepalive=30)
+        client.loop_start()
+        self.client = client
+        if not connected.wait(10):
+            self.close()
+            raise AssertionError(f"no connection to {port}")
+        client.subscribe([(f"lockers/v1/{SITE}/{name}/status", 1) for name in sorted(lockers)])
+
+    def wait_subscribed(self, deadline: float) -> None:
+        if not self._subscribed.wait(max(1.0, deadline - time.monotonic())):
+            raise AssertionError(f"no SUBACK from {self.port}")
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
