@@ -34,9 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     consume.add_argument("--name", required=True, help="this process's name (stored_by)")
     consume.add_argument("--statistics", type=Path, help="a JSON file of counters")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("pika").setLevel(logging.WARNING)
     if args.command == "consume":
         consumer = Consumer(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,14 +53,28 @@ class CommandSender:
                 self._connection.close()
         self._connection = self._channel = None
 
-    def send(self, site: str, locker: str, name: str, payload: dict[str, Any]) -> None:
-        """Published and confirmed by the broker; a lost connection is made again (on any
-        node) once, then pika's error is the caller's."""
-        try:
-            self._publish(site, locker, name, payload)
-        except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError):
-            self.connect()
-            self._publish(site, locker, name, payload)
+    def send(
+        self, site: str, locker: str, name: str, payload: dict[str, Any], *, within_s: float = 60.0
+    ) -> None:
+        """Published and confirmed by the broker, trying again once a second for up to
+        ``within_s``; then pika's error is the caller's. What is tried again: a lost
+        connection (made again, on any node), and a refusal: right after a node dies,
+        RabbitMQ nacks a message for a quorum queue whose leader was on that node until
+        another member is elected. Sending again is safe: the same ``command_id`` is
+        done once."""
+        deadline = time.monotonic() + within_s
+        while True:
+            try:
+                self._publish(site, locker, name, payload)
+                break
+            except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError):
+                self.close()  # connected again, to any node, on the next try
+                if time.monotonic() >= deadline:
+                    raise
+            except (pika.exceptions.NackError, pika.exceptions.UnroutableError):
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(1.0)
         self.sent.add(str(payload["command_id"]))
 
     def _publish(self, site: str, locker: str, name: str, payload: dict[str, Any]) -> None:

@@ -188,8 +188,9 @@ class Consumer:
                 )
             case EventOutcome.CONFLICT:
                 self.stats.conflicts += 1
-                log.error("locker %s/%s: %s; stored nothing", result.site, result.locker,
-                          result.detail)
+                log.error(
+                    "locker %s/%s: %s; stored nothing", result.site, result.locker, result.detail
+                )
             case EventOutcome.INVALID:
                 self.stats.invalid += 1
         return result

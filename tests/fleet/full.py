@@ -197,24 +197,6 @@ def full_locker(
         yield locker
 
 
-def send_command(
-    sender: CommandSender, locker: str, name: str, payload: dict[str, Any], timeout: float
-) -> None:
-    """Sent until the broker confirms it, as a central system must: right after a node's
-    kill the broker refuses (nacks) a message for a quorum queue whose leader was on that
-    node until another member is elected, and ``CommandSender.send`` raises that; sending
-    again is safe (the same ``command_id`` is done once)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            sender.send(SITE, locker, name, payload)
-            return
-        except pika.exceptions.AMQPError:
-            if time.monotonic() >= deadline:
-                raise
-        time.sleep(1.0)
-
-
 def await_replies(sender: CommandSender, command_id: str, count: int, timeout: float) -> None:
     """Until ``count`` replies to ``command_id`` have come; a connection lost with its
     node is made again on another."""

@@ -28,11 +28,11 @@ from central.consumer import brokers_from
 from tests.e2e.conftest import assert_no_personal_data, commissioned_dbs
 from tests.e2e.rig import wait_for
 
-from .full import await_replies, full_locker, send_command
+from .full import await_replies, full_locker
 from .postgres import Postgres
 from .profile import Profile
 from .rabbit import RabbitCluster
-from .world import Central, cluster_brokers, gap_free_report, retained_online
+from .world import SITE, Central, cluster_brokers, gap_free_report, retained_online
 
 __all__ = ["commissioned_dbs"]
 
@@ -97,7 +97,9 @@ def test_full_lockers_serve_people_through_node_kills_and_a_cluster_restart(
                 before = locker.link()
                 killed = time.monotonic()
                 cluster.kill(node)
-                send_command(sender, locker.name, "reserve", locker.reservation(), RECONNECT_S)
+                sender.send(
+                    SITE, locker.name, "reserve", locker.reservation(), within_s=RECONNECT_S
+                )
                 locker.finish_dropoff(dropoff)
                 locker.wait_connected_again(before, RECONNECT_S)
                 print(
@@ -138,7 +140,9 @@ def test_full_lockers_serve_people_through_node_kills_and_a_cluster_restart(
             # missed the reply would: the locker answers from what it stored, and does
             # nothing twice.
             for locker in lockers:
-                send_command(sender, locker.name, "reserve", locker.reservation(), RECONNECT_S)
+                sender.send(
+                    SITE, locker.name, "reserve", locker.reservation(), within_s=RECONNECT_S
+                )
             for locker in lockers:
                 await_replies(sender, locker.reservation()["command_id"], 2, RECONNECT_S)
 
