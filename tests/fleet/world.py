@@ -382,13 +382,16 @@ def cluster_brokers(cluster: RabbitCluster, kind: str) -> str:
     return ",".join(f"127.0.0.1:{port}" for port in ports)
 
 
+SUBACK_WITHIN_S = 60.0
+
+
 def retained_online(
     ports: int | list[int], lockers: set[str], listen_s: float = 3.0, *, wait_all_s: float = 0.0
 ) -> set[str]:
     """Those of ``lockers`` whose retained ``status`` on the nodes at ``ports`` says online:
-    what arrives in ``listen_s`` after the subscriptions are acknowledged or, with
-    ``wait_all_s``, as soon as all are found (at most that long: a loaded cluster takes
-    seconds to send a few hundred retained messages).
+    what arrives in ``listen_s`` after the subscriptions are acknowledged (which may take
+    up to ``SUBACK_WITHIN_S``) or, with ``wait_all_s``, as soon as all are found (at most
+    that long: a loaded cluster takes seconds to send a few hundred retained messages).
 
     One subscription per topic: RabbitMQ 3.10 sends retained messages only to a
     subscription naming the exact topic, never to a wildcard (docs/fleet.md)."""
@@ -397,9 +400,12 @@ def retained_online(
     for port in [ports] if isinstance(ports, int) else ports:
         probes.append(_RetainedProbe(port, lockers, found))
     try:
-        deadline = time.monotonic() + max(listen_s, wait_all_s)
+        # A loaded node takes seconds to acknowledge a few hundred subscriptions; what is
+        # retained comes after that.
+        subscribed_by = time.monotonic() + SUBACK_WITHIN_S
         for probe in probes:
-            probe.wait_subscribed(deadline)
+            probe.wait_subscribed(subscribed_by)
+        deadline = time.monotonic() + max(listen_s, wait_all_s)
         quiet_until = time.monotonic() + listen_s
         while time.monotonic() < (deadline if wait_all_s else quiet_until):
             if wait_all_s and {n for n, state in found.items() if state == "online"} >= lockers:
