@@ -27,7 +27,9 @@ Delivery rules (shared/notes/reliability-security.md 4.2):
   first copy: the duplicates outgrow the events (seen at 1,000 lockers: three
   duplicates per stored event and the reconnect storm not over in 60 s).
   Events never sent, and a ``replay`` the central system asked for, go out
-  with the full window.
+  with the full window. This bounds each resend, not how often acks stall:
+  with the consumers far behind, every locker still resends its window every
+  ``resend_unacked_after_s`` (docs/fleet.md, the long profile).
 * While the link is down nothing is published: events wait in SQLite, not in
   paho's memory.
 """
