@@ -27,9 +27,14 @@ Delivery rules (shared/notes/reliability-security.md 4.2):
   first copy: the duplicates outgrow the events (seen at 1,000 lockers: three
   duplicates per stored event and the reconnect storm not over in 60 s).
   Events never sent, and a ``replay`` the central system asked for, go out
-  with the full window. This bounds each resend, not how often acks stall:
-  with the consumers far behind, every locker still resends its window every
-  ``resend_unacked_after_s`` (docs/fleet.md, the long profile).
+  with the full window.
+* How often acks stall is bounded too: each stall resend that brings no ack
+  doubles the wait before the next (``resend_unacked_after_s``, then twice,
+  four times, at most ``STALL_BACKOFF_MAX`` times it), each but the first with
+  up to a quarter added at random so that lockers stalled together drift apart; any ack that
+  moves, or a ``replay``, starts again from ``resend_unacked_after_s``. With
+  the consumers far behind, a fleet resending its windows at a fixed pace fed
+  their queue faster than they drained it (docs/fleet.md, the long profile).
 * While the link is down nothing is published: events wait in SQLite, not in
   paho's memory.
 """
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections import deque
 
 import paho.mqtt.client as mqtt
@@ -49,6 +55,10 @@ from .port import PendingEvent
 from .waiting import wait_for_event
 
 log = logging.getLogger("mqtt_bridge.events")
+
+# The wait before a stall resend doubles up to this many times resend_unacked_after_s.
+STALL_BACKOFF_MAX = 8
+STALL_JITTER = 0.25  # up to this share of the wait added at random
 
 
 class EventPump:
@@ -67,6 +77,11 @@ class EventPump:
         self._acked_seq = 0
         self._know_acked = False  # read the store's acked_seq before the next pass
         self._last_progress = self._monotonic()
+        # The wait before a stall resend: resend_unacked_after_s, doubled (plus jitter)
+        # after each stall resend until an ack moves.
+        self._stall_step = self._config.resend_unacked_after_s
+        self._stall_wait = self._stall_step
+        self._random = random.random
         self._in_flight: deque[mqtt.MQTTMessageInfo] = deque()
         self._room = asyncio.Event()
         self._wake = asyncio.Event()
@@ -86,6 +101,8 @@ class EventPump:
         self._know_acked = False
         self._epoch += 1
         self._last_progress = self._monotonic()
+        if asked:
+            self._stall_backoff_reset()
         self._in_flight.clear()  # paho re-sends those itself; do not wait for them
         self._stats.resend_passes += 1
         self.wake()
@@ -98,6 +115,7 @@ class EventPump:
         if seq > self._acked_seq:
             self._acked_seq = seq
             self._last_progress = self._monotonic()
+            self._stall_backoff_reset()
             self._room.set()
 
     def puback(self) -> None:
@@ -174,10 +192,21 @@ class EventPump:
     async def _idle(self) -> None:
         await wait_for_event(self._wake, self._config.poll_interval_s)
 
+    def _stall_backoff_reset(self) -> None:
+        self._stall_step = self._stall_wait = self._config.resend_unacked_after_s
+
     def _resend_if_stuck(self) -> None:
-        after = self._config.resend_unacked_after_s
-        if after is None or self._cursor <= self._acked_seq:
+        base, step, after = self._config.resend_unacked_after_s, self._stall_step, self._stall_wait
+        if base is None or step is None or after is None or self._cursor <= self._acked_seq:
             return
         if self._monotonic() - self._last_progress >= after:
             log.info("no ack for %.0f s: sending the unacknowledged events again", after)
             self.restart_pass()
+            self._stall_step = min(step * 2, base * STALL_BACKOFF_MAX)
+            self._stall_wait = self._stall_step * (1 + STALL_JITTER * self._random())
+            self._stats.stall_resends += 1
+
+    @property
+    def stall_wait_s(self) -> float | None:
+        """How long acks may stall now before the next resend (doubles while they do)."""
+        return self._stall_wait

@@ -20,6 +20,7 @@ class BridgeStatistics:
     events_acked: int = 0  # left the outbox on a central ack
     acks_refused: int = 0
     resend_passes: int = 0  # passes from the oldest pending event: connects, replays, stalls
+    stall_resends: int = 0  # of those, because acks had not moved (the wait doubles each)
     publishes_refused: int = 0  # the broker answered a PUBACK with a failure (ACL)
     port_errors: int = 0
     callback_errors: int = 0

@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 from locker_host.daemon.mqtt_link import ServicePort
+from mqtt_bridge import MqttBridge
 from tests.app.harness import Locker
 from tests.domain.helpers import BOB_ID
 from tests.reliability.tcp_proxy import TcpProxy
@@ -138,6 +139,79 @@ async def test_a_resend_of_our_own_goes_out_within_the_resend_window_of_the_ack(
         assert fresh == list(range(11, 21))
         assert await resent_until(central, boot_id, 20, ack_every=3) == list(range(11, 21))
         await _until(lambda: stats().events_acked == 20)
+
+
+class Stepped:
+    """A monotonic clock that moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_wait_before_a_stall_resend_doubles_until_an_ack_moves(
+    broker, db_path: Path, contract
+) -> None:
+    """Acks stall: the window goes again after resend_unacked_after_s (10 s on the pump's
+    clock), then after 20 to 25 s, 40 to 50 s, 80 to 100 s and no longer; an ack that moves
+    brings the wait back to 10 s."""
+    locker = await Locker.start(db_path)
+    central = Central(broker.port, contract=contract, v5=broker.v5)
+    clock = Stepped()
+    try:
+        await central.connect()
+        await central.subscribe(f"{TOPICS.root}/#")
+        config = bridge_config(
+            broker.port, broker.protocol, resend_unacked_after_s=10.0, resend_window=2
+        )
+        bridge = MqttBridge(
+            config, ServicePort(locker.api, locker.service), wall=locker.clock.wall, monotonic=clock
+        )
+        stats = bridge.statistics
+        async with running(bridge):
+            await produce(locker, 3)  # 4 events with locker.restarted
+            first = [(await central.receive(is_event)).json() for _ in range(4)]
+            boot_id = first[0]["boot_id"]
+
+            async def quiet_until(at: float) -> None:
+                """Nothing goes again with the clock just short of ``at``."""
+                published = stats().events_published
+                clock.now = at - 0.1
+                await asyncio.sleep(0.3)  # six of the pump's looks (poll_interval_s 0.05)
+                assert stats().events_published == published, clock.now
+                assert central.unread(is_event) == []
+
+            async def resent_at(at: float, seqs: list[int]) -> float:
+                resends = stats().stall_resends
+                clock.now = at
+                again = [(await central.receive(is_event)).json()["seq"] for _ in seqs]
+                assert again == seqs
+                await _until(lambda: stats().stall_resends == resends + 1)
+                return at
+
+            start = clock.now
+            await quiet_until(start + 10)
+            last = await resent_at(start + 10.1, [1, 2])
+            for low, high in ((20, 25), (40, 50), (80, 100), (80, 100)):
+                await quiet_until(last + low)
+                last = await resent_at(last + high + 0.1, [1, 2])
+            assert stats().stall_resends == 5
+
+            await central.publish(TOPICS.events_ack, {"boot_id": boot_id, "seq": 2})
+            await _until(lambda: stats().events_acked == 2)
+            moved = clock.now
+            # The window slides on: 3 and 4 go at once; with no ack again, after 10 s.
+            slid = [(await central.receive(is_event)).json()["seq"] for _ in range(2)]
+            assert slid == [3, 4]
+            await quiet_until(moved + 10)
+            await resent_at(moved + 10.1, [3, 4])
+            await central.publish(TOPICS.events_ack, {"boot_id": boot_id, "seq": 4})
+            await _until(lambda: stats().events_acked == 4)
+        await central.close()
+    finally:
+        await locker.close()
 
 
 async def test_after_a_reconnect_the_backlog_goes_out_again_within_the_resend_window(
