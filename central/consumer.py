@@ -15,6 +15,16 @@ Failures, and what each costs:
 * the process is killed: its unacked deliveries go back to the queue; events it
   stored but whose ack it did not publish are acked with the next event of the same
   locker, or when the locker sends them again.
+
+Duplicates are cheap. A locker whose acks stall sends its oldest unacknowledged events
+again, and after a broker restart a whole fleet does at once while the consumers are
+still behind: at 1,000 lockers the duplicates outnumbered the events four to one
+(docs/fleet.md). So each process remembers the ``event_id`` of the last
+``REMEMBERED_EVENTS`` events it stored or found stored, with their seq, and each
+locker's prefix as last read from the database: a duplicate it remembers, at or below
+that prefix, is acknowledged without a database transaction. And an ack that this
+process published for the same locker with the same seq less than ``ACK_REPEAT_S``
+ago is not published again (a locker's resend of ten events gets one ack, not ten).
 """
 
 from __future__ import annotations
@@ -25,7 +35,8 @@ import logging
 import random
 import signal
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +56,8 @@ QUEUE = "central.events"
 PREFETCH = 50
 RETRY_MIN_S = 0.5
 RETRY_MAX_S = 10.0
+REMEMBERED_EVENTS = 200_000  # event_ids known stored (about 30 MB)
+ACK_REPEAT_S = 1.0  # the same ack to the same locker is not published again sooner
 
 
 @dataclass
@@ -52,10 +65,12 @@ class ConsumerStatistics:
     received: int = 0
     stored: int = 0
     duplicates: int = 0
+    duplicates_remembered: int = 0  # of those, answered without a database transaction
     unknown_locker: int = 0
     conflicts: int = 0
     invalid: int = 0
     acks_published: int = 0
+    acks_repeated_skipped: int = 0  # the same ack, published again less than ACK_REPEAT_S ago
     broker_connects: int = 0
     database_failures: int = 0
 
@@ -85,6 +100,72 @@ def declare(channel: BlockingChannel) -> None:
     channel.queue_bind(QUEUE, topics.EXCHANGE, routing_key=topics.binding("events"))
 
 
+LockerKey = tuple[str, str]  # (site, locker)
+
+
+class Remembered:
+    """What one consumer process knows is stored, so a duplicate costs no transaction.
+
+    Stale is safe: another process may have stored more (the prefix here is lower than
+    the database's), never less, since events are never deleted.
+    """
+
+    def __init__(self, capacity: int = REMEMBERED_EVENTS) -> None:
+        self._capacity = capacity
+        self._events: OrderedDict[str, tuple[LockerKey, int]] = OrderedDict()
+        self._prefix: dict[LockerKey, tuple[int, str | None]] = {}
+
+    def learn(self, event: dict[str, Any], result: Stored) -> None:
+        """``event`` is in the database (stored now, or found there) with ``result``'s prefix."""
+        key = (event["site"], event["locker"])
+        self._events[event["event_id"]] = (key, event["seq"])
+        self._events.move_to_end(event["event_id"])
+        while len(self._events) > self._capacity:
+            self._events.popitem(last=False)
+        known = self._prefix.get(key)
+        if known is None or result.acked_seq > known[0]:
+            self._prefix[key] = (result.acked_seq, result.acked_boot_id)
+
+    def duplicate(self, event: dict[str, Any]) -> Stored | None:
+        """The answer to a duplicate known stored within the prefix known; else None."""
+        key = (event["site"], event["locker"])
+        if self._events.get(event["event_id"]) != (key, event["seq"]):
+            return None
+        acked_seq, acked_boot_id = self._prefix.get(key, (0, None))
+        if event["seq"] > acked_seq:  # stored beyond a hole: the database may know better
+            return None
+        return Stored(EventOutcome.DUPLICATE, key[0], key[1], acked_seq, acked_boot_id)
+
+
+class AckRepeats:
+    """The last ack published per locker, to skip the same one again within ``window_s``."""
+
+    def __init__(
+        self, window_s: float = ACK_REPEAT_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._window_s = window_s
+        self._clock = clock
+        self._last: dict[LockerKey, tuple[int, str | None, float]] = {}
+
+    def due(self, result: Stored) -> bool:
+        """True (and remembered as published now) unless the same ack went out just now."""
+        assert result.site is not None and result.locker is not None
+        key, now = (result.site, result.locker), self._clock()
+        last = self._last.get(key)
+        if (
+            last is not None
+            and (last[0], last[1]) == (result.acked_seq, result.acked_boot_id)
+            and now - last[2] < self._window_s
+        ):
+            return False
+        self._last[key] = (result.acked_seq, result.acked_boot_id, now)
+        return True
+
+    def forget(self) -> None:
+        """A new broker connection: what was published on the old one may be lost."""
+        self._last.clear()
+
+
 class Consumer:
     def __init__(
         self,
@@ -99,6 +180,8 @@ class Consumer:
         self._name = name
         self._statistics_path = statistics_path
         self._stopping = False
+        self._remembered = Remembered()
+        self._ack_repeats = AckRepeats()
         self.stats = ConsumerStatistics()
 
     def stop(self, *_: object) -> None:
@@ -128,6 +211,7 @@ class Consumer:
         self._store.conn  # noqa: B018 - fail here, before taking deliveries, when the DB is down
         connection = pika.BlockingConnection(connection_parameters(self._brokers))
         self.stats.broker_connects += 1
+        self._ack_repeats.forget()
         try:
             channel = connection.channel()
             channel.confirm_delivery()  # an ack we publish is on the broker before we go on
@@ -150,17 +234,22 @@ class Consumer:
         body: bytes,
     ) -> None:
         self.stats.received += 1
-        result = self._handle(method.routing_key, body)
+        result = self.handle(method.routing_key, body)
         if result.acked_seq > 0 and result.outcome in (
             EventOutcome.STORED,
             EventOutcome.DUPLICATE,
         ):
-            self._publish_ack(channel, result)
+            if self._ack_repeats.due(result):
+                self._publish_ack(channel, result)
+            else:
+                self.stats.acks_repeated_skipped += 1
         channel.basic_ack(method.delivery_tag)
         if self.stats.received % 200 == 0:
             self._write_statistics()
 
-    def _handle(self, key: str, body: bytes) -> Stored:
+    def handle(self, key: str, body: bytes) -> Stored:
+        """One delivery on routing key ``key``: stored, or why not (the broker's part is
+        the caller's: the ack to the locker, the ack of the delivery)."""
         where = topics.event_topic_parts(key)
         try:
             event = parse_event(body)
@@ -172,7 +261,14 @@ class Consumer:
             self.stats.invalid += 1
             log.error("event of %s/%s on %s; stored nothing", event["site"], event["locker"], key)
             return Stored(EventOutcome.INVALID, detail="topic and payload disagree")
+        remembered = self._remembered.duplicate(event)
+        if remembered is not None:
+            self.stats.duplicates += 1
+            self.stats.duplicates_remembered += 1
+            return remembered
         result = self._store.store_event(event)  # psycopg.Error: up to run()
+        if result.outcome in (EventOutcome.STORED, EventOutcome.DUPLICATE):
+            self._remembered.learn(event, result)
         match result.outcome:
             case EventOutcome.STORED:
                 self.stats.stored += 1

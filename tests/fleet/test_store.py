@@ -1,5 +1,6 @@
 """The reference central system's store on a real PostgreSQL: idempotent by event_id, the
-per-locker prefix shared by every consumer process, unknown lockers and conflicts refused.
+per-locker prefix shared by every consumer process, unknown lockers and conflicts refused;
+a consumer process's memory of what is stored, which spares duplicates a transaction.
 
 Runs in the default suite (PostgreSQL starts in about a second); the fleet with its
 broker cluster is test_fleet.py.
@@ -7,6 +8,7 @@ broker cluster is test_fleet.py.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +16,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from central.store import EventOutcome, InvalidEvent, Store, parse_event
+from central.consumer import AckRepeats, Consumer, Remembered
+from central.store import EventOutcome, InvalidEvent, Store, Stored, parse_event
 
 from .postgres import Postgres, bin_dir
 
@@ -157,3 +160,96 @@ def test_a_database_that_went_away_raises_psycopg_errors_to_the_consumer(
         database.start()
     one.connect()
     assert one.store_event(event(2)).acked_seq == 2  # nothing half-written before the kill
+
+
+# -- one consumer process's memory of what is stored (central/consumer.py) -------------
+
+KEY = "lockers.v1.hall.L1.events"
+
+
+def body(evt: dict[str, Any]) -> bytes:
+    return json.dumps(evt).encode()
+
+
+@pytest.fixture
+def consumer(database: Postgres, stores: tuple[Store, Store]) -> Iterator[Consumer]:
+    """A consumer process (no broker: handle() is its work on one delivery)."""
+    process = Consumer([], database.dsn, name="c3")
+    yield process
+    process._store.close()
+
+
+def test_a_remembered_duplicate_is_answered_without_the_database(
+    database: Postgres, consumer: Consumer
+) -> None:
+    first, second = event(1), event(2)
+    assert consumer.handle(KEY, body(first)).outcome is EventOutcome.STORED
+    assert consumer.handle(KEY, body(second)).acked_seq == 2
+    database.kill()
+    try:
+        # Both known stored within the prefix: answered with the prefix, no transaction.
+        again = consumer.handle(KEY, body(first))
+        assert (again.outcome, again.acked_seq, again.acked_boot_id) == (
+            EventOutcome.DUPLICATE,
+            2,
+            "b1",
+        )
+        assert consumer.stats.duplicates_remembered == 1
+        # A new event, and a known event_id under another seq, need the database.
+        with pytest.raises(psycopg.OperationalError):
+            consumer.handle(KEY, body(event(3)))
+        with pytest.raises(psycopg.OperationalError):
+            consumer.handle(KEY, body(dict(first, seq=2)))
+    finally:
+        database.start()
+    consumer._store.connect()
+    clash = consumer.handle(KEY, body(dict(first, seq=2)))
+    assert clash.outcome is EventOutcome.CONFLICT
+    assert (consumer.stats.duplicates, consumer.stats.duplicates_remembered) == (1, 1)
+
+
+def test_what_another_process_stored_or_what_lies_beyond_a_hole_is_asked_of_the_database(
+    stores: tuple[Store, Store], consumer: Consumer
+) -> None:
+    one, two = stores
+    first, second, third = event(1), event(2), event(3)
+    two.store_event(first)
+    # Stored by another process: the database answers the first time, memory the next.
+    assert consumer.handle(KEY, body(first)).outcome is EventOutcome.DUPLICATE
+    assert consumer.stats.duplicates_remembered == 0
+    assert consumer.handle(KEY, body(first)).acked_seq == 1
+    assert consumer.stats.duplicates_remembered == 1
+    # 3 stored beyond the hole at 2: its duplicate goes to the database, which knows when
+    # another process filled the hole.
+    assert consumer.handle(KEY, body(third)).acked_seq == 1
+    one.store_event(second)
+    again = consumer.handle(KEY, body(third))
+    assert (again.outcome, again.acked_seq) == (EventOutcome.DUPLICATE, 3)
+    assert consumer.stats.duplicates_remembered == 1
+    assert consumer.handle(KEY, body(third)).acked_seq == 3
+    assert consumer.stats.duplicates_remembered == 2
+
+
+def test_the_memory_holds_the_most_recent_event_ids_only() -> None:
+    memory = Remembered(capacity=2)
+    events = [event(seq) for seq in (1, 2, 3)]
+    for evt in events:
+        memory.learn(evt, Stored(EventOutcome.STORED, "hall", "L1", evt["seq"], "b1"))
+    assert memory.duplicate(events[0]) is None  # forgotten: the database answers
+    assert [memory.duplicate(e).acked_seq for e in events[1:]] == [3, 3]  # type: ignore[union-attr]
+    assert memory.duplicate(event(2, locker="L2") | {"event_id": events[1]["event_id"]}) is None
+
+
+def test_the_same_ack_is_not_published_again_within_a_second() -> None:
+    now = [100.0]
+    repeats = AckRepeats(window_s=1.0, clock=lambda: now[0])
+    ack = Stored(EventOutcome.DUPLICATE, "hall", "L1", 5, "b1")
+    assert repeats.due(ack)
+    now[0] += 0.5
+    assert not repeats.due(ack)
+    assert repeats.due(Stored(EventOutcome.STORED, "hall", "L1", 6, "b1"))  # it moved
+    assert repeats.due(Stored(EventOutcome.DUPLICATE, "hall", "L2", 5, "b1"))  # another locker
+    now[0] += 1.0
+    assert repeats.due(Stored(EventOutcome.DUPLICATE, "hall", "L1", 6, "b1"))  # a second later
+    repeats.forget()  # a new connection: the last ack may have been lost with the old one
+    assert repeats.due(Stored(EventOutcome.DUPLICATE, "hall", "L1", 6, "b1"))
