@@ -3,7 +3,7 @@ cluster beside a single Mosquitto in the same run (MQTT 3.1.1 on both), and the 
 recover after a node kill and after a cluster restart.
 
 The lockers are the fleet runner's (tests/fleet/runner.py: the real LockerService and
-MqttLink per locker, fake boards), in one process per 250 lockers. The offered load is
+MqttLink per locker, fake boards), in one process per 125 lockers. The offered load is
 fixed at ``OFFERED_EVENTS_S`` events per second over the whole fleet (each locker makes
 one every ``count / OFFERED_EVENTS_S`` s on average), so the figures per locker compare
 fleets of different sizes doing the same work.
@@ -39,6 +39,7 @@ import psutil
 from paho.mqtt.enums import CallbackAPIVersion
 
 from mqtt_bridge.link import tcp_no_delay
+from tests.fleet.profile import PROFILES
 from tests.fleet.rabbit import RabbitCluster, mqtt_connections, peak_rate
 from tests.fleet.world import SITE, Fleet, all_connected, drained, reconnected
 from tests.mqtt.broker import Mosquitto
@@ -53,6 +54,9 @@ OFFERED_EVENTS_S = 50.0
 # shared memory), so one process carries at most ~169 lockers (measured): 125 each.
 PER_PROCESS = 125
 WINDOW_S = 20.0
+# How often each link looks at its outbox when nothing woke it, and each runner reports:
+# the long fleet profile's (tests/fleet/profile.py says why), at every size.
+LINK = PROFILES["long"]
 PINGS = 100
 
 
@@ -196,6 +200,8 @@ def measure(brokers: Brokers, count: int, directory: Path, window_s: float) -> R
         count,
         processes=max(1, -(-count // PER_PROCESS)),
         event_interval=count / OFFERED_EVENTS_S,
+        poll_s=LINK.poll_s,
+        status_every_s=LINK.status_every_s,
     )
     central = MqttCentral(brokers.central_port)
     fleet.start()
@@ -243,6 +249,8 @@ def recoveries(cluster: RabbitCluster, count: int, directory: Path) -> list[Reco
         count,
         processes=max(1, -(-count // PER_PROCESS)),
         event_interval=count / OFFERED_EVENTS_S,
+        poll_s=LINK.poll_s,
+        status_every_s=LINK.status_every_s,
     )
     central = MqttCentral(cluster.node(1).mqtt_port)
     fleet.start()

@@ -31,12 +31,12 @@ Theory of operation (one event):
    PostgreSQL transaction locks the locker's row, inserts the event (``ON CONFLICT
    DO NOTHING``: a duplicate, same ``event_id``, stores nothing new), then advances
    the locker's ``acked_seq`` over the contiguous run of stored seqs.
-3. After the commit, the consumer publishes ``{boot_id, seq}`` of that prefix to
-   ``lockers/v1/{site}/{locker}/events/ack`` (through ``amq.topic``), then
-   acknowledges the delivery to RabbitMQ. Dying anywhere before step 3's ack leaves
-   the message in the queue for another consumer; dying after the commit only
-   delays the locker's ack: the next event or the locker's resend (a duplicate,
-   which is acked again) carries it.
+3. After the commit, the consumer acknowledges the delivery to RabbitMQ and notes
+   the prefix; every 0.2 s it publishes, per locker, the highest prefix noted
+   (``{boot_id, seq}`` to ``lockers/v1/{site}/{locker}/events/ack`` through
+   ``amq.topic``). Dying before the delivery's ack leaves the message in the queue
+   for another consumer; dying after the commit only delays the locker's ack: the
+   next event or the locker's resend (a duplicate, which is acked again) carries it.
 
 A seq the prefix has not reached is stored but not acknowledged: the locker sends it
 again (after a reconnect, or when acks stall) until the hole before it is filled.

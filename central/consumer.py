@@ -22,9 +22,13 @@ still behind: at 1,000 lockers the duplicates outnumbered the events four to one
 (docs/fleet.md). So each process remembers the ``event_id`` of the last
 ``REMEMBERED_EVENTS`` events it stored or found stored, with their seq, and each
 locker's prefix as last read from the database: a duplicate it remembers, at or below
-that prefix, is acknowledged without a database transaction. And an ack that this
-process published for the same locker with the same seq less than ``ACK_REPEAT_S``
-ago is not published again (a locker's resend of ten events gets one ack, not ten).
+that prefix, is acknowledged without a database transaction. Acks to the lockers are
+gathered, the highest prefix per locker, and published every ``ACK_FLUSH_S``, without
+waiting for the broker's confirmation; one that this process published for the same
+locker with the same seq less than ``ACK_REPEAT_S`` ago is not published again (a
+locker's resend of ten events gets one ack, not ten). So a delivery may be acknowledged
+to RabbitMQ before its locker's ack is published: a process killed in between has
+stored the event, and the locker's resend is answered with the prefix.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ RETRY_MIN_S = 0.5
 RETRY_MAX_S = 10.0
 REMEMBERED_EVENTS = 200_000  # event_ids known stored (about 30 MB)
 ACK_REPEAT_S = 1.0  # the same ack to the same locker is not published again sooner
+ACK_FLUSH_S = 0.2  # acks gathered per locker are published this often
 
 
 @dataclass
@@ -70,6 +75,7 @@ class ConsumerStatistics:
     conflicts: int = 0
     invalid: int = 0
     acks_published: int = 0
+    acks_coalesced: int = 0  # replaced by a later prefix of the same locker before a flush
     acks_repeated_skipped: int = 0  # the same ack, published again less than ACK_REPEAT_S ago
     broker_connects: int = 0
     database_failures: int = 0
@@ -137,31 +143,50 @@ class Remembered:
         return Stored(EventOutcome.DUPLICATE, key[0], key[1], acked_seq, acked_boot_id)
 
 
-class AckRepeats:
-    """The last ack published per locker, to skip the same one again within ``window_s``."""
+class Acks:
+    """The acks to publish to the lockers: per locker the highest prefix reached since the
+    last flush (an ack per delivery would be one publish per event and duplicate), and
+    not the same one again within ``window_s``."""
 
     def __init__(
         self, window_s: float = ACK_REPEAT_S, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._window_s = window_s
         self._clock = clock
+        self._pending: dict[LockerKey, Stored] = {}
         self._last: dict[LockerKey, tuple[int, str | None, float]] = {}
+        self.coalesced = 0  # replaced by a higher one of the same locker before a flush
+        self.repeats_skipped = 0  # the same ack as one published less than window_s ago
 
-    def due(self, result: Stored) -> bool:
-        """True (and remembered as published now) unless the same ack went out just now."""
+    def add(self, result: Stored) -> None:
+        """``result``'s prefix is committed in the database."""
         assert result.site is not None and result.locker is not None
-        key, now = (result.site, result.locker), self._clock()
-        last = self._last.get(key)
-        if (
-            last is not None
-            and (last[0], last[1]) == (result.acked_seq, result.acked_boot_id)
-            and now - last[2] < self._window_s
-        ):
-            return False
-        self._last[key] = (result.acked_seq, result.acked_boot_id, now)
-        return True
+        key = (result.site, result.locker)
+        pending = self._pending.get(key)
+        if pending is not None:
+            self.coalesced += 1
+            if pending.acked_seq >= result.acked_seq:
+                return
+        self._pending[key] = result
 
-    def forget(self) -> None:
+    def flush(self) -> list[Stored]:
+        """What to publish now, each remembered as published now."""
+        now, due = self._clock(), []
+        for key, result in self._pending.items():
+            last = self._last.get(key)
+            if (
+                last is not None
+                and (last[0], last[1]) == (result.acked_seq, result.acked_boot_id)
+                and now - last[2] < self._window_s
+            ):
+                self.repeats_skipped += 1
+                continue
+            self._last[key] = (result.acked_seq, result.acked_boot_id, now)
+            due.append(result)
+        self._pending.clear()
+        return due
+
+    def forget_published(self) -> None:
         """A new broker connection: what was published on the old one may be lost."""
         self._last.clear()
 
@@ -181,7 +206,7 @@ class Consumer:
         self._statistics_path = statistics_path
         self._stopping = False
         self._remembered = Remembered()
-        self._ack_repeats = AckRepeats()
+        self._acks = Acks()
         self.stats = ConsumerStatistics()
 
     def stop(self, *_: object) -> None:
@@ -211,16 +236,17 @@ class Consumer:
         self._store.conn  # noqa: B018 - fail here, before taking deliveries, when the DB is down
         connection = pika.BlockingConnection(connection_parameters(self._brokers))
         self.stats.broker_connects += 1
-        self._ack_repeats.forget()
+        self._acks.forget_published()
         try:
             channel = connection.channel()
-            channel.confirm_delivery()  # an ack we publish is on the broker before we go on
             declare(channel)
             channel.basic_qos(prefetch_count=PREFETCH)
             channel.basic_consume(QUEUE, self._on_message)
             log.info("%s consuming %s", self._name, QUEUE)
             while not self._stopping:
-                connection.process_data_events(time_limit=0.5)
+                connection.process_data_events(time_limit=ACK_FLUSH_S)
+                self._flush_acks(channel)
+            self._flush_acks(channel)
         finally:
             if connection.is_open:
                 with contextlib.suppress(pika.exceptions.AMQPError):
@@ -239,10 +265,7 @@ class Consumer:
             EventOutcome.STORED,
             EventOutcome.DUPLICATE,
         ):
-            if self._ack_repeats.due(result):
-                self._publish_ack(channel, result)
-            else:
-                self.stats.acks_repeated_skipped += 1
+            self._acks.add(result)
         channel.basic_ack(method.delivery_tag)
         if self.stats.received % 200 == 0:
             self._write_statistics()
@@ -291,16 +314,23 @@ class Consumer:
                 self.stats.invalid += 1
         return result
 
-    def _publish_ack(self, channel: BlockingChannel, result: Stored) -> None:
-        assert result.site is not None and result.locker is not None
-        ack = {"boot_id": result.acked_boot_id, "seq": result.acked_seq}
-        channel.basic_publish(
-            topics.EXCHANGE,
-            topics.routing_key(topics.locker_topic(result.site, result.locker, "events/ack")),
-            json.dumps(ack).encode(),
-            BasicProperties(content_type="application/json", delivery_mode=2),
-        )
-        self.stats.acks_published += 1
+    def _flush_acks(self, channel: BlockingChannel) -> None:
+        """Publish the acks gathered since the last flush. Without publisher confirms: a
+        lost ack costs only a resend of the locker's (answered with the prefix again), and
+        waiting for the broker to confirm each one (into the locker's replicated session
+        queue) made acks the consumer's bottleneck at 1,000 lockers."""
+        for result in self._acks.flush():
+            assert result.site is not None and result.locker is not None
+            ack = {"boot_id": result.acked_boot_id, "seq": result.acked_seq}
+            channel.basic_publish(
+                topics.EXCHANGE,
+                topics.routing_key(topics.locker_topic(result.site, result.locker, "events/ack")),
+                json.dumps(ack).encode(),
+                BasicProperties(content_type="application/json", delivery_mode=2),
+            )
+            self.stats.acks_published += 1
+        self.stats.acks_coalesced = self._acks.coalesced
+        self.stats.acks_repeated_skipped = self._acks.repeats_skipped
 
     def _write_statistics(self) -> None:
         if self._statistics_path is not None:

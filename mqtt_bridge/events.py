@@ -16,25 +16,27 @@ Delivery rules (shared/notes/reliability-security.md 4.2):
   ``replay`` (from its ``seq``), and when acks have not moved for
   ``resend_unacked_after_s``. Consumers therefore see duplicates, always
   with the seq and event_id of the original, and drop ``seq <= last``.
-* A pass of our own (a reconnect, stalled acks) sends again what it had sent
-  before with at most ``resend_window`` beyond the last ack, not
-  ``events_ahead_of_ack``: the central system most likely holds those events
-  already (it lost an ack, or is slow), and the oldest one is enough to learn
-  where it stands, since its cumulative ack answers a duplicate too. When it
-  did miss them, its acks move and the window slides along. Without this,
+* A pass of our own sends again what it had sent before with at most
+  ``resend_window`` beyond the last ack after a reconnect, and only the oldest
+  unacknowledged event when acks stalled (a probe), not ``events_ahead_of_ack``:
+  the central system most likely holds those events already (it lost an ack,
+  or is slow), and the oldest one is enough to learn where it stands, since
+  its cumulative ack answers a duplicate too. When it did miss them, its acks
+  move and the pass goes on, ``resend_window`` beyond each ack. Without this,
   after a broker restart every locker of a fleet sends its whole backlog
   again, and again whenever acks stall while the consumers work through the
   first copy: the duplicates outgrow the events (seen at 1,000 lockers: three
-  duplicates per stored event and the reconnect storm not over in 60 s).
-  Events never sent, and a ``replay`` the central system asked for, go out
-  with the full window.
+  duplicates per stored event and the reconnect storm not over in 60 s; with
+  windows of 10 at each stall, still three to one). Events never sent, and a
+  ``replay`` the central system asked for, go out with the full window.
 * How often acks stall is bounded too: each stall resend that brings no ack
   doubles the wait before the next (``resend_unacked_after_s``, then twice,
   four times, at most ``STALL_BACKOFF_MAX`` times it), each but the first with
-  up to a quarter added at random so that lockers stalled together drift apart; any ack that
-  moves, or a ``replay``, starts again from ``resend_unacked_after_s``. With
-  the consumers far behind, a fleet resending its windows at a fixed pace fed
-  their queue faster than they drained it (docs/fleet.md, the long profile).
+  up to a quarter added at random so that lockers stalled together drift apart;
+  any ack that moves, or a ``replay``, starts again from
+  ``resend_unacked_after_s``. With the consumers far behind, a fleet resending
+  at a fixed pace fed their queue faster than they drained it (docs/fleet.md,
+  the long profile).
 * While the link is down nothing is published: events wait in SQLite, not in
   paho's memory.
 """
@@ -71,8 +73,9 @@ class EventPump:
         self._monotonic = context.monotonic
         self._link: Link | None = None
         self._cursor = 0
-        # A pass of our own sends again, within resend_window of the ack, up to here.
+        # A pass of our own sends again, within _resend_limit of the ack, up to here.
         self._sent_before = 0
+        self._resend_limit = self._config.resend_window  # 1 after a stall until an ack
         self._epoch = 0  # a new pass or a lost link invalidates a batch read before it
         self._acked_seq = 0
         self._know_acked = False  # read the store's acked_seq before the next pass
@@ -92,11 +95,13 @@ class EventPump:
     def attach(self, link: Link) -> None:
         self._link = link
 
-    def restart_pass(self, from_seq: int = 1, *, asked: bool = False) -> None:
+    def restart_pass(self, from_seq: int = 1, *, asked: bool = False, probe: bool = False) -> None:
         """Send again everything unacknowledged from ``from_seq`` on: with the full window
         when the central system ``asked`` (a replay), else within ``resend_window`` of the
-        last ack up to what was sent before (the module's docstring says why)."""
+        last ack up to what was sent before, or only the oldest until an ack moves when
+        this is a ``probe`` (stalled acks; the module's docstring says why)."""
         self._sent_before = 0 if asked else max(self._sent_before, self._cursor)
+        self._resend_limit = 1 if probe else self._config.resend_window
         self._cursor = min(self._cursor, from_seq - 1)
         self._know_acked = False
         self._epoch += 1
@@ -116,6 +121,7 @@ class EventPump:
             self._acked_seq = seq
             self._last_progress = self._monotonic()
             self._stall_backoff_reset()
+            self._resend_limit = self._config.resend_window
             self._room.set()
 
     def puback(self) -> None:
@@ -175,7 +181,7 @@ class EventPump:
                 return False
             ahead = self._cursor - self._acked_seq
             window = (
-                self._config.resend_window
+                self._resend_limit
                 if self._cursor < self._sent_before
                 else self._config.events_ahead_of_ack
             )
@@ -200,8 +206,8 @@ class EventPump:
         if base is None or step is None or after is None or self._cursor <= self._acked_seq:
             return
         if self._monotonic() - self._last_progress >= after:
-            log.info("no ack for %.0f s: sending the unacknowledged events again", after)
-            self.restart_pass()
+            log.info("no ack for %.0f s: sending the oldest unacknowledged event again", after)
+            self.restart_pass(probe=True)
             self._stall_step = min(step * 2, base * STALL_BACKOFF_MAX)
             self._stall_wait = self._stall_step * (1 + STALL_JITTER * self._random())
             self._stats.stall_resends += 1

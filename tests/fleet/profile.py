@@ -28,6 +28,10 @@ class Profile:
     # a second beside three broker nodes, so the long profile looks every 5 s.
     poll_s: float = 1.0
     status_every_s: float = 1.0
+    # test_soak.py: faults of every kind in a random order for this long, with the load
+    # running for a random time between fault_gap_s between two of them.
+    soak_s: float = 0.0
+    fault_gap_s: tuple[float, float] = (10.0, 20.0)
 
 
 PROFILES = {
@@ -39,6 +43,7 @@ PROFILES = {
         load_s=15.0,
         consumers=2,
         reconnect_within_s=60.0,
+        soak_s=150.0,
     ),
     # paho's loop uses select() (file descriptors below 1024): ~169 lockers per process at
     # most, so 125 each.
@@ -52,6 +57,8 @@ PROFILES = {
         reconnect_within_s=60.0,
         poll_s=5.0,
         status_every_s=3.0,
+        soak_s=1800.0,
+        fault_gap_s=(30.0, 90.0),
     ),
 }
 

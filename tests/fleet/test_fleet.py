@@ -13,43 +13,25 @@ from pathlib import Path
 
 from central.commands import CommandSender
 from central.consumer import brokers_from
-from tests.app.fakes import T0_WALL
-from tests.app.harness import DAY, iso, owner_key
-from tests.domain.helpers import OWNER_KEYS
 
 from .postgres import Postgres
 from .profile import Profile
 from .rabbit import RabbitCluster, mqtt_connections, peak_rate
 from .world import (
+    DRAIN_S,
     SITE,
     Central,
     Fleet,
     all_connected,
     cluster_brokers,
     connected_to,
-    drained,
-    gap_free_report,
+    nothing_lost,
     reconnected,
+    reserve,
     retained_online,
 )
 
 STRANGER = 9000  # a locker the central system does not know
-DRAIN_S = 180.0
-CITIZEN = "11010519491231002X"  # a GB 11643 specimen number
-
-
-def reserve(name: str) -> dict[str, object]:
-    """One certificate per locker, the same command_id every time it is sent."""
-    return {
-        "command_id": f"reserve-{name}",
-        "expires_at": iso(time.time() + 3_600),
-        "application": f"HH-{name}",
-        "owner_key": owner_key(CITIZEN),
-        "key_version": OWNER_KEYS.current,
-        "size": "M",
-        "department": "tax",
-        "deadline": iso(T0_WALL + 3 * DAY),  # the lockers' (fake) clock starts at T0_WALL
-    }
 
 
 def test_faults_lose_nothing(
@@ -149,28 +131,11 @@ def test_faults_lose_nothing(
         time.sleep(profile.load_s / 2)
 
         fleet.stop_load()
-        status = fleet.wait(drained(profile.lockers), DRAIN_S, "every outbox acknowledged")
-        heads = {name: s["head_seq"] for name, s in status["lockers"].items()}
-        assert sum(heads.values()) > profile.lockers  # the load made events everywhere
-        assert gap_free_report(heads, central.stored()) == []
-        assert central.acked() == heads
-        statistics = central.statistics()
-        assert sum(s["conflicts"] for s in statistics) == 0
-        assert sum(s["invalid"] for s in statistics) == 0
-
-        # Every reserve answered, each time with the same compartment, and done once.
-        sender.connect()
-        sender.collect(timeout_s=5.0)
-        sender.close()
-        assert set(sender.replies) == {f"reserve-{name}" for name in fleet.names()}
-        for command_id, replies in sender.replies.items():
-            compartments = {r["reply"].get("compartment") for r in replies}
-            assert all(r["reply"]["ok"] for r in replies), (command_id, replies)
-            assert len(compartments) == 1, (command_id, replies)
-        assert central.count_events("certificate.reserved") == dict.fromkeys(fleet.names(), 1)
+        nothing_lost(fleet, central, sender, DRAIN_S)
 
         # The stranger's events reached the consumers, were refused and stored nowhere.
         assert "L9000" not in central.stored()
+        statistics = central.statistics()
         assert sum(s["unknown_locker"] for s in statistics) > 0
         logs = "".join(consumer.log() for consumer in central.consumers)
         assert f"unknown locker {SITE}/L9000: stored nothing" in logs

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from central.consumer import AckRepeats, Consumer, Remembered
+from central.consumer import Acks, Consumer, Remembered
 from central.store import EventOutcome, InvalidEvent, Store, Stored, parse_event
 
 from .postgres import Postgres, bin_dir
@@ -240,16 +240,26 @@ def test_the_memory_holds_the_most_recent_event_ids_only() -> None:
     assert memory.duplicate(event(2, locker="L2") | {"event_id": events[1]["event_id"]}) is None
 
 
-def test_the_same_ack_is_not_published_again_within_a_second() -> None:
+def test_acks_are_gathered_per_locker_and_not_repeated_within_a_second() -> None:
     now = [100.0]
-    repeats = AckRepeats(window_s=1.0, clock=lambda: now[0])
-    ack = Stored(EventOutcome.DUPLICATE, "hall", "L1", 5, "b1")
-    assert repeats.due(ack)
+    acks = Acks(window_s=1.0, clock=lambda: now[0])
+
+    def ack(seq: int, locker: str = "L1") -> Stored:
+        return Stored(EventOutcome.DUPLICATE, "hall", locker, seq, "b1")
+
+    for result in (ack(3), ack(5), ack(4), ack(5, "L2")):
+        acks.add(result)
+    assert [(a.locker, a.acked_seq) for a in acks.flush()] == [("L1", 5), ("L2", 5)]
+    assert acks.coalesced == 2
+    assert acks.flush() == []  # nothing new
     now[0] += 0.5
-    assert not repeats.due(ack)
-    assert repeats.due(Stored(EventOutcome.STORED, "hall", "L1", 6, "b1"))  # it moved
-    assert repeats.due(Stored(EventOutcome.DUPLICATE, "hall", "L2", 5, "b1"))  # another locker
+    acks.add(ack(5))  # a duplicate answered with the same prefix: just published
+    acks.add(ack(6, "L2"))  # it moved
+    assert [(a.locker, a.acked_seq) for a in acks.flush()] == [("L2", 6)]
+    assert acks.repeats_skipped == 1
     now[0] += 1.0
-    assert repeats.due(Stored(EventOutcome.DUPLICATE, "hall", "L1", 6, "b1"))  # a second later
-    repeats.forget()  # a new connection: the last ack may have been lost with the old one
-    assert repeats.due(Stored(EventOutcome.DUPLICATE, "hall", "L1", 6, "b1"))
+    acks.add(ack(5))  # a second later the same ack goes again (the last may be lost)
+    assert [a.acked_seq for a in acks.flush()] == [5]
+    acks.add(ack(5))
+    acks.forget_published()  # a new connection: the last one may have died with the old
+    assert [a.acked_seq for a in acks.flush()] == [5]

@@ -21,7 +21,11 @@ import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
+from central.commands import CommandSender
 from central.store import Store
+from tests.app.fakes import T0_WALL
+from tests.app.harness import DAY, iso, owner_key
+from tests.domain.helpers import OWNER_KEYS
 
 from .postgres import Postgres
 from .rabbit import RabbitCluster
@@ -29,6 +33,22 @@ from .runner import locker_id
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SITE = "fleet"
+CITIZEN = "11010519491231002X"  # a GB 11643 specimen number
+DRAIN_S = 180.0  # every outbox acknowledged, after the load stopped
+
+
+def reserve(name: str, prefix: str = "reserve") -> dict[str, object]:
+    """One certificate per locker, the same command_id every time it is sent."""
+    return {
+        "command_id": f"{prefix}-{name}",
+        "expires_at": iso(time.time() + 3_600),
+        "application": f"HH-{name}",
+        "owner_key": owner_key(CITIZEN),
+        "key_version": OWNER_KEYS.current,
+        "size": "M",
+        "department": "tax",
+        "deadline": iso(T0_WALL + 3 * DAY),  # the lockers' (fake) clock starts at T0_WALL
+    }
 
 
 @dataclass
@@ -375,6 +395,33 @@ def gap_free_report(
                 f"{name}: head {head}, stored {count} rows, {distinct} seqs, {low}..{high}"
             )
     return problems
+
+
+def nothing_lost(
+    fleet: Fleet, central: Central, sender: CommandSender, drain_s: float, prefix: str = "reserve"
+) -> dict[str, Any]:
+    """What must hold at the end (the load stopped): every outbox acknowledged within
+    ``drain_s``, every seq in PostgreSQL once, the acks at the heads, no conflict, and
+    every reserve the sender sent (``reserve(name, prefix)`` per locker, however many
+    times) answered with one compartment and done once. The last status."""
+    status = fleet.wait(drained(fleet.count), drain_s, "every outbox acknowledged")
+    heads = {name: s["head_seq"] for name, s in status["lockers"].items()}
+    assert sum(heads.values()) > fleet.count  # the load made events everywhere
+    assert gap_free_report(heads, central.stored()) == []
+    assert central.acked() == heads
+    statistics = central.statistics()
+    assert sum(s["conflicts"] for s in statistics) == 0
+    assert sum(s["invalid"] for s in statistics) == 0
+    sender.connect()
+    sender.collect(timeout_s=5.0)
+    sender.close()
+    assert set(sender.replies) == {f"{prefix}-{name}" for name in fleet.names()}
+    for command_id, replies in sender.replies.items():
+        compartments = {r["reply"].get("compartment") for r in replies}
+        assert all(r["reply"]["ok"] for r in replies), (command_id, replies)
+        assert len(compartments) == 1, (command_id, replies)
+    assert central.count_events("certificate.reserved") == dict.fromkeys(fleet.names(), 1)
+    return status
 
 
 def cluster_brokers(cluster: RabbitCluster, kind: str) -> str:
