@@ -84,7 +84,6 @@ class EventPump:
         # after each stall resend until an ack moves.
         self._stall_step = self._config.resend_unacked_after_s
         self._stall_wait = self._stall_step
-        self._random = random.random
         self._in_flight: deque[mqtt.MQTTMessageInfo] = deque()
         self._room = asyncio.Event()
         self._wake = asyncio.Event()
@@ -209,10 +208,5 @@ class EventPump:
             log.info("no ack for %.0f s: sending the oldest unacknowledged event again", after)
             self.restart_pass(probe=True)
             self._stall_step = min(step * 2, base * STALL_BACKOFF_MAX)
-            self._stall_wait = self._stall_step * (1 + STALL_JITTER * self._random())
+            self._stall_wait = self._stall_step * (1 + STALL_JITTER * random.random())
             self._stats.stall_resends += 1
-
-    @property
-    def stall_wait_s(self) -> float | None:
-        """How long acks may stall now before the next resend (doubles while they do)."""
-        return self._stall_wait
