@@ -277,12 +277,19 @@ def drained(count: int) -> Callable[[dict[str, Any]], bool]:
     return check
 
 
+SHOWN_AWAY = 20  # lockers not connected, listed when a wait fails
+
+
 def summary(status: dict[str, Any]) -> str:
     lockers = status.get("lockers", {})
     pending = sum(one["pending"] for one in lockers.values())
+    # The first lockers not connected, as their runners last saw them: what a failed wait
+    # needs to tell a locker still backing off from one refused or one stuck mid-connect.
+    away = [(name, one) for name, one in sorted(lockers.items()) if not one["connected"]]
     return (
         f"{len(lockers)} lockers reported, {status.get('connected')} connected, "
         f"{pending} events pending"
+        + "".join(f"\n  {name}: {one}" for name, one in away[:SHOWN_AWAY])
     )
 
 

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,10 @@ CPU = max(os.sched_getaffinity(0))
 # Measured here, 30 tries a run: 0 to 2 answered with the fix, 10 to 17
 # without it (before the once-on-a-CPU rule; 10 of 10 runs pass with it).
 ALLOWED = 3
+# Outside load (a browser and the demo on the same two cores) has once put a
+# run of 20 over ALLOWED; a defect does it in every run (10 to 17 of 30). So a
+# run over the limit is followed by a second one, and that one decides.
+RUNS = 2
 several_cpus = pytest.mark.skipif(
     len(os.sched_getaffinity(0)) < 2, reason="the held CPU and the master's must differ"
 )
@@ -89,6 +94,20 @@ def split_requests(
     return valid
 
 
+def at_most_allowed(run: Callable[[], list[dict[str, object]]]) -> None:
+    """``run`` gives the tries that went wrong; at most ALLOWED of them, in the first
+    run or, if that one had more, in the next (RUNS in all)."""
+    seen = []
+    for _ in range(RUNS):
+        wrong = run()
+        if len(wrong) <= ALLOWED:
+            return
+        seen.append(wrong)
+    raise AssertionError(
+        f"more than {ALLOWED} of {TRIES} went wrong in each of {RUNS} runs: {seen}"
+    )
+
+
 @several_cpus
 def test_an_inner_pause_is_seen_by_a_line_thread_that_runs_late(make_sim: SimFactory) -> None:
     sim = make_sim(simple_layout(baud=BAUD))
@@ -97,13 +116,19 @@ def test_an_inner_pause_is_seen_by_a_line_thread_that_runs_late(make_sim: SimFac
     pause = (fmt.t15 + fmt.t35) / 2  # 2.86 ms at 9600 8E1: t1.5 = 1.72, t3.5 = 4.01
     hold = pause - fmt.t15 / 2  # stamped this late, the pause would look shorter than t1.5
     starve(front)
-    results = split_requests(
-        front, f"tcp:{front.tcp.address}", pause, (fmt.t15, fmt.t35), TRIES, hold
-    )
-    answered = [r for r in results if r["answered"]]
-    assert len(answered) <= ALLOWED, f"{len(answered)} of {TRIES} were answered: {answered}"
-    outcomes = [t.outcome for t in front.line.transactions()]
-    assert outcomes.count("incomplete") >= TRIES - ALLOWED, outcomes
+
+    def answered() -> list[dict[str, object]]:
+        since = max((t.seq for t in front.line.transactions()), default=0)
+        results = split_requests(
+            front, f"tcp:{front.tcp.address}", pause, (fmt.t15, fmt.t35), TRIES, hold
+        )
+        answered = [r for r in results if r["answered"]]
+        # each one not answered was discarded as incomplete, not lost some other way
+        outcomes = [t.outcome for t in front.line.transactions(since)]
+        assert outcomes.count("incomplete") >= TRIES - len(answered), outcomes
+        return answered
+
+    at_most_allowed(answered)
 
 
 @several_cpus
@@ -114,13 +139,16 @@ def test_a_request_without_a_pause_is_served_by_a_line_thread_that_runs_late(
     front = sim.fronts["bus0"]
     fmt = front.line.format
     starve(front)
-    results = split_requests(
-        front, f"tcp:{front.tcp.address}", fmt.t15 / 4, (0.0, fmt.t15), TRIES, fmt.t15 / 8
-    )
+
+    def unanswered() -> list[dict[str, object]]:
+        results = split_requests(
+            front, f"tcp:{front.tcp.address}", fmt.t15 / 4, (0.0, fmt.t15), TRIES, fmt.t15 / 8
+        )
+        return [r for r in results if not r["answered"]]
+
     # The same limit the other way: a first half stamped early makes a pause
     # of its own (measured: 1 of 20 in one run out of 4 on a busy machine).
-    unanswered = [r for r in results if not r["answered"]]
-    assert len(unanswered) <= ALLOWED, results
+    at_most_allowed(unanswered)
 
 
 def test_an_inner_pause_over_the_pty_is_discarded(make_sim: SimFactory) -> None:
@@ -128,9 +156,12 @@ def test_an_inner_pause_over_the_pty_is_discarded(make_sim: SimFactory) -> None:
     front = sim.fronts["bus0"]
     fmt = front.line.format
     pause = (fmt.t15 + fmt.t35) / 2
-    results = split_requests(front, str(front.pty.link), pause, (fmt.t15, fmt.t35), TRIES)
-    answered = [r for r in results if r["answered"]]
-    assert len(answered) <= ALLOWED, f"{len(answered)} of {TRIES} were answered: {answered}"
+
+    def answered() -> list[dict[str, object]]:
+        results = split_requests(front, str(front.pty.link), pause, (fmt.t15, fmt.t35), TRIES)
+        return [r for r in results if r["answered"]]
+
+    at_most_allowed(answered)
 
 
 @several_cpus
