@@ -97,6 +97,10 @@ class MqttBridge:
         self._publisher: StatePublisher | None = None
         self._boot_id = ""
         self._own_boots: set[str] = set()  # earlier starts of this locker, seen on status
+        # Brokers that have delivered this start's own status back: one that then delivers
+        # another boot's status had it published after ours (_watch_status).
+        self._status_back_from: set[str] = set()
+        self._refused = False  # the current attempt was refused (counted once)
 
     @property
     def topics(self) -> Topics:
@@ -202,6 +206,7 @@ class MqttBridge:
                     self._stats.connected = True
                     self._stats.broker = str(broker)
                     log.info("connected to %s (session present: %s)", broker, session_present)
+                    self._refused = False
                     self._online.set()
                     pump.restart_pass()
                     publisher.republish()
@@ -209,6 +214,15 @@ class MqttBridge:
                     if self._stats.connected:
                         self._stats.disconnects += 1
                         log.warning("disconnected: %s", reason)
+                    elif not self._refused:
+                        # An attempt that ended with neither a refusal nor a connection: the
+                        # broker took the TCP connection and never answered CONNECT (paho
+                        # gives up after keepalive_s), or closed it before our subscriptions
+                        # were granted. A failed attempt, counted as one.
+                        self._stats.connect_failures += 1
+                        self._stats.last_error = f"connection ended before it was made: {reason}"
+                        log.warning("the connection ended before it was made: %s", reason)
+                    self._refused = False
                     if conflict:
                         log.warning(
                             "%s: client id %s still in use elsewhere; next attempt in %d s or so",
@@ -221,6 +235,8 @@ class MqttBridge:
                     pump.link_lost()
                 case ConnectRefused(reason=reason, broker=broker):
                     self._stats.connect_failures += 1
+                    # paho reports the end of a refused connection as a disconnect too
+                    self._refused = True
                     log.warning("cannot connect to %s: %s", broker, reason)
                 case Received(message=message):
                     if message.topic == self._topics.events_ack:
@@ -253,7 +269,9 @@ class MqttBridge:
         """A status under our own topic: ours, an earlier start's, or another locker's."""
         assert self._link is not None
         boot_id = _boot_id_of(message.payload)
-        if boot_id is not None and boot_id != self._boot_id and boot_id not in self._own_boots:
+        if boot_id == self._boot_id:
+            self._status_back_from.add(message.broker)
+        elif boot_id is not None and boot_id not in self._own_boots:
             try:
                 own = await self._port.known_boot(boot_id)
             except Exception as exc:
@@ -263,6 +281,19 @@ class MqttBridge:
                 own = True  # no alarm on a guess
             if own:
                 self._own_boots.add(boot_id)
+            elif message.broker not in self._status_back_from:
+                # Published before ours reached this broker: an earlier holder of the id
+                # (a locker replaced by a new one on a new database), or a status left long
+                # ago on a node whose retained store is its own. History, not a sign; a
+                # holder that is alive publishes again after us and is seen then.
+                log.warning(
+                    "a status under our topic from boot %s, which is not this locker's, "
+                    "published on %s before ours: an earlier holder of client id %s (a "
+                    "replaced locker?); an alarm only if it comes again after ours",
+                    boot_id,
+                    message.broker,
+                    self._config.mqtt_client_id,
+                )
             else:
                 self._link.taken_over()
                 log.error(

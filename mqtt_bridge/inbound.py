@@ -39,6 +39,7 @@ class Inbound:
     response_topic: str | None
     correlation_data: bytes | None
     generation: int  # which connection it arrived on; a PUBACK is only sent on that one
+    broker: str = ""  # host:port of the broker that delivered it
 
 
 @dataclass(frozen=True)

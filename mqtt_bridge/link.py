@@ -353,6 +353,7 @@ class Link:
                     response_topic=response_topic if isinstance(response_topic, str) else None,
                     correlation_data=bytes(correlation) if correlation is not None else None,
                     generation=self._generation,
+                    broker=str(self.reconnects.broker),
                 )
             )
         )

@@ -26,9 +26,13 @@ cloned SD card) then take it from each other at every reconnect, each one's
 commands landing on the other's session. A connection that merely ends soon
 after it began proves nothing (a flapping link does that too), so the signs
 are decisive ones: the reason "Session taken over", or a ``status`` on the
-locker's own topic from a boot that is not one of its own (``bridge.py``
-reads it; the other holder publishes its status as soon as it connects, and
-it is retained). One sign raises the conflict: the alarm
+locker's own topic from a boot that is not one of its own, delivered by a
+broker that had already delivered this start's own status back, so published
+after ours (``bridge.py`` reads it; the other holder publishes its status as
+soon as it connects, and it is retained). A status published before ours
+reached that broker is history, not a sign: the locker this one replaced, on
+a new database, or one left on a cluster node whose retained store is its
+own. One sign raises the conflict: the alarm
 ``client_id_conflict`` and a wait of ``takeover_backoff_s`` (jittered the
 same way) before every attempt, so that the other holder keeps the session
 most of the time instead of both losing it every second. The conflict ends

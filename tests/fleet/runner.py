@@ -19,8 +19,8 @@ writes the event loop's stack to the runner's log (``faulthandler``: it works ev
 the event loop is stuck), which the tests ask for when a wait times out. Every
 second the runner writes ``--status`` (JSON): per locker whether its link is
 connected, its outbox's head and acked seq and pending count, its connects, failed
-attempts, disconnects and last error so far, and the process's CPU seconds, RSS and
-thread count.
+attempts, disconnects, last error, takeover signs and alarms so far, and the
+process's CPU seconds, RSS and thread count.
 
     python -m tests.fleet.runner --dir DIR --site fleet --first 0 --count 50 \\
         --brokers 127.0.0.1:1883,127.0.0.1:1884 --status DIR/status.json
@@ -146,6 +146,8 @@ class FleetLocker:
             "connect_failures": int(figures.get("connect_failures", 0)),
             "disconnects": int(figures.get("disconnects", 0)),
             "last_error": figures.get("last_error"),
+            "takeovers": int(figures.get("takeovers", 0)),
+            "alarms": list(figures.get("alarms", ())),
         }
 
 

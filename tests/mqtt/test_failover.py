@@ -1,9 +1,12 @@
 """A list of brokers (``[mqtt] brokers``): the locker moves to the second when the first
 is killed, and back when the second is, and the central system, subscribed on both,
-gets every event (each locker's seq gap-free) with the outbox drained at the end."""
+gets every event (each locker's seq gap-free) with the outbox drained at the end; and
+past a broker that takes connections and never answers them."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from pathlib import Path
 
 from mqtt_bridge import Broker
@@ -76,4 +79,53 @@ async def test_the_locker_moves_to_the_next_broker_and_back_and_loses_nothing(
     assert all(d["event_id"] == shared[d["seq"] - 1]["event_id"] for d in on_second.duplicates)
     assert await pending(locker) == 0
     assert stats.connects == 3 and stats.alarms == ()
+    await locker.close()
+
+
+async def test_a_broker_that_takes_the_connection_and_never_answers_is_a_failed_attempt(
+    tmp_path: Path, db_path: Path, contract, protocol: str
+) -> None:
+    """A listener that accepts TCP and never sends CONNACK (a hung broker, a proxy whose
+    upstream is gone): each attempt there ends after keepalive_s, counts as a failed
+    attempt (no disconnect: the locker was never connected), and the locker moves on."""
+    silent = socket.create_server(("127.0.0.1", 0))
+    silent.settimeout(0.2)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:  # holds every connection open and reads nothing
+        while not stop.is_set():
+            try:
+                held.append(silent.accept()[0])
+            except TimeoutError:
+                continue
+
+    listener = threading.Thread(target=accept, daemon=True)
+    listener.start()
+    second = Mosquitto(tmp_path / "second", protocol=protocol)
+    second.start()
+    locker = await Locker.start(db_path)
+    config = bridge_config(
+        silent.getsockname()[1],
+        protocol,
+        failover=(Broker("127.0.0.1", second.port),),
+        keepalive_s=1,
+        reconnect_max_s=2,
+    )
+    bridge = bridge_for(locker, config)
+    try:
+        async with running(bridge, connected=False):
+            await _until(lambda: bridge.statistics().connected, 30)
+            stats = bridge.statistics()
+    finally:
+        stop.set()
+        listener.join(timeout=5)
+        for connection in held:
+            connection.close()
+        silent.close()
+        second.kill()
+    assert stats.broker == f"127.0.0.1:{second.port}"
+    assert len(held) == 1  # the one attempt at the silent broker, then the next broker
+    assert stats.connect_failures == 1 and stats.disconnects == 0
+    assert stats.last_error is not None and "before it was made" in stats.last_error
     await locker.close()

@@ -2,17 +2,21 @@
 other's session when it connects; both must see it (the other's retained status, from a
 boot not their own), raise ``client_id_conflict`` and back off instead of taking it
 every second (docs/fleet.md, "A client id used twice"). And one locker alone, restarted,
-finds only its own earlier boots on its status and raises nothing."""
+finds only its own earlier boots on its status and raises nothing; nor does a locker that
+replaced another (a new database on the same id), finding its predecessor's status."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
+
+import pytest
 
 from mqtt_bridge import CLIENT_ID_CONFLICT, MqttBridge
 from tests.app.harness import Locker
 
-from .harness import bridge_config, bridge_for, running
+from .harness import WAIT_S, bridge_config, bridge_for, running
 from .test_events import _until
 
 BACKOFF_S = 8  # the waits are 4 to 8 s
@@ -60,3 +64,29 @@ async def test_a_locker_restarted_on_its_own_id_raises_no_alarm(
         await _until(lambda: earlier in bridge._own_boots)
         assert not alarmed(bridge) and bridge.statistics().takeovers == 0
     await locker.close()
+
+
+async def test_a_locker_replacing_another_on_its_id_raises_no_alarm(
+    broker, tmp_path: Path, contract, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new locker (a new database) on the id of one that is gone finds the predecessor's
+    retained status, published before its own: history, not a sign. Its connection lost
+    afterwards, it comes back after the usual back-off, not after takeover_backoff_s."""
+    config = bridge_config(broker.port, broker.protocol, takeover_backoff_s=300)
+    predecessor = await Locker.start(tmp_path / "predecessor.db")
+    gone = str(predecessor.service.runner.boot_id)
+    async with running(bridge_for(predecessor, config)):
+        pass  # leaves its retained status: offline, reason shutdown, its boot id
+    await predecessor.close()
+    successor = await Locker.start(tmp_path / "successor.db")
+    bridge = bridge_for(successor, config)
+    caplog.set_level(logging.WARNING, logger="mqtt_bridge")
+    async with running(bridge):
+        await _until(lambda: f"from boot {gone}" in caplog.text)
+        broker.kill()
+        broker.start()  # an empty broker on the same port: the connection is lost
+        await _until(lambda: bridge.statistics().connects == 2, WAIT_S)
+        stats = bridge.statistics()
+    assert "before ours" in caplog.text
+    assert stats.alarms == () and stats.takeovers == 0
+    await successor.close()
