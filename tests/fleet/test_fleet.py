@@ -25,6 +25,7 @@ from .world import (
     all_connected,
     cluster_brokers,
     connected_to,
+    connection_cap,
     nothing_lost,
     reconnected,
     reserve,
@@ -125,8 +126,9 @@ def test_faults_lose_nothing(
             f"the kill; all {profile.lockers} lockers connected by "
             f"{(back - ready).total_seconds():.1f} s after the last node booted; the brokers "
             f"accepted {len(accepted)} MQTT connections, at most {peak_rate(accepted)} in any "
-            "second"
+            f"second (the cap: {connection_cap(profile.lockers + 1):.1f})"
         )
+        assert peak_rate(accepted) <= connection_cap(profile.lockers + 1)  # and the stranger
         central.start_consumer(profile.consumers)
         time.sleep(profile.load_s / 2)
 

@@ -32,6 +32,7 @@ from .world import (
     all_connected,
     cluster_brokers,
     connected_to,
+    connection_cap,
     nothing_lost,
     reconnected,
     reserve,
@@ -104,6 +105,7 @@ class Soak:
             f"kill, all connected {(back - ready).total_seconds():.1f} s after the last boot, "
             f"{len(accepted)} MQTT connections, at most {peak_rate(accepted)} in a second"
         )
+        assert peak_rate(accepted) <= connection_cap(self.fleet.count), self.done[-1]
 
     def load(self) -> None:
         time.sleep(self.rng.uniform(*self.profile.fault_gap_s))

@@ -29,7 +29,7 @@ from tests.domain.helpers import OWNER_KEYS
 
 from .postgres import Postgres
 from .rabbit import RabbitCluster
-from .runner import locker_id
+from .runner import LINK_SETTINGS, locker_id
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SITE = "fleet"
@@ -429,6 +429,16 @@ def nothing_lost(
         assert len(compartments) == 1, (command_id, replies)
     assert central.count_events("certificate.reserved") == dict.fromkeys(fleet.names(), 1)
     return status
+
+
+# The busiest second of MQTT connections the nodes may accept after a cluster restart
+# (docs/fleet.md, "Reconnect storms"): three times the average, 2 N / reconnect_max_s,
+# that the lockers' jittered back-off gives. Retrying in lockstep, all N would come at once.
+STORM_PEAK_FACTOR = 3.0
+
+
+def connection_cap(lockers: int) -> float:
+    return STORM_PEAK_FACTOR * 2 * lockers / float(LINK_SETTINGS["reconnect_max_s"])
 
 
 def cluster_brokers(cluster: RabbitCluster, kind: str) -> str:
