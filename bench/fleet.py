@@ -41,7 +41,15 @@ from paho.mqtt.enums import CallbackAPIVersion
 from mqtt_bridge.link import tcp_no_delay
 from tests.fleet.profile import PROFILES
 from tests.fleet.rabbit import RabbitCluster, mqtt_connections, peak_rate
-from tests.fleet.world import SITE, Fleet, all_connected, drained, reconnected
+from tests.fleet.world import (
+    SITE,
+    Fleet,
+    all_connected,
+    busiest_node,
+    connected_to,
+    drained,
+    reconnected,
+)
 from tests.mqtt.broker import Mosquitto
 
 from .harness import machine, markdown_table, percentile, replace_block
@@ -245,7 +253,8 @@ def measure(brokers: Brokers, count: int, directory: Path, window_s: float) -> R
 
 
 def recoveries(cluster: RabbitCluster, count: int, directory: Path) -> list[Recovery]:
-    """On one fleet of ``count``: node 2 killed, then the whole cluster restarted."""
+    """On one fleet of ``count``: a node killed (node 2 or 3, whichever holds more lockers),
+    then the whole cluster restarted."""
     fleet = Fleet(
         directory / f"recovery-{count}",
         ",".join(f"127.0.0.1:{n.mqtt_port}" for n in cluster.nodes),
@@ -261,17 +270,19 @@ def recoveries(cluster: RabbitCluster, count: int, directory: Path) -> list[Reco
     try:
         fleet.wait(all_connected(count), 300, f"{count} lockers connected")
         time.sleep(10.0)
-        moved = {name for i, name in enumerate(fleet.names()) if i % 3 == 1}
         before = fleet.status()
+        # not node 1, the central's; of the others, the one with the most lockers
+        victim = busiest_node(cluster, before, among=[2, 3])
+        moved = connected_to(before, victim.mqtt_port)
         started = time.monotonic()
-        cluster.kill(2)
+        cluster.kill(victim.index)
         fleet.wait(reconnected(before, moved, count), 300, "back after a node kill")
         connected = time.monotonic() - started
         fleet.stop_load()
         fleet.wait(drained(count), 300, "drained after a node kill")
-        found.append(Recovery("node 2 killed (kill -9)", count, connected,
-                              time.monotonic() - started))
-        cluster.start(2)
+        found.append(Recovery(f"node {victim.index} killed (kill -9), {len(moved)} lockers on it",
+                              count, connected, time.monotonic() - started))
+        cluster.start(victim.index)
         central.close()
         # The whole cluster: killed, started; timed from the last node's boot.
         killed_at = datetime.now(UTC)

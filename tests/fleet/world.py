@@ -28,7 +28,7 @@ from tests.app.harness import DAY, iso, owner_key
 from tests.domain.helpers import OWNER_KEYS
 
 from .postgres import Postgres
-from .rabbit import RabbitCluster
+from .rabbit import Node, RabbitCluster
 from .runner import LINK_SETTINGS, locker_id
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -243,6 +243,17 @@ def connected_to(status: dict[str, Any], port: int) -> set[str]:
         for name, locker in status["lockers"].items()
         if locker["connected"] and str(locker.get("broker") or "").endswith(f":{port}")
     }
+
+
+def busiest_node(
+    cluster: RabbitCluster, status: dict[str, Any], among: list[int] | None = None
+) -> Node:
+    """Of the running nodes (numbers in ``among``, default all), the one with the most
+    lockers connected in ``status``: the node to kill. Not a fixed one: a node can refuse
+    its whole share at the start (RabbitMQ answers "server unavailable" while its MQTT
+    client id tracker is not ready), and those lockers start on the next node."""
+    nodes = [node for node in cluster.running_nodes() if among is None or node.index in among]
+    return max(nodes, key=lambda node: len(connected_to(status, node.mqtt_port)))
 
 
 def reconnected(
