@@ -12,6 +12,10 @@ The broker is a RabbitMQ cluster whose MQTT plugin the lockers connect to (MQTT
                 ``lockers.v1.*.*.events``, shared by every consumer process
                 (competing consumers); each event stored, then acknowledged to the
                 broker
+  mqtt_consumer.py  the same on an MQTT 5 broker instead of RabbitMQ: the processes
+                share the events through the shared subscription
+                ``$share/central/lockers/v1/+/+/events``, each event stored, then its
+                PUBACK sent
   store.py      PostgreSQL: events stored idempotently by ``event_id``; per locker
                 the contiguous prefix of stored seqs, which is what the locker is
                 told (``events/ack``), whichever process stored which event

@@ -2,11 +2,13 @@
 
   python -m central init-db  --dsn DSN
   python -m central register --dsn DSN SITE/LOCKER [SITE/LOCKER ...]
-  python -m central consume  --dsn DSN --amqp HOST:PORT[,HOST:PORT...] --name NAME
-                             [--statistics FILE]
+  python -m central consume  --dsn DSN (--amqp | --mqtt) HOST:PORT[,HOST:PORT...]
+                             --name NAME [--statistics FILE]
 
 ``consume`` runs until SIGTERM or SIGINT; run it as several processes to share the
-events (competing consumers).
+events (competing consumers): ``--amqp``, RabbitMQ's nodes (a quorum queue bound to
+``amq.topic``: consumer.py); ``--mqtt``, an MQTT 5 broker's (a shared subscription:
+mqtt_consumer.py). Give a restarted process the ``--name`` it had.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 from .consumer import Consumer, brokers_from, install_signal_handlers
+from .mqtt_consumer import MqttConsumer
 from .store import Store
 
 
@@ -30,15 +33,23 @@ def main(argv: list[str] | None = None) -> int:
     register.add_argument("lockers", nargs="+", metavar="SITE/LOCKER")
     consume = commands.add_parser("consume", help="store events and acknowledge them")
     consume.add_argument("--dsn", required=True)
-    consume.add_argument("--amqp", required=True, help="HOST:PORT of each node, comma-separated")
+    where = consume.add_mutually_exclusive_group(required=True)
+    where.add_argument("--amqp", help="RabbitMQ: HOST:PORT of each node, comma-separated")
+    where.add_argument(
+        "--mqtt", help="an MQTT 5 broker: HOST:PORT of each broker to try, comma-separated"
+    )
     consume.add_argument("--name", required=True, help="this process's name (stored_by)")
     consume.add_argument("--statistics", type=Path, help="a JSON file of counters")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("pika").setLevel(logging.WARNING)
     if args.command == "consume":
-        consumer = Consumer(
-            brokers_from(args.amqp), args.dsn, name=args.name, statistics_path=args.statistics
+        kind = Consumer if args.amqp else MqttConsumer
+        consumer = kind(
+            brokers_from(args.amqp or args.mqtt),
+            args.dsn,
+            name=args.name,
+            statistics_path=args.statistics,
         )
         install_signal_handlers(consumer)
         consumer.run()

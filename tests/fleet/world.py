@@ -102,6 +102,7 @@ class Fleet:
     # the runner's defaults (FLEET_POLL_S / FLEET_STATUS_EVERY_S, or 1 s)
     poll_s: float | None = None
     status_every_s: float | None = None
+    protocol: str = "3.1.1"  # the lockers' [mqtt] protocol: RabbitMQ 3.10 speaks 3.1.1 only
     runners: list[Child] = field(default_factory=list)
 
     def status_path(self, n: int) -> Path:
@@ -135,6 +136,8 @@ class Fleet:
                         str(self.event_interval),
                         "--status",
                         str(self.status_path(n)),
+                        "--protocol",
+                        self.protocol,
                         *self._settings(),
                     ],
                     self.directory,
@@ -310,7 +313,8 @@ class Central:
 
     directory: Path
     postgres: Postgres
-    amqp: str
+    amqp: str  # RabbitMQ's nodes; or, with ``mqtt``, unused
+    mqtt: str | None = None  # an MQTT 5 broker: the consumers share a subscription there
     consumers: list[Child] = field(default_factory=list)
 
     def init(self, lockers: list[str]) -> None:
@@ -331,8 +335,7 @@ class Central:
                 "consume",
                 "--dsn",
                 self.postgres.dsn,
-                "--amqp",
-                self.amqp,
+                *(("--mqtt", self.mqtt) if self.mqtt else ("--amqp", self.amqp)),
                 "--name",
                 f"consumer{n}",
                 "--statistics",
@@ -415,13 +418,9 @@ def gap_free_report(
     return problems
 
 
-def nothing_lost(
-    fleet: Fleet, central: Central, sender: CommandSender, drain_s: float, prefix: str = "reserve"
-) -> dict[str, Any]:
-    """What must hold at the end (the load stopped): every outbox acknowledged within
-    ``drain_s``, every seq in PostgreSQL once, the acks at the heads, no conflict, and
-    every reserve the sender sent (``reserve(name, prefix)`` per locker, however many
-    times) answered with one compartment and done once. The last status."""
+def every_event_stored(fleet: Fleet, central: Central, drain_s: float) -> dict[str, Any]:
+    """The events' part of ``nothing_lost``: every outbox acknowledged within ``drain_s``,
+    every seq in PostgreSQL once, the acks at the heads, no conflict. The last status."""
     status = fleet.wait(drained(fleet.count), drain_s, "every outbox acknowledged")
     heads = {name: s["head_seq"] for name, s in status["lockers"].items()}
     assert sum(heads.values()) > fleet.count  # the load made events everywhere
@@ -430,6 +429,17 @@ def nothing_lost(
     statistics = central.statistics()
     assert sum(s["conflicts"] for s in statistics) == 0
     assert sum(s["invalid"] for s in statistics) == 0
+    return status
+
+
+def nothing_lost(
+    fleet: Fleet, central: Central, sender: CommandSender, drain_s: float, prefix: str = "reserve"
+) -> dict[str, Any]:
+    """What must hold at the end (the load stopped): every outbox acknowledged within
+    ``drain_s``, every seq in PostgreSQL once, the acks at the heads, no conflict, and
+    every reserve the sender sent (``reserve(name, prefix)`` per locker, however many
+    times) answered with one compartment and done once. The last status."""
+    status = every_event_stored(fleet, central, drain_s)
     sender.connect()
     sender.collect(timeout_s=5.0)
     sender.close()
