@@ -1,9 +1,8 @@
 """Client ids on the cluster (issue 15, "Bad input at fleet scale"; docs/fleet.md, "A client
 id used twice"): a fleet that replaced an earlier one on the same client ids (new
 databases; the cluster kept the old sessions and the old retained statuses) raises no
-alarm and comes back from a node kill in seconds; a clone of one of its lockers (a
-second process on the same id) makes both holders raise ``client_id_conflict`` and
-leaves the others alone.
+alarm and comes back from a node kill in seconds. (A clone on the cluster is not
+tested here: docs/fleet.md says what was seen.)
 """
 
 from __future__ import annotations
@@ -25,8 +24,6 @@ from .world import (
     reconnected,
 )
 
-CLONE_ALARM_S = 60.0  # the clone and the original each see the other within a few rounds
-
 
 def alarmed(status: dict[str, Any]) -> set[str]:
     return {
@@ -34,25 +31,23 @@ def alarmed(status: dict[str, Any]) -> set[str]:
     }
 
 
-def test_replaced_lockers_raise_nothing_and_a_clone_is_caught(
+def test_replaced_lockers_raise_nothing_and_come_back_from_a_node_kill(
     profile: Profile, cluster: RabbitCluster, world_dir: Path
 ) -> None:
     brokers = cluster_brokers(cluster, "mqtt")
 
-    def fleet(tag: str, count: int = profile.lockers, first: int = 0) -> Fleet:
+    def fleet(tag: str) -> Fleet:
         return Fleet(
             world_dir / tag,
             brokers,
-            count,
-            processes=min(profile.runner_processes, count),
+            profile.lockers,
+            processes=profile.runner_processes,
             event_interval=profile.event_interval_s,
-            first=first,
             poll_s=profile.poll_s,
             status_every_s=profile.status_every_s,
         )
 
     earlier, now = fleet("earlier"), fleet("now")
-    clone = fleet("clone", count=1)
     starting_s = 120 + 0.25 * profile.lockers  # a runner opens its databases one by one
     try:
         # 1. The earlier fleet connects and stops: the cluster keeps its sessions (quorum
@@ -85,24 +80,6 @@ def test_replaced_lockers_raise_nothing_and_a_clone_is_caught(
             f"{profile.lockers} connected again after {time.monotonic() - killed:.1f} s"
         )
         assert alarmed(now.status()) == set()
-
-        # 4. A clone of the first locker (another machine, its own database, the same id):
-        # the two take the session from each other until both raise the alarm.
-        clone.start()
-        deadline = time.monotonic() + CLONE_ALARM_S
-        while time.monotonic() < deadline:
-            if alarmed(now.status()) == {"L0000"} and alarmed(clone.status()) == {"L0000"}:
-                break
-            time.sleep(1.0)
-        original, copy = now.status()["lockers"]["L0000"], clone.status()["lockers"]["L0000"]
-        assert CLIENT_ID_CONFLICT in original["alarms"], original
-        assert CLIENT_ID_CONFLICT in copy["alarms"], copy
-        assert alarmed(now.status()) == {"L0000"}  # the others are left alone
-        print(
-            f"clone: both holders alarmed after {CLONE_ALARM_S - (deadline - time.monotonic()):.1f}"
-            f" s; connects {original['connects']} and {copy['connects']}"
-        )
     finally:
         earlier.stop()
         now.stop()
-        clone.stop()
