@@ -260,12 +260,7 @@ class Consumer:
         body: bytes,
     ) -> None:
         self.stats.received += 1
-        result = self.handle(method.routing_key, body)
-        if result.acked_seq > 0 and result.outcome in (
-            EventOutcome.STORED,
-            EventOutcome.DUPLICATE,
-        ):
-            self._acks.add(result)
+        self._note_prefix(self.handle(method.routing_key, body))
         channel.basic_ack(method.delivery_tag)
         if self.stats.received % 200 == 0:
             self._write_statistics()
@@ -319,18 +314,34 @@ class Consumer:
         lost ack costs only a resend of the locker's (answered with the prefix again), and
         waiting for the broker to confirm each one (into the locker's replicated session
         queue) made acks the consumer's bottleneck at 1,000 lockers."""
+        for topic, ack in self._due_acks():
+            channel.basic_publish(
+                topics.EXCHANGE,
+                topics.routing_key(topic),
+                ack,
+                BasicProperties(content_type="application/json", delivery_mode=2),
+            )
+
+    def _note_prefix(self, result: Stored) -> None:
+        """A delivery handled: its locker's prefix, once committed, is to be acked."""
+        if result.acked_seq > 0 and result.outcome in (
+            EventOutcome.STORED,
+            EventOutcome.DUPLICATE,
+        ):
+            self._acks.add(result)
+
+    def _due_acks(self) -> list[tuple[str, bytes]]:
+        """The acks to publish now, as (MQTT topic, payload), counted as published."""
+        due = []
         for result in self._acks.flush():
             assert result.site is not None and result.locker is not None
             ack = {"boot_id": result.acked_boot_id, "seq": result.acked_seq}
-            channel.basic_publish(
-                topics.EXCHANGE,
-                topics.routing_key(topics.locker_topic(result.site, result.locker, "events/ack")),
-                json.dumps(ack).encode(),
-                BasicProperties(content_type="application/json", delivery_mode=2),
-            )
+            topic = topics.locker_topic(result.site, result.locker, "events/ack")
+            due.append((topic, json.dumps(ack).encode()))
             self.stats.acks_published += 1
         self.stats.acks_coalesced = self._acks.coalesced
         self.stats.acks_repeated_skipped = self._acks.repeats_skipped
+        return due
 
     def _write_statistics(self) -> None:
         if self._statistics_path is not None:

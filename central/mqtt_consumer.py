@@ -27,10 +27,7 @@ gathered and de-duplicated as on RabbitMQ (``consumer.Acks``).
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-from collections.abc import Sequence
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import psycopg
@@ -40,7 +37,6 @@ from paho.mqtt.properties import Properties
 
 from . import topics
 from .consumer import ACK_FLUSH_S, Consumer
-from .store import EventOutcome
 
 log = logging.getLogger("central.mqtt_consumer")
 
@@ -51,17 +47,8 @@ KEEPALIVE_S = 10
 
 
 class MqttConsumer(Consumer):
-    def __init__(
-        self,
-        brokers: Sequence[tuple[str, int]],
-        dsn: str,
-        *,
-        name: str,
-        statistics_path: Path | None = None,
-    ) -> None:
-        super().__init__(brokers, dsn, name=name, statistics_path=statistics_path)
-        self._database_error: psycopg.Error | None = None
-        self._attempts = 0  # each connection attempt goes to the next broker of the list
+    _database_error: psycopg.Error | None = None  # a failed transaction, raised by the loop
+    _attempts = 0  # each connection attempt goes to the next broker of the list
 
     def _consume(self) -> None:
         self._store.conn  # noqa: B018 - fail here, before taking deliveries, when the DB is down
@@ -107,24 +94,11 @@ class MqttConsumer(Consumer):
         except psycopg.Error as exc:
             self._database_error = exc
             return
-        if result.acked_seq > 0 and result.outcome in (
-            EventOutcome.STORED,
-            EventOutcome.DUPLICATE,
-        ):
-            self._acks.add(result)
+        self._note_prefix(result)
         client.ack(message.mid, message.qos)
         if self.stats.received % 200 == 0:
             self._write_statistics()
 
     def _flush_mqtt_acks(self, client: mqtt.Client) -> None:
-        for result in self._acks.flush():
-            assert result.site is not None and result.locker is not None
-            ack = {"boot_id": result.acked_boot_id, "seq": result.acked_seq}
-            client.publish(
-                topics.locker_topic(result.site, result.locker, "events/ack"),
-                json.dumps(ack),
-                qos=1,
-            )
-            self.stats.acks_published += 1
-        self.stats.acks_coalesced = self._acks.coalesced
-        self.stats.acks_repeated_skipped = self._acks.repeats_skipped
+        for topic, ack in self._due_acks():
+            client.publish(topic, ack, qos=1)
