@@ -210,7 +210,16 @@ class MqttBridge:
                     self._online.set()
                     pump.restart_pass()
                     publisher.republish()
-                case Disconnected(reason=reason, conflict=conflict):
+                case Disconnected(reason=reason, conflict=conflict, sign=sign):
+                    if sign is not None:
+                        log.error(
+                            "alarm %s: %s: another client uses client id %s (a cloned "
+                            "locker?); reconnecting only every %d s",
+                            CLIENT_ID_CONFLICT,
+                            sign,
+                            self._config.mqtt_client_id,
+                            self._config.takeover_backoff_s,
+                        )
                     if self._stats.connected:
                         self._stats.disconnects += 1
                         log.warning("disconnected: %s", reason)
@@ -223,7 +232,7 @@ class MqttBridge:
                         self._stats.last_error = f"connection ended before it was made: {reason}"
                         log.warning("the connection ended before it was made: %s", reason)
                     self._refused = False
-                    if conflict:
+                    if conflict and sign is None:
                         log.warning(
                             "%s: client id %s still in use elsewhere; next attempt in %d s or so",
                             CLIENT_ID_CONFLICT,

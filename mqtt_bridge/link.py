@@ -50,7 +50,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from .config import BridgeConfig
 from .inbound import Inbound
-from .reconnect import Attempt, Broker, Reconnects
+from .reconnect import CLOSED_BY_BROKER, Attempt, Broker, Reconnects
 
 log = logging.getLogger("mqtt_bridge.link")
 
@@ -72,6 +72,7 @@ class ConnectRefused:
 class Disconnected:
     reason: str
     conflict: bool  # our client id is in use elsewhere (reconnect.py)
+    sign: str | None = None  # this end completed a takeover sign (reconnect.py): which
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,15 @@ class _Client(mqtt.Client):
 
     loop_ended: Callable[[BaseException | None], None]  # set before loop_start()
     next_attempt: Callable[[], Attempt]
+    # The broker ended the connection in order (a read found the end of the stream),
+    # rather than a reset or our keepalive: paho reports all of these alike.
+    closed_by_peer = False
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        data = super()._sock_recv(bufsize)
+        if not data:
+            self.closed_by_peer = True
+        return data
 
     def _reconnect_wait(self) -> None:
         # paho calls this before every reconnect attempt; reconnect() then uses
@@ -305,6 +315,7 @@ class Link:
             self._deliver(ConnectRefused(str(reason_code), self.reconnects.broker))
             return
         self._generation += 1
+        self._client.closed_by_peer = False
         self.reconnects.connected(time.monotonic())
         # Always subscribe: the session may be new (expired, or the broker lost it).
         # "Connected" waits for the SUBACK, so that a command sent after it is ours.
@@ -328,8 +339,10 @@ class Link:
         properties: Properties | None,
     ) -> None:
         reason = str(reason_code)
-        self.reconnects.disconnected(time.monotonic(), reason=reason)
-        self._deliver(Disconnected(reason, self.reconnects.conflict))
+        if not flags.is_disconnect_packet_from_server and self._client.closed_by_peer:
+            reason = CLOSED_BY_BROKER  # paho's "Unspecified error" for an orderly close
+        sign = self.reconnects.disconnected(time.monotonic(), reason=reason)
+        self._deliver(Disconnected(reason, self.reconnects.conflict, sign))
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         props = msg.properties

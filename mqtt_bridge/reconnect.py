@@ -24,19 +24,38 @@ connection, in MQTT 5 after a DISCONNECT with reason 0x8E "Session taken
 over", which Mosquitto 2.0 does not send). Two lockers with the same id (a
 cloned SD card) then take it from each other at every reconnect, each one's
 commands landing on the other's session. A connection that merely ends soon
-after it began proves nothing (a flapping link does that too), so the signs
-are decisive ones: the reason "Session taken over", or a ``status`` on the
-locker's own topic from a boot that is not one of its own, delivered by a
-broker that had already delivered this start's own status back, so published
-after ours (``bridge.py`` reads it; the other holder publishes its status as
-soon as it connects, and it is retained). A status published before ours
-reached that broker is history, not a sign: the locker this one replaced, on
-a new database, or one left on a cluster node whose retained store is its
-own. One sign raises the conflict: the alarm
-``client_id_conflict`` and a wait of ``takeover_backoff_s`` (jittered the
-same way) before every attempt, so that the other holder keeps the session
-most of the time instead of both losing it every second. The conflict ends
-after a connection survives twice that back-off without a new sign.
+after it began proves little (a flapping link does that too), so the signs
+are these:
+
+* the reason "Session taken over";
+* a ``status`` on the locker's own topic from a boot that is not one of its
+  own, delivered by a broker that had already delivered this start's own
+  status back, so published after ours (``bridge.py`` reads it; the other
+  holder publishes its status as soon as it connects, and it is retained). A
+  status published before ours reached that broker is history, not a sign:
+  the locker this one replaced, on a new database, or one left on a cluster
+  node whose retained store is its own;
+* the takeover loop itself: ``LOOP_SIGNS`` connections in a row that the
+  broker accepted and then closed (an orderly close, ``CLOSED_BY_BROKER``:
+  not a reset, not our keepalive running out) soon after accepting them,
+  with no failed attempt in between. "Soon" is the other holder's way back:
+  kicked out by our connection, it waits at most ``reconnect_min_s`` and
+  connects, which closes ours; so within ``2 * reconnect_min_s +
+  LOOP_MARGIN_S``. A broker that goes away (killed, restarted, a node of a
+  cluster lost) fails the next attempt unless it is back within half of
+  ``reconnect_min_s``; a broken path resets connections or lets them time
+  out. This is the sign a cluster gives: there the two holders share one
+  session queue, so each consumes its own status, and a retained status
+  stays on the node it was published on, so neither may ever see the
+  other's (docs/fleet.md). It is one-sided: the holder that sees it first
+  backs off, and the other one's connections then last until that one's next
+  attempt, minutes, no longer "soon".
+
+One sign raises the conflict: the alarm ``client_id_conflict`` and a wait of
+``takeover_backoff_s`` (jittered the same way) before every attempt, so that
+the other holder keeps the session most of the time instead of both losing it
+every second. The conflict ends after a connection survives twice that
+back-off without a new sign.
 """
 
 from __future__ import annotations
@@ -45,6 +64,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 TAKEN_OVER = "Session taken over"  # paho's name of MQTT 5 reason code 0x8E
+CLOSED_BY_BROKER = "closed by the broker"  # an orderly close with no reason given (link.py)
+LOOP_SIGNS = 3  # connections in a row closed by the broker soon after it accepted them
+LOOP_MARGIN_S = 3.0  # "soon": the other holder's wait (reconnect_min_s at most) and connect
 
 
 @dataclass(frozen=True)
@@ -79,12 +101,14 @@ class Reconnects:
         self._min_s = min_s
         self._max_s = max_s
         self._takeover_backoff_s = takeover_backoff_s
+        self._soon_s = 2 * min_s + LOOP_MARGIN_S  # "soon after it accepted them"
         self._random = random
         self._index = 0
         self._failed = 0  # attempts failed since the last connection
         self._lost = False  # the last connection was lost (rather than an attempt failed)
         self._connected_at: float | None = None
         self._last_sign: float | None = None
+        self._closed_soon = 0  # connections in a row closed by the broker within soon_s
         self.conflict = False
         self.takeovers = 0  # signs seen, in all
 
@@ -97,16 +121,27 @@ class Reconnects:
         self._connected_at = now
         self._failed = 0
 
-    def disconnected(self, now: float, *, reason: str) -> None:
-        """A connection ended."""
+    def disconnected(self, now: float, *, reason: str) -> str | None:
+        """A connection ended. Returns the takeover sign it completed, if any."""
         started, self._connected_at = self._connected_at, None
         if started is None:
-            return
+            return None
         self._lost = True
         if reason == TAKEN_OVER:
             self.taken_over(now)
+            return f"the broker said {TAKEN_OVER!r}"
+        if reason == CLOSED_BY_BROKER and now - started < self._soon_s:
+            self._closed_soon += 1
         else:
-            self.in_conflict(now, connected_since=started)
+            self._closed_soon = 0
+        if self._closed_soon >= LOOP_SIGNS:
+            self.taken_over(now)
+            return (
+                f"the broker closed {self._closed_soon} connections in a row within "
+                f"{self._soon_s:g} s of accepting them"
+            )
+        self.in_conflict(now, connected_since=started)
+        return None
 
     def taken_over(self, now: float) -> None:
         """A decisive sign that another client uses our client id."""
@@ -131,6 +166,7 @@ class Reconnects:
             ceiling = self._min_s
         else:
             self._failed += 1
+            self._closed_soon = 0  # a broker that refuses or is gone: no loop of takeovers
             self._index = (self._index + 1) % len(self._brokers)
             rounds = (self._failed - 1) // len(self._brokers)
             ceiling = min(self._max_s, self._min_s * 2.0 ** min(rounds, 32))

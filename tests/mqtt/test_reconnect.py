@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from mqtt_bridge import Broker
-from mqtt_bridge.reconnect import TAKEN_OVER, Reconnects
+from mqtt_bridge.reconnect import CLOSED_BY_BROKER, LOOP_SIGNS, TAKEN_OVER, Reconnects
 
 A, B, C = Broker("a", 1883), Broker("b", 1883), Broker("c", 1884)
 
@@ -74,12 +74,59 @@ def test_the_reason_session_taken_over_is_a_sign() -> None:
     assert reconnects.in_conflict(500.0) and reconnects.takeovers == 1
 
 
-def test_connections_that_end_at_once_are_no_sign() -> None:
-    # A flapping link drops every connection within seconds (tests/reliability breaks
-    # links this way); only the broker's word or a foreign status tells a takeover.
+def test_connections_reset_at_once_are_no_sign() -> None:
+    # A flapping path resets every connection within seconds (tests/reliability breaks
+    # links this way) or lets it time out: neither is a broker ending our session.
     reconnects = plan(A)
     for start in (0.0, 10.0, 20.0, 30.0):
         reconnects.connected(start)
-        reconnects.disconnected(start + 1.0, reason="Unspecified error")
+        assert reconnects.disconnected(start + 1.0, reason="Unspecified error") is None
         assert reconnects.next_attempt().wait_s == 1.0
-    assert not reconnects.in_conflict(40.0) and reconnects.takeovers == 0
+    for start in (40.0, 80.0, 120.0, 160.0):
+        reconnects.connected(start)
+        assert reconnects.disconnected(start + 2.0, reason="Keep alive timeout") is None
+        reconnects.next_attempt()
+    assert not reconnects.in_conflict(200.0) and reconnects.takeovers == 0
+
+
+def closed_soon(reconnects: Reconnects, start: float, after_s: float = 1.0) -> str | None:
+    reconnects.connected(start)
+    sign = reconnects.disconnected(start + after_s, reason=CLOSED_BY_BROKER)
+    reconnects.next_attempt()  # the same broker again, at once: it is there
+    return sign
+
+
+def test_the_takeover_loop_is_a_sign() -> None:
+    # A clone on a broker cluster: each holder's connections are accepted and then
+    # closed by the broker a second or so later, when the other one connects.
+    reconnects = plan(A, B)
+    signs = [closed_soon(reconnects, 2.0 * n) for n in range(LOOP_SIGNS)]
+    assert signs[:-1] == [None] * (LOOP_SIGNS - 1)
+    assert (
+        signs[-1]
+        == f"the broker closed {LOOP_SIGNS} connections in a row within 5 s of accepting them"
+    )
+    assert reconnects.in_conflict(10.0) and reconnects.takeovers == 1
+    assert reconnects.broker == A  # lost connections: the same broker, but slowly now
+    reconnects.connected(11.0)
+    assert reconnects.disconnected(12.0, reason=CLOSED_BY_BROKER) is not None  # and on
+    assert reconnects.next_attempt().wait_s == 300.0
+    assert reconnects.takeovers == 2
+
+
+@pytest.mark.parametrize("between", ["failed attempt", "long connection", "reset"])
+def test_the_loop_must_be_unbroken(between: str) -> None:
+    reconnects = plan(A, B)
+    for r in range(3):
+        for n in range(LOOP_SIGNS - 1):
+            assert closed_soon(reconnects, 100.0 * r + 2.0 * n) is None
+        match between:
+            case "failed attempt":  # a broker that refuses or is gone: restarts, not a loop
+                reconnects.next_attempt()
+            case "long connection":  # not the other holder's way back: no sign
+                assert closed_soon(reconnects, 100.0 * r + 50.0, after_s=5.0) is None
+            case "reset":
+                reconnects.connected(100.0 * r + 60.0)
+                reconnects.disconnected(100.0 * r + 61.0, reason="Unspecified error")
+                reconnects.next_attempt()
+    assert not reconnects.in_conflict(400.0) and reconnects.takeovers == 0

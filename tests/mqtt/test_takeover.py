@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
+import paho.mqtt.client as paho
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from mqtt_bridge import CLIENT_ID_CONFLICT, MqttBridge
+from mqtt_bridge.reconnect import LOOP_SIGNS
 from tests.app.harness import Locker
 
 from .harness import WAIT_S, bridge_config, bridge_for, running
@@ -90,3 +94,74 @@ async def test_a_locker_replacing_another_on_its_id_raises_no_alarm(
     assert "before ours" in caplog.text
     assert stats.alarms == () and stats.takeovers == 0
     await successor.close()
+
+
+def take_the_id(port: int, protocol: str, client_id: str) -> None:
+    """One connection with the locker's client id that publishes nothing (not a locker of
+    ours: an old firmware's clone, a tool), held briefly and ended in order."""
+    if protocol == "5":
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id, protocol=paho.MQTTv5)
+        client.connect("127.0.0.1", port, keepalive=30, clean_start=False)
+    else:
+        client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id, protocol=paho.MQTTv311, clean_session=False
+        )
+        client.connect("127.0.0.1", port, keepalive=30)
+    client.loop_start()
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while not client.is_connected():
+            assert time.monotonic() < deadline, "the stranger could not connect"
+            time.sleep(0.02)
+        time.sleep(0.2)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+async def test_a_loop_of_takeovers_is_caught_without_any_status(
+    broker, db_path: Path, contract, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The sign a broker cluster gives (docs/fleet.md): the other holder's status never
+    reaches us, but the broker keeps closing our connections soon after accepting them.
+    Here the other holder publishes no status at all."""
+    config = bridge_config(broker.port, broker.protocol, takeover_backoff_s=BACKOFF_S)
+    locker = await Locker.start(db_path)
+    bridge = bridge_for(locker, config)
+    caplog.set_level(logging.WARNING, logger="mqtt_bridge")
+    async with running(bridge):
+        for _ in range(2 * LOOP_SIGNS):  # bounded: the alarm comes at the third
+            connects = bridge.statistics().connects
+            await asyncio.to_thread(
+                take_the_id, broker.port, broker.protocol, config.mqtt_client_id
+            )
+            if alarmed(bridge):
+                break
+            await _until(lambda: bridge.statistics().connects > connects, WAIT_S)  # noqa: B023
+        stats = bridge.statistics()
+    assert CLIENT_ID_CONFLICT in stats.alarms and stats.takeovers >= 1
+    assert f"the broker closed {LOOP_SIGNS} connections in a row within 5 s" in caplog.text
+    assert "disconnected: closed by the broker" in caplog.text
+    await locker.close()
+
+
+async def test_a_broker_restarted_again_and_again_is_no_takeover(
+    broker, db_path: Path, contract
+) -> None:
+    """Killed right after each reconnect, more times than the loop sign needs, and started
+    again once the locker has found it gone (a failed attempt): a broker being restarted,
+    not a takeover. (One back within half of reconnect_min_s each time is not told apart:
+    reconnect.py.)"""
+    config = bridge_config(broker.port, broker.protocol, takeover_backoff_s=BACKOFF_S)
+    locker = await Locker.start(db_path)
+    bridge = bridge_for(locker, config)
+    async with running(bridge):
+        for n in range(2, 2 + 2 * LOOP_SIGNS):
+            failures = bridge.statistics().connect_failures
+            broker.kill()
+            await _until(lambda: bridge.statistics().connect_failures > failures, WAIT_S)  # noqa: B023
+            broker.start()
+            await _until(lambda: bridge.statistics().connects == n, WAIT_S)  # noqa: B023
+        stats = bridge.statistics()
+    assert stats.alarms == () and stats.takeovers == 0, stats
+    await locker.close()
