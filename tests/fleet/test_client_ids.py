@@ -1,8 +1,10 @@
 """Client ids on the cluster (issue 15, "Bad input at fleet scale"; docs/fleet.md, "A client
 id used twice"): a fleet that replaced an earlier one on the same client ids (new
 databases; the cluster kept the old sessions and the old retained statuses) raises no
-alarm and comes back from a node kill in seconds. (A clone on the cluster is not
-tested here: docs/fleet.md says what was seen.)
+alarm and comes back from a node kill in seconds; a clone of one of its lockers (a
+second process on the same id, on another node) is caught: the two take the session from
+each other until one of them sees the loop (mqtt_bridge/reconnect.py), raises
+``client_id_conflict`` and backs off; the others are left alone.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from .world import (
     reconnected,
 )
 
+CLONE_ALARM_S = 60.0  # three rounds of the loop take a few seconds
+
 
 def alarmed(status: dict[str, Any]) -> set[str]:
     return {
@@ -31,17 +35,17 @@ def alarmed(status: dict[str, Any]) -> set[str]:
     }
 
 
-def test_replaced_lockers_raise_nothing_and_come_back_from_a_node_kill(
+def test_replaced_lockers_raise_nothing_and_a_clone_is_caught(
     profile: Profile, cluster: RabbitCluster, world_dir: Path
 ) -> None:
     brokers = cluster_brokers(cluster, "mqtt")
 
-    def fleet(tag: str) -> Fleet:
+    def fleet(tag: str, count: int = profile.lockers, on: str = brokers) -> Fleet:
         return Fleet(
             world_dir / tag,
-            brokers,
-            profile.lockers,
-            processes=profile.runner_processes,
+            on,
+            count,
+            processes=min(profile.runner_processes, count),
             event_interval=profile.event_interval_s,
             poll_s=profile.poll_s,
             status_every_s=profile.status_every_s,
@@ -80,6 +84,35 @@ def test_replaced_lockers_raise_nothing_and_come_back_from_a_node_kill(
             f"{profile.lockers} connected again after {time.monotonic() - killed:.1f} s"
         )
         assert alarmed(now.status()) == set()
+
+        # 4. A clone of the first locker (another machine, its own database, the same id)
+        # on another live node than the original's: neither can see the other's status
+        # (one session queue, each node its own retained store); the loop is the sign.
+        held_on = str(now.status()["lockers"]["L0000"]["broker"])
+        others = [
+            node for node in cluster.running_nodes() if not held_on.endswith(f":{node.mqtt_port}")
+        ]
+        ports = [node.mqtt_port for node in others] + [victim.mqtt_port]
+        clone = fleet("clone", 1, ",".join(f"127.0.0.1:{port}" for port in ports))
+        try:
+            clone.start()
+            started = time.monotonic()
+            while time.monotonic() - started < CLONE_ALARM_S:
+                if alarmed(now.status()) | alarmed(clone.status()):
+                    break
+                time.sleep(0.5)
+            original, copy = now.status(), clone.status()
+            print(
+                f"clone on :{ports[0]}, original on {held_on}: alarmed after "
+                f"{time.monotonic() - started:.1f} s: original {sorted(alarmed(original))}, "
+                f"clone {sorted(alarmed(copy))}; connects "
+                f"{original['lockers']['L0000']['connects']} and "
+                f"{copy['lockers']['L0000']['connects']}"
+            )
+            assert alarmed(original) | alarmed(copy) == {"L0000"}, "neither holder saw the loop"
+            assert alarmed(original) <= {"L0000"}  # the others are left alone
+        finally:
+            clone.stop()
     finally:
         earlier.stop()
         now.stop()

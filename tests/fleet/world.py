@@ -420,8 +420,12 @@ def gap_free_report(
 
 def every_event_stored(fleet: Fleet, central: Central, drain_s: float) -> dict[str, Any]:
     """The events' part of ``nothing_lost``: every outbox acknowledged within ``drain_s``,
-    every seq in PostgreSQL once, the acks at the heads, no conflict. The last status."""
+    every seq in PostgreSQL once, the acks at the heads, no conflict, and no takeover sign
+    (each id has one holder: node kills and cluster restarts must not look like a clone,
+    mqtt_bridge/reconnect.py). The last status."""
     status = fleet.wait(drained(fleet.count), drain_s, "every outbox acknowledged")
+    signs = {name: s["takeovers"] for name, s in status["lockers"].items() if s["takeovers"]}
+    assert signs == {}, f"takeover signs without a clone: {signs}"
     heads = {name: s["head_seq"] for name, s in status["lockers"].items()}
     assert sum(heads.values()) > fleet.count  # the load made events everywhere
     assert gap_free_report(heads, central.stored()) == []
