@@ -148,7 +148,7 @@ async def test_a_loop_of_takeovers_is_caught_without_any_status(
 async def test_a_broker_restarted_again_and_again_is_no_takeover(
     broker, db_path: Path, contract
 ) -> None:
-    """Killed right after each reconnect, more times than the loop sign needs, and started
+    """Killed right after each reconnect, once more than the loop sign needs, and started
     again once the locker has found it gone (a failed attempt): a broker being restarted,
     not a takeover. (One back within half of reconnect_min_s each time is not told apart:
     reconnect.py.)"""
@@ -156,7 +156,7 @@ async def test_a_broker_restarted_again_and_again_is_no_takeover(
     locker = await Locker.start(db_path)
     bridge = bridge_for(locker, config)
     async with running(bridge):
-        for n in range(2, 2 + 2 * LOOP_SIGNS):
+        for n in range(2, 3 + LOOP_SIGNS):
             failures = bridge.statistics().connect_failures
             broker.kill()
             await _until(lambda: bridge.statistics().connect_failures > failures, WAIT_S)  # noqa: B023
