@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from locker_host.daemon.mqtt_link import ServicePort
+from mqtt_bridge import CLIENT_ID_CONFLICT
 from tests.app.harness import Locker
 from tests.mqtt.broker import persistence_lines
 from tests.mqtt.consumer import Consumer
@@ -128,6 +129,9 @@ async def test_no_event_lost_or_reordered_through_a_broken_link_and_broker_kills
     assert (await port.outbox_stats()).pending == 0
     assert counts["broker_kill"] >= 1 and counts["block"] >= 1, counts  # the chaos happened
     assert stats.connects >= 2
+    # Blocks, resets and broker kills are no clone (mqtt_bridge/reconnect.py, the takeover
+    # watch): a raised client_id_conflict would have kept the locker away for minutes.
+    assert stats.takeovers == 0 and CLIENT_ID_CONFLICT not in stats.alarms, stats
     await consumer.stop()
     await proxy.close()
     await locker.close()
