@@ -136,9 +136,17 @@ async def walker(
     say: Callable[[str], None] = lambda text: None,
     ask: Callable[[str], bool] = lambda question: True,
     poll_interval: float = 0.05,
+    probe_backoff: float = 1.0,
 ) -> AsyncIterator[Walker]:
     link = str(sim.fronts["bus0"].pty.link)
-    config = BusConfig("bus0", link, (board,), FAST, poll_interval=poll_interval)
+    config = BusConfig(
+        "bus0",
+        link,
+        (board,),
+        FAST,
+        poll_interval=poll_interval,
+        probe_backoff_initial=probe_backoff,
+    )
     async with BusOwner(config, _ignore) as owner:
         settings = WalkSettings(auto, step_timeout_s=1.5, pulse_ms=100)
         yield Walker({"bus0": owner}, layout, settings, say=say, ask=ask)
@@ -212,8 +220,9 @@ async def test_a_board_that_does_not_answer_fails_its_compartments(make_sim: Sim
     sim = sim_for_walk(make_sim)
     control(sim, "offline", unit=1)
     async with walker(sim, ReferenceBoardConfig(1, 4)) as walk:
-        outcome = await walk.walk_one(LAYOUT.compartments[0])
-    assert not outcome.passed and "does not answer" in outcome.detail
+        # The first waits out the step's deadline; the board's later ones are read once.
+        outcomes = [await walk.walk_one(spec) for spec in LAYOUT.compartments[:2]]
+    assert all(not o.passed and "does not answer" in o.detail for o in outcomes), outcomes
 
 
 async def test_one_lost_reply_at_the_baseline_does_not_fail_a_compartment(
@@ -241,6 +250,31 @@ async def test_one_lost_reply_at_the_baseline_does_not_fail_a_compartment(
         outcome = await walk.walk_one(LAYOUT.compartments[0])
         await asyncio.wait_for(clearing, 10)
     assert outcome.passed, outcome
+
+
+async def test_a_board_offline_for_a_moment_does_not_fail_its_compartments(
+    make_sim: SimFactory,
+) -> None:
+    # Seen in CI on a loaded machine (the mixed site): a starved simulator lost a few
+    # replies in a row, the board went `offline`, and the walk took that for a dead
+    # board: A03-A08 failed within microseconds, each baseline read returning the
+    # offline snapshot (no read before the probe is due), although the probe answered.
+    sim = sim_for_walk(make_sim)
+    async with walker(
+        sim, ReferenceBoardConfig(1, 4), poll_interval=600, probe_backoff=0.2
+    ) as walk:
+        owner = walk._owners["bus0"]
+        board = owner.boards[0]
+        async with asyncio.timeout(10):
+            while owner.snapshot(board).health is not Health.ONLINE:  # its first poll, at start
+                await asyncio.sleep(0.005)
+        control(sim, "fault", unit=1, no_reply=1.0)
+        async with asyncio.timeout(10):
+            while owner.snapshot(board).health is not Health.OFFLINE:
+                await owner.read_now(board)
+        control(sim, "clear_faults", unit=1)
+        outcomes = [await walk.walk_one(spec) for spec in LAYOUT.compartments[:2]]
+    assert all(o.passed for o in outcomes), outcomes
 
 
 async def test_a_wrong_map_is_found_when_another_door_moves(make_sim: SimFactory) -> None:
