@@ -65,7 +65,7 @@ from dataclasses import dataclass
 
 TAKEN_OVER = "Session taken over"  # paho's name of MQTT 5 reason code 0x8E
 CLOSED_BY_BROKER = "closed by the broker"  # an orderly close with no reason given (link.py)
-LOOP_SIGNS = 3  # connections in a row closed by the broker soon after it accepted them
+LOOP_SIGNS = 4  # connections in a row closed by the broker soon after it accepted them
 LOOP_MARGIN_S = 3.0  # "soon": the other holder's wait (reconnect_min_s at most) and connect
 
 

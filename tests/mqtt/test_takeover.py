@@ -130,7 +130,7 @@ async def test_a_loop_of_takeovers_is_caught_without_any_status(
     bridge = bridge_for(locker, config)
     caplog.set_level(logging.WARNING, logger="mqtt_bridge")
     async with running(bridge):
-        for _ in range(2 * LOOP_SIGNS):  # bounded: the alarm comes at the third
+        for _ in range(2 * LOOP_SIGNS):  # bounded: the alarm comes at the LOOP_SIGNS-th
             connects = bridge.statistics().connects
             await asyncio.to_thread(
                 take_the_id, broker.port, broker.protocol, config.mqtt_client_id

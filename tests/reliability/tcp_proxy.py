@@ -5,7 +5,7 @@
     proxy.delay_s = 0.3                  # every chunk arrives 0.3 s later, order kept
     proxy.block()                        # nothing passes either way (a partition); bytes
     proxy.unblock()                      # wait, as TCP would, and flow again when healed
-    proxy.reset()                        # every open connection aborted (RST)
+    proxy.reset()                        # every open connection aborted with an RST
     await proxy.close()
 
 One asyncio task pair per connection and direction: the reader stamps each chunk
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import struct
 from dataclasses import dataclass
 
 LOOPBACK = "127.0.0.1"
@@ -66,7 +68,7 @@ class TcpProxy:
     def reset(self) -> None:
         for client, upstream in list(self._links):
             for writer in (client, upstream):
-                writer.transport.abort()
+                _reset(writer)
         self.stats.resets += 1
 
     async def close(self) -> None:
@@ -82,8 +84,8 @@ class TcpProxy:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.upstream)
-        except OSError:  # the upstream is down: the client sees its connection closed
-            writer.transport.abort()
+        except OSError:  # the upstream is down: the client sees its connection reset
+            _reset(writer)
             return
         self.stats.connections += 1
         link = (writer, up_writer)
@@ -133,3 +135,14 @@ class TcpProxy:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionError, OSError):
                 await sender
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Abort with an RST, as a broken path or a refusing host does. A plain abort() closes
+    the socket with a FIN, which a client takes for the broker ending the connection in
+    order (mqtt_bridge/reconnect.py counts those toward the takeover loop)."""
+    sock = writer.transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()

@@ -97,41 +97,44 @@ async def test_no_event_lost_or_reordered_through_a_broken_link_and_broker_kills
     locker = await Locker.start(db_path)
     consumer = Consumer(broker.port, TOPICS, contract, expires_in(locker, 10 * 3600))
     await consumer.start()
-    config = bridge_config(proxy.port, keepalive_s=2, reconnect_max_s=2)
-    bridge = bridge_for(locker, config)
-    counts = dict.fromkeys(FAULTS, 0)
-    started = time.monotonic()
-    async with running(bridge):
-        producer = asyncio.create_task(produce_for(locker, profile.network_s, rate_hz=20))
-        await chaos(rng, profile.network_s, proxy, broker, consumer, counts)
-        produced = await producer
-        proxy.unblock()
-        proxy.delay_s = 0.0
-        port = ServicePort(locker.api, locker.service)
-        head = (await port.outbox_stats()).head_seq
-        await consumer.wait_for(head, timeout=120)
-        await _until(lambda: bridge.statistics().outbox_pending == 0, 60)
-        stats = bridge.statistics()
-    elapsed = time.monotonic() - started
-    summary = (
-        f"{elapsed:.0f} s, produced {produced} events (head seq {head}), accepted "
-        f"{len(consumer.accepted)}, duplicates {len(consumer.duplicates)}, gaps seen "
-        f"{consumer.gaps}, replays {consumer.replays}, consumer sessions lost "
-        f"{consumer.sessions_lost}; faults {counts}; bridge connects {stats.connects}, "
-        f"proxy connections {proxy.stats.connections}, broker starts {broker.starts}"
-    )
-    record_property("network", summary)
-    print(summary)
-    assert [e["seq"] for e in consumer.accepted] == list(range(1, head + 1))  # none lost, order
-    assert all(
-        d["event_id"] == consumer.accepted[d["seq"] - 1]["event_id"] for d in consumer.duplicates
-    )
-    assert (await port.outbox_stats()).pending == 0
-    assert counts["broker_kill"] >= 1 and counts["block"] >= 1, counts  # the chaos happened
-    assert stats.connects >= 2
-    # Blocks, resets and broker kills are no clone (mqtt_bridge/reconnect.py, the takeover
-    # watch): a raised client_id_conflict would have kept the locker away for minutes.
-    assert stats.takeovers == 0 and CLIENT_ID_CONFLICT not in stats.alarms, stats
-    await consumer.stop()
-    await proxy.close()
-    await locker.close()
+    try:
+        config = bridge_config(proxy.port, keepalive_s=2, reconnect_max_s=2)
+        bridge = bridge_for(locker, config)
+        counts = dict.fromkeys(FAULTS, 0)
+        started = time.monotonic()
+        async with running(bridge):
+            producer = asyncio.create_task(produce_for(locker, profile.network_s, rate_hz=20))
+            await chaos(rng, profile.network_s, proxy, broker, consumer, counts)
+            produced = await producer
+            proxy.unblock()
+            proxy.delay_s = 0.0
+            port = ServicePort(locker.api, locker.service)
+            head = (await port.outbox_stats()).head_seq
+            await consumer.wait_for(head, timeout=120)
+            await _until(lambda: bridge.statistics().outbox_pending == 0, 60)
+            stats = bridge.statistics()
+        elapsed = time.monotonic() - started
+        summary = (
+            f"{elapsed:.0f} s, produced {produced} events (head seq {head}), accepted "
+            f"{len(consumer.accepted)}, duplicates {len(consumer.duplicates)}, gaps seen "
+            f"{consumer.gaps}, replays {consumer.replays}, consumer sessions lost "
+            f"{consumer.sessions_lost}; faults {counts}; bridge connects {stats.connects}, "
+            f"proxy connections {proxy.stats.connections}, broker starts {broker.starts}"
+        )
+        record_property("network", summary)
+        print(summary)
+        assert [e["seq"] for e in consumer.accepted] == list(range(1, head + 1))  # none lost, order
+        assert all(
+            d["event_id"] == consumer.accepted[d["seq"] - 1]["event_id"]
+            for d in consumer.duplicates
+        )
+        assert (await port.outbox_stats()).pending == 0
+        assert counts["broker_kill"] >= 1 and counts["block"] >= 1, counts  # the chaos happened
+        assert stats.connects >= 2
+        # Blocks, resets and broker kills are no clone (mqtt_bridge/reconnect.py, the takeover
+        # watch): a raised client_id_conflict would have kept the locker away for minutes.
+        assert stats.takeovers == 0 and CLIENT_ID_CONFLICT not in stats.alarms, stats
+    finally:  # a failed check must not leave the proxy's tasks to the next test
+        await consumer.stop()
+        await proxy.close()
+        await locker.close()
