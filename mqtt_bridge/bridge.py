@@ -212,14 +212,7 @@ class MqttBridge:
                     publisher.republish()
                 case Disconnected(reason=reason, conflict=conflict, sign=sign):
                     if sign is not None:
-                        log.error(
-                            "alarm %s: %s: another client uses client id %s (a cloned "
-                            "locker?); reconnecting only every %d s",
-                            CLIENT_ID_CONFLICT,
-                            sign,
-                            self._config.mqtt_client_id,
-                            self._config.takeover_backoff_s,
-                        )
+                        self._log_conflict(sign)
                     if self._stats.connected:
                         self._stats.disconnects += 1
                         log.warning("disconnected: %s", reason)
@@ -305,16 +298,21 @@ class MqttBridge:
                 )
             else:
                 self._link.taken_over()
-                log.error(
-                    "alarm %s: a status under our topic from boot %s, which is not this "
-                    "locker's: another client uses client id %s (a cloned locker?); "
-                    "reconnecting only every %d s",
-                    CLIENT_ID_CONFLICT,
-                    boot_id,
-                    self._config.mqtt_client_id,
-                    self._config.takeover_backoff_s,
+                self._log_conflict(
+                    f"a status under our topic from boot {boot_id}, which is not this locker's"
                 )
         self._link.ack(message)
+
+    def _log_conflict(self, sign: str) -> None:
+        """The alarm's log line, whichever sign raised it (reconnect.py)."""
+        log.error(
+            "alarm %s: %s: another client uses client id %s (a cloned locker?); "
+            "reconnecting only every %d s",
+            CLIENT_ID_CONFLICT,
+            sign,
+            self._config.mqtt_client_id,
+            self._config.takeover_backoff_s,
+        )
 
     async def _shutdown(self, link: Link, boot_id: str) -> None:
         self._online.clear()

@@ -15,6 +15,7 @@ import serial
 
 from locker_host.app import LockerService, ServiceConfig
 from locker_host.bus import (
+    BoardId,
     BoardSnapshot,
     BusConfig,
     BusOwner,
@@ -225,6 +226,13 @@ async def test_a_board_that_does_not_answer_fails_its_compartments(make_sim: Sim
     assert all(not o.passed and "does not answer" in o.detail for o in outcomes), outcomes
 
 
+async def first_poll(owner: BusOwner, board: BoardId) -> None:
+    """The owner's first poll of ``board``, made at its start, has found it online."""
+    async with asyncio.timeout(10):
+        while owner.snapshot(board).health is not Health.ONLINE:
+            await asyncio.sleep(0.005)
+
+
 async def test_one_lost_reply_at_the_baseline_does_not_fail_a_compartment(
     make_sim: SimFactory,
 ) -> None:
@@ -236,9 +244,7 @@ async def test_one_lost_reply_at_the_baseline_does_not_fail_a_compartment(
     async with walker(sim, ReferenceBoardConfig(1, 4), poll_interval=600) as walk:
         owner = walk._owners["bus0"]
         board = owner.boards[0]
-        async with asyncio.timeout(10):
-            while owner.snapshot(board).health is not Health.ONLINE:  # its first poll, at start
-                await asyncio.sleep(0.005)
+        await first_poll(owner, board)
         control(sim, "fault", unit=1, no_reply=1.0)
 
         async def answer_again() -> None:
@@ -265,9 +271,7 @@ async def test_a_board_offline_for_a_moment_does_not_fail_its_compartments(
     ) as walk:
         owner = walk._owners["bus0"]
         board = owner.boards[0]
-        async with asyncio.timeout(10):
-            while owner.snapshot(board).health is not Health.ONLINE:  # its first poll, at start
-                await asyncio.sleep(0.005)
+        await first_poll(owner, board)
         control(sim, "fault", unit=1, no_reply=1.0)
         async with asyncio.timeout(10):
             while owner.snapshot(board).health is not Health.OFFLINE:
